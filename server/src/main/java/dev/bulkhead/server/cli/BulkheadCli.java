@@ -1,0 +1,59 @@
+package dev.bulkhead.server.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code bulkhead} command line. Errors print one line and exit non-zero; {@code --verbose} adds the
+ * stack trace.
+ */
+@Command(name = "bulkhead", mixinStandardHelpOptions = true, version = "Bulkhead 0.1.0",
+        description = "LLM inference on the JVM: CPU (Vector API) backend, paged KV cache, real checkpoints.",
+        subcommands = {GenerateCommand.class, ChatCommand.class, MakeModelCommand.class,
+                CommandLine.HelpCommand.class})
+public final class BulkheadCli {
+
+    @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces and debug logs on errors.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (tests call this). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        BulkheadCli root = new BulkheadCli();
+        CommandLine cli = new CommandLine(root);
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            boolean verbose = parseResult.expandedArgs().contains("-v") || parseResult.expandedArgs().contains("--verbose");
+            err.println("bulkhead: error: " + oneLine(ex));
+            if (verbose) {
+                ex.printStackTrace(err);
+            } else {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            err.flush();
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    /** The message a user needs: the deepest cause that says something, on one line. */
+    static String oneLine(Throwable ex) {
+        Throwable t = ex;
+        String msg = t.getMessage();
+        while ((msg == null || msg.isBlank()) && t.getCause() != null) {
+            t = t.getCause();
+            msg = t.getMessage();
+        }
+        if (msg == null || msg.isBlank()) {
+            msg = t.getClass().getSimpleName();
+        }
+        return msg.replace('\n', ' ');
+    }
+}
