@@ -74,8 +74,15 @@ public final class EmbeddedModel {
         return extract(defaultCacheRoot());
     }
 
-    /** {@code $XDG_CACHE_HOME/bulkhead}, else {@code ~/.cache/bulkhead}, else the temp directory. */
+    /**
+     * The {@code bulkhead.cache.dir} system property when set (tests point it into target/), else
+     * {@code $XDG_CACHE_HOME/bulkhead}, else {@code ~/.cache/bulkhead}, else the temp directory.
+     */
     public static Path defaultCacheRoot() {
+        String configured = System.getProperty("bulkhead.cache.dir");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
         String xdg = System.getenv("XDG_CACHE_HOME");
         if (xdg != null && !xdg.isBlank()) {
             return Path.of(xdg, "bulkhead");

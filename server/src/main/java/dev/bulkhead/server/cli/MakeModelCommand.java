@@ -1,5 +1,6 @@
 package dev.bulkhead.server.cli;
 
+import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.model.synth.ModelShape;
 import dev.bulkhead.model.synth.ModelShapes;
 import dev.bulkhead.model.synth.RandomCheckpointGenerator;
@@ -17,6 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Write a Hugging Face checkpoint directory with random weights of a real model's shape,",
                 "for performance work on shapes that cannot be downloaded. Shapes: ${COMPLETION-CANDIDATES}"})
 final class MakeModelCommand implements Callable<Integer> {
+
+    private static final int EMBEDDED_VOCAB = 512;
 
     @Spec
     CommandSpec spec;
@@ -36,7 +39,8 @@ final class MakeModelCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Copy tokenizer.json and tokenizer_config.json from this directory.")
+            description = {"Copy tokenizer.json and tokenizer_config.json from this directory",
+                    "(default for 512-token shapes: the embedded stories260K tokenizer)."})
     Path tokenizer;
 
     /** Shape names for picocli's help and completion. */
@@ -56,8 +60,16 @@ final class MakeModelCommand implements Callable<Integer> {
             case "bf16", "bfloat16" -> DType.BF16;
             default -> throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got " + dtype);
         };
+        Path tokenizerDir = tokenizer;
+        if (tokenizerDir == null && s.config().vocabSize() == EMBEDDED_VOCAB) {
+            // NOTE: tiny test shapes share the embedded model's 512-token vocabulary, so they get a working tokenizer.
+            tokenizerDir = EmbeddedModel.extract();
+        } else if (tokenizerDir == null) {
+            spec.commandLine().getErr().println("note: no tokenizer copied; pass --tokenizer DIR with a tokenizer.json "
+                    + "whose ids fit vocab_size " + s.config().vocabSize() + " to make the checkpoint loadable");
+        }
         long start = System.nanoTime();
-        RandomCheckpointGenerator.generate(s, type, seed, out, tokenizer);
+        RandomCheckpointGenerator.generate(s, type, seed, out, tokenizerDir);
         spec.commandLine().getOut().printf("wrote %s (%s, %,d parameters, %s) to %s in %.1f s%n", s.name(), type,
                 s.parameterCount(), humanBytes(s.byteSize(type)), out, (System.nanoTime() - start) / 1e9);
         return 0;
