@@ -95,6 +95,26 @@ class CliTest {
     }
 
     @Test
+    void chatRunsTurnsThroughATemplate() {
+        Path template = SharedData.require("chat-templates/llama3.jinja");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.StringReader("Tell me a story\n/reset\nAgain\n/exit\n"));
+        int code = BulkheadCli.run(new String[] {"chat", "--chat-template", template.toString(), "--temperature", "0",
+                "-n", "12", "--system", "You tell stories."}, in, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertThat(code).as(err.toString()).isZero();
+        // One prompt per input line (four), with generated answers after the two user turns.
+        assertThat(out.toString().split("> ", -1).length).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void chatWithoutATemplateSaysHowToGetOne() {
+        Run r = run("chat");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("has no chat template; pass --chat-template FILE");
+    }
+
+    @Test
     void helpListsTheCommands() {
         Run r = run("--help");
         assertThat(r.code()).isZero();

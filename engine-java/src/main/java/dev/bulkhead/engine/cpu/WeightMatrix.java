@@ -4,14 +4,22 @@ import dev.bulkhead.model.tensor.DType;
 
 /**
  * A weight matrix {@code [rows, cols]} (row-major, a Linear layer's {@code [out, in]}) in its storage type,
- * multiplied by float activations. One implementation per storage type.
+ * multiplied by float activations. One implementation per storage type; build them with
+ * {@link WeightMatrices#of}.
+ *
+ * <p>Implementations are immutable and thread safe. For a given row and token the result is bit-identical
+ * whatever the number of tokens in the call and whatever row range the row falls in, which is what makes
+ * the CPU backend batch invariant.
  */
 public interface WeightMatrix {
 
+    /** Output features (the outer dimension). */
     int rows();
 
+    /** Input features (the inner, contiguous dimension). */
     int cols();
 
+    /** Storage type of the weights. */
     DType dtype();
 
     /**

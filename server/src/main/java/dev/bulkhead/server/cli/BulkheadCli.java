@@ -1,6 +1,10 @@
 package dev.bulkhead.server.cli;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,13 +23,23 @@ public final class BulkheadCli {
             description = "Print stack traces and debug logs on errors.")
     boolean verbose;
 
+    /** Where interactive commands read user input from. */
+    private BufferedReader in;
+
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(run(args, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+                new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the CLI with the given streams and returns the exit code (tests call this). */
+    /** Runs the CLI with the given streams and no input; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, new BufferedReader(new StringReader("")), out, err);
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code. */
+    public static int run(String[] args, BufferedReader in, PrintWriter out, PrintWriter err) {
         BulkheadCli root = new BulkheadCli();
+        root.in = in;
         CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);
@@ -41,6 +55,10 @@ public final class BulkheadCli {
             return 1;
         });
         return cli.execute(args);
+    }
+
+    BufferedReader in() {
+        return in;
     }
 
     /** The message a user needs: the deepest cause that says something, on one line. */

@@ -6,9 +6,7 @@ import dev.bulkhead.engine.runner.CpuModelRunner;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.chat.ChatTemplate;
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -29,6 +28,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    BulkheadCli parent;
 
     @Mixin
     ModelOptions modelOptions;
@@ -54,7 +56,7 @@ final class ChatCommand implements Callable<Integer> {
             Generator generator = new Generator(model, runner);
             List<Map<String, Object>> messages = new ArrayList<>();
             resetConversation(messages);
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            BufferedReader in = parent.in();
             while (true) {
                 out.print("> ");
                 out.flush();
