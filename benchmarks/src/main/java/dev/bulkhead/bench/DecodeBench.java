@@ -95,7 +95,9 @@ public final class DecodeBench implements Callable<Integer> {
         report.setting("cpu", cpuName());
         report.setting("availableProcessors", Runtime.getRuntime().availableProcessors());
         report.setting("java", System.getProperty("java.vm.name") + " " + Runtime.version());
-        report.setting("loadAverageAtStart", loadAverage());
+        String load = loadAverage();
+        report.setting("loadAverageAtStart", load);
+        warnIfBusy(load);
 
         if (bandwidthMib > 0) {
             for (int t : threads) {
@@ -154,6 +156,19 @@ public final class DecodeBench implements Callable<Integer> {
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown");
         } catch (IOException e) {
             return "unknown";
+        }
+    }
+
+    /** Decode timings on a shared machine are only comparable when nothing else runs; say so up front. */
+    private static void warnIfBusy(String loadAverage) {
+        try {
+            double load1 = Double.parseDouble(loadAverage.split(" ")[0]);
+            if (load1 > 0.5) {
+                LOG.warn("1-minute load average is {} before the benchmark started: other work shares the CPU, "
+                        + "so these timings will be noisy (re-run on a quiet machine)", load1);
+            }
+        } catch (NumberFormatException e) {
+            LOG.debug("cannot parse load average '{}'", loadAverage);
         }
     }
 

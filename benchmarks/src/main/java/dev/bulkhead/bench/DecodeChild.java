@@ -56,6 +56,9 @@ public final class DecodeChild {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
+        // NOTE: Jlama runs a few element-wise steps as parallel streams on the common pool, outside its own
+        // executor; cap that pool too so the child really uses `threads` threads (caller + threads - 1).
+        cmd.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (spec.threads() - 1));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DecodeChild.class.getName(), engine,
                 spec.modelDir().toString(), spec.dtype(), Integer.toString(spec.threads()),
                 Integer.toString(spec.tokens()), Integer.toString(spec.warmupRuns()), Integer.toString(spec.runs())));

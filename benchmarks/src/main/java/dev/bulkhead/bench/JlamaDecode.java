@@ -53,12 +53,12 @@ public final class JlamaDecode {
         int token = firstToken;
         long start = 0;
         try (KvBufferCache.KvBuffer kv = caches.getKvBuffer(UUID.randomUUID());
-             AbstractTensor logits = model.makeDenseTensor(vocab)) {
+             AbstractTensor<?, ?> logits = model.makeDenseTensor(vocab)) {
             for (int pos = 0; pos < positions; pos++) {
                 if (pos == 1) {
                     start = System.nanoTime();
                 }
-                try (AbstractTensor out = model.forward(token, pos, kv, Optional.empty())) {
+                try (AbstractTensor<?, ?> out = model.forward(token, pos, kv, Optional.empty())) {
                     token = model.sample(out, 0f, 0f, logits);
                 }
             }

@@ -1,6 +1,6 @@
 package dev.bulkhead.engine.api;
 
-import dev.bulkhead.engine.sampling.FinishReason;
+import dev.bulkhead.scheduler.FinishReason;
 
 /**
  * A finished request.

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.api;
 
+import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import java.time.Instant;
 import java.util.Objects;

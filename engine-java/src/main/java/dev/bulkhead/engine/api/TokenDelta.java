@@ -1,6 +1,6 @@
 package dev.bulkhead.engine.api;
 
-import dev.bulkhead.engine.sampling.FinishReason;
+import dev.bulkhead.scheduler.FinishReason;
 
 /**
  * One streamed piece of a request's output: the token just sampled and the text that became stable with it

@@ -16,9 +16,8 @@ import jdk.incubator.vector.ShortVector;
  * BF16 weights read in place: each step loads {@code LANES} 16-bit values and widens them to floats in
  * registers ({@link Vectors#bf16ToFloat}). Any column count.
  *
- * <p>NOTE: {@link Bf16Matrix} and {@link F16Matrix} repeat the same three kernels on purpose: one shared
- * kernel with both conversions (or a virtual load) parses into a graph past C2's inlining node limit, the
- * loads stop being inlined and every vector gets boxed, which made the F16 product five times slower.
+ * <p>NOTE: this class repeats the kernels of {@link F32Matrix} with its own load on purpose: a shared
+ * kernel with a virtual or branching load makes C2's graph too big to keep every vector in registers.
  */
 final class Bf16Matrix extends SegmentMatrix {
 

@@ -9,111 +9,34 @@ import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * F16 weights read in place: each step loads {@code LANES} 16-bit values and widens them to floats in
- * registers ({@link Vectors#f16ToFloat}). Any column count.
- *
- * <p>NOTE: {@link Bf16Matrix} and {@link F16Matrix} repeat the same three kernels on purpose: one shared
- * kernel with both conversions (or a virtual load) parses into a graph past C2's inlining node limit, the
- * loads stop being inlined and every vector gets boxed, which made the F16 product five times slower.
+ * F16 weights: each row is widened to floats in registers ({@link Vectors#f16ToFloat}) into a small
+ * buffer by a loop of its own, then multiplied (see {@link BufferedMatrix} for why). Any column count.
  */
-final class F16Matrix extends SegmentMatrix {
+final class F16Matrix extends BufferedMatrix {
 
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private final int upper;
 
     F16Matrix(WeightTensor t) {
-        super(t, DType.F16);
+        super(t);
+        if (t.dtype() != DType.F16) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is " + t.dtype() + ", expected F16");
+        }
         this.upper = FLOAT.loopBound(cols);
     }
 
     @Override
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b0 = rowOffset(r);
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int c = 0; c < upper; c += LANES) {
-            FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + c);
-            long o = 2L * c;
-            a0 = load(b0 + o).fma(xv, a0);
-            a1 = load(b1 + o).fma(xv, a1);
-            a2 = load(b2 + o).fma(xv, a2);
-            a3 = load(b3 + o).fma(xv, a3);
-        }
-        out[outOff + r] = tail(b0, x, xOff, Vectors.sum(a0));
-        out[outOff + r + 1] = tail(b1, x, xOff, Vectors.sum(a1));
-        out[outOff + r + 2] = tail(b2, x, xOff, Vectors.sum(a2));
-        out[outOff + r + 3] = tail(b3, x, xOff, Vectors.sum(a3));
-    }
-
-    @Override
-    void dot4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b = rowOffset(r);
-        int x1 = xOff + cols;
-        int x2 = x1 + cols;
-        int x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int c = 0; c < upper; c += LANES) {
-            FloatVector w = load(b + 2L * c);
-            a0 = w.fma(FloatVector.fromArray(FLOAT, x, xOff + c), a0);
-            a1 = w.fma(FloatVector.fromArray(FLOAT, x, x1 + c), a1);
-            a2 = w.fma(FloatVector.fromArray(FLOAT, x, x2 + c), a2);
-            a3 = w.fma(FloatVector.fromArray(FLOAT, x, x3 + c), a3);
-        }
-        out[outOff] = tail(b, x, xOff, Vectors.sum(a0));
-        out[outOff + rows] = tail(b, x, x1, Vectors.sum(a1));
-        out[outOff + 2 * rows] = tail(b, x, x2, Vectors.sum(a2));
-        out[outOff + 3 * rows] = tail(b, x, x3, Vectors.sum(a3));
-    }
-
-    @Override
-    float dot(int r, float[] x, int xOff) {
-        long b = rowOffset(r);
-        FloatVector a = FloatVector.zero(FLOAT);
-        for (int c = 0; c < upper; c += LANES) {
-            a = load(b + 2L * c).fma(FloatVector.fromArray(FLOAT, x, xOff + c), a);
-        }
-        return tail(b, x, xOff, Vectors.sum(a));
-    }
-
-    private FloatVector load(long byteOffset) {
-        ShortVector bits = ShortVector.fromMemorySegment(SHORT, data, byteOffset, LE);
-        return Vectors.f16ToFloat(bits);
-    }
-
-    private float scalar(long byteOffset) {
-        short bits = data.get(SHORT_LE, byteOffset);
-        return Dequantizer.f16ToFloat(bits);
-    }
-
-    private float tail(long rowBase, float[] x, int xOff, float s) {
-        for (int c = upper; c < cols; c++) {
-            s = Math.fma(scalar(rowBase + 2L * c), x[xOff + c], s);
-        }
-        return s;
-    }
-
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        checkRow(r, dst, off);
-        long b = rowOffset(r);
+    void convertRow(int r, float[] dst, int off) {
+        long b = r * rowBytes;
         int c = 0;
         for (; c < upper; c += LANES) {
-            load(b + 2L * c).intoArray(dst, off + c);
+            ShortVector bits = ShortVector.fromMemorySegment(SHORT, data, b + 2L * c, ByteOrder.LITTLE_ENDIAN);
+            Vectors.f16ToFloat(bits).intoArray(dst, off + c);
         }
         for (; c < cols; c++) {
-            dst[off + c] = scalar(b + 2L * c);
+            dst[off + c] = Dequantizer.f16ToFloat(data.get(SHORT_LE, b + 2L * c));
         }
     }
 }

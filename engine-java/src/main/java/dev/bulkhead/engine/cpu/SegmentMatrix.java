@@ -16,7 +16,7 @@ import java.util.Objects;
  * batch larger than one chunk (a long prefill, which is compute bound anyway) reads the weights again.
  */
 abstract sealed class SegmentMatrix implements WeightMatrix
-        permits F32Matrix, Bf16Matrix, F16Matrix, Q8Matrix, Q4Matrix {
+        permits F32Matrix, Bf16Matrix, Q8Matrix, Q4Matrix {
 
     /** Activation bytes per token chunk: half of a typical 1 MiB L2. */
     private static final int TOKEN_CHUNK_BYTES = 512 * 1024;

@@ -78,6 +78,67 @@ final class Vectors {
         return s;
     }
 
+    /**
+     * Four rows of {@code w} (at {@code wOff + i * stride}) against one {@code x}: {@code out[outOff + i]},
+     * each summed exactly as {@link #dot} does, with four independent FMA chains.
+     */
+    static void dot4Rows(float[] w, int wOff, int stride, float[] x, int xOff, int n, float[] out, int outOff,
+                         int outStride) {
+        int w1 = wOff + stride;
+        int w2 = w1 + stride;
+        int w3 = w2 + stride;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int upper = FLOAT.loopBound(n);
+        for (int i = 0; i < upper; i += LANES) {
+            FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + i);
+            a0 = FloatVector.fromArray(FLOAT, w, wOff + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(FLOAT, w, w1 + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOAT, w, w2 + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOAT, w, w3 + i).fma(xv, a3);
+        }
+        out[outOff] = tail(w, wOff, x, xOff, upper, n, sum(a0));
+        out[outOff + outStride] = tail(w, w1, x, xOff, upper, n, sum(a1));
+        out[outOff + 2 * outStride] = tail(w, w2, x, xOff, upper, n, sum(a2));
+        out[outOff + 3 * outStride] = tail(w, w3, x, xOff, upper, n, sum(a3));
+    }
+
+    /**
+     * One row {@code w} against four tokens (at {@code xOff + j * xStride}): {@code out[outOff + j *
+     * outStride]}, each summed exactly as {@link #dot} does.
+     */
+    static void dot4Tokens(float[] w, int wOff, float[] x, int xOff, int xStride, int n, float[] out, int outOff,
+                           int outStride) {
+        int x1 = xOff + xStride;
+        int x2 = x1 + xStride;
+        int x3 = x2 + xStride;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int upper = FLOAT.loopBound(n);
+        for (int i = 0; i < upper; i += LANES) {
+            FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i);
+            a0 = wv.fma(FloatVector.fromArray(FLOAT, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FLOAT, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FLOAT, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FLOAT, x, x3 + i), a3);
+        }
+        out[outOff] = tail(w, wOff, x, xOff, upper, n, sum(a0));
+        out[outOff + outStride] = tail(w, wOff, x, x1, upper, n, sum(a1));
+        out[outOff + 2 * outStride] = tail(w, wOff, x, x2, upper, n, sum(a2));
+        out[outOff + 3 * outStride] = tail(w, wOff, x, x3, upper, n, sum(a3));
+    }
+
+    private static float tail(float[] a, int aOff, float[] b, int bOff, int from, int n, float s) {
+        for (int i = from; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
+    }
+
     /** bfloat16 bits (one per lane, as loaded) to floats: the bits are the upper half of a float. */
     static FloatVector bf16ToFloat(ShortVector bits) {
         IntVector wide = (IntVector) bits.convertShape(VectorOperators.S2I, INT, 0);

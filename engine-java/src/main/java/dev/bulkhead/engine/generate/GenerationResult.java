@@ -1,6 +1,6 @@
 package dev.bulkhead.engine.generate;
 
-import dev.bulkhead.engine.sampling.FinishReason;
+import dev.bulkhead.scheduler.FinishReason;
 
 /**
  * The outcome of one generation.

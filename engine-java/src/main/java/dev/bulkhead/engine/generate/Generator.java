@@ -2,7 +2,7 @@ package dev.bulkhead.engine.generate;
 
 import dev.bulkhead.engine.runner.BatchInput;
 import dev.bulkhead.engine.runner.ModelRunner;
-import dev.bulkhead.engine.sampling.FinishReason;
+import dev.bulkhead.scheduler.FinishReason;
 import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
 import dev.bulkhead.engine.sampling.Sampler;
 import dev.bulkhead.engine.sampling.SamplingParams;

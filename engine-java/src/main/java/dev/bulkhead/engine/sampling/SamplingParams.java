@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.sampling;
 
+import dev.bulkhead.engine.InvalidRequestException;
+
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -72,58 +74,58 @@ public record SamplingParams(
     /** Validates every field; messages name the field, its limit and the value given. */
     public SamplingParams {
         if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
-            throw new IllegalArgumentException("temperature must be in [0, " + MAX_TEMPERATURE + "], got " + temperature);
+            throw new InvalidRequestException("temperature", "temperature must be in [0, " + MAX_TEMPERATURE + "], got " + temperature);
         }
         if (topK < -1) {
-            throw new IllegalArgumentException("topK must be -1 or 0 (off) or >= 1, got " + topK);
+            throw new InvalidRequestException("top_k", "top_k must be -1 or 0 (off) or >= 1, got " + topK);
         }
         topK = Math.max(topK, 0);
         if (!(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+            throw new InvalidRequestException("top_p", "top_p must be in (0, 1], got " + topP);
         }
         if (!(minP >= 0 && minP <= 1)) {
-            throw new IllegalArgumentException("minP must be in [0, 1], got " + minP);
+            throw new InvalidRequestException("min_p", "min_p must be in [0, 1], got " + minP);
         }
         if (!(repetitionPenalty > 0 && repetitionPenalty <= Float.MAX_VALUE)) {
-            throw new IllegalArgumentException("repetitionPenalty must be > 0 and finite, got " + repetitionPenalty);
+            throw new InvalidRequestException("repetition_penalty", "repetition_penalty must be > 0 and finite, got " + repetitionPenalty);
         }
-        checkPenalty("presencePenalty", presencePenalty);
-        checkPenalty("frequencyPenalty", frequencyPenalty);
+        checkPenalty("presence_penalty", presencePenalty);
+        checkPenalty("frequency_penalty", frequencyPenalty);
         if (maxTokens < 1) {
-            throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
+            throw new InvalidRequestException("max_tokens", "max_tokens must be >= 1, got " + maxTokens);
         }
-        Objects.requireNonNull(stopTokenIds, "stopTokenIds must not be null (use an empty array)");
+        Objects.requireNonNull(stopTokenIds, "stop_token_ids must not be null (use an empty array)");
         if (stopTokenIds.length > MAX_STOP_TOKEN_IDS) {
-            throw new IllegalArgumentException("stopTokenIds must hold at most " + MAX_STOP_TOKEN_IDS
+            throw new InvalidRequestException("stop_token_ids", "stop_token_ids must hold at most " + MAX_STOP_TOKEN_IDS
                     + " ids, got " + stopTokenIds.length);
         }
         for (int id : stopTokenIds) {
             if (id < 0) {
-                throw new IllegalArgumentException("stopTokenIds must be >= 0, got " + id);
+                throw new InvalidRequestException("stop_token_ids", "stop_token_ids must be >= 0, got " + id);
             }
         }
         stopTokenIds = stopTokenIds.clone();
         Objects.requireNonNull(stop, "stop must not be null (use an empty list)");
         if (stop.size() > MAX_STOP_STRINGS) {
-            throw new IllegalArgumentException("stop must hold at most " + MAX_STOP_STRINGS + " strings, got "
+            throw new InvalidRequestException("stop", "stop must hold at most " + MAX_STOP_STRINGS + " strings, got "
                     + stop.size());
         }
         for (String s : stop) {
             if (s == null || s.isEmpty() || s.length() > MAX_STOP_STRING_LENGTH) {
-                throw new IllegalArgumentException("stop strings must be 1 to " + MAX_STOP_STRING_LENGTH
+                throw new InvalidRequestException("stop", "stop strings must be 1 to " + MAX_STOP_STRING_LENGTH
                         + " chars long, got " + (s == null ? "null" : s.length() + " chars"));
             }
         }
         stop = List.copyOf(stop);
         if (logprobs < LOGPROBS_OFF || logprobs > MAX_LOGPROBS) {
-            throw new IllegalArgumentException("logprobs must be in [" + LOGPROBS_OFF + ", " + MAX_LOGPROBS
+            throw new InvalidRequestException("logprobs", "logprobs must be in [" + LOGPROBS_OFF + ", " + MAX_LOGPROBS
                     + "] (" + LOGPROBS_OFF + " = off), got " + logprobs);
         }
     }
 
     private static void checkPenalty(String field, float value) {
         if (!(value >= -MAX_PENALTY && value <= MAX_PENALTY)) {
-            throw new IllegalArgumentException(field + " must be in [-" + MAX_PENALTY + ", " + MAX_PENALTY
+            throw new InvalidRequestException(field, field + " must be in [-" + MAX_PENALTY + ", " + MAX_PENALTY
                     + "], got " + value);
         }
     }

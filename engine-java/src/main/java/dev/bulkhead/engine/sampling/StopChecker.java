@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.sampling;
 
+import dev.bulkhead.scheduler.FinishReason;
+
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.Objects;
 

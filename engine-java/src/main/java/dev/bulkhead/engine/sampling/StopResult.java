@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.sampling;
 
+import dev.bulkhead.scheduler.FinishReason;
+
 /**
  * What one generated token did to a request's output.
  *

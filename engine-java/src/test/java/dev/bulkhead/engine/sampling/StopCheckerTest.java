@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.sampling;
 
+import dev.bulkhead.scheduler.FinishReason;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,6 @@
-package dev.bulkhead.engine.api;
+package dev.bulkhead.engine;
+
+import dev.bulkhead.engine.api.TokenDelta;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;

@@ -1,4 +1,4 @@
-package dev.bulkhead.engine.api;
+package dev.bulkhead.engine;
 
 /**
  * A request that can never be served as given: the message names the field and the limit

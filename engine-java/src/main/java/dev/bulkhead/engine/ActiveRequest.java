@@ -1,0 +1,113 @@
+package dev.bulkhead.engine;
+
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.TokenDelta;
+import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
+import dev.bulkhead.engine.sampling.Sampler;
+import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.sampling.StopChecker;
+import dev.bulkhead.engine.sampling.StopResult;
+import dev.bulkhead.engine.sampling.TokenHistory;
+import dev.bulkhead.model.tokenizer.Tokenizer;
+import dev.bulkhead.scheduler.FinishReason;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The engine-side state of one request: how it samples and stops, what it produced, and where its output
+ * goes. Owned by the engine loop thread; only {@link #future} is touched from other threads.
+ */
+final class ActiveRequest {
+
+    final String id;
+    final int[] promptIds;
+    final long deadlineNanos;
+    final long submitNanos;
+    final CompletableFuture<Completion> future = new CompletableFuture<>();
+    private final Sampler sampler;
+    private final TokenHistory history;
+    private final StopChecker stop;
+    private final Consumer<TokenDelta> sink;
+    private final Consumer<Throwable> errorSink;
+    private int[] output = new int[16];
+    private int produced;
+    private long firstTokenNanos;
+    private long lastTokenNanos;
+    private long lastGapNanos;
+
+    /**
+     * @param deadlineNanos {@link System#nanoTime()} after which the request is aborted, or Long.MAX_VALUE
+     * @param sink          receives every delta (a stream's publisher, or nothing for plain futures)
+     * @param errorSink     receives the error that failed the request
+     */
+    ActiveRequest(String id, int[] promptIds, SamplingParams params, int[] eosIds, Tokenizer tokenizer,
+                  long submitNanos, long deadlineNanos, Consumer<TokenDelta> sink, Consumer<Throwable> errorSink) {
+        this.id = id;
+        this.promptIds = promptIds;
+        this.submitNanos = submitNanos;
+        this.deadlineNanos = deadlineNanos;
+        this.sampler = new Sampler(params);
+        this.history = TokenHistory.ofPrompt(promptIds);
+        this.stop = new StopChecker(params, eosIds,
+                new IncrementalDetokenizer(tokenizer, promptIds, params.skipSpecialTokens()));
+        this.sink = sink;
+        this.errorSink = errorSink;
+    }
+
+    /** Samples this request's next token from its row of logits. */
+    int sample(float[] logits, int offset, int vocabSize) {
+        return sampler.sample(logits, offset, vocabSize, history);
+    }
+
+    /** Records a sampled token, streams its text, and returns the finish reason when it ended the request. */
+    FinishReason accept(int token, long nowNanos) {
+        if (produced == 0) {
+            firstTokenNanos = nowNanos;
+        } else {
+            lastGapNanos = nowNanos - lastTokenNanos;
+        }
+        lastTokenNanos = nowNanos;
+        if (produced == output.length) {
+            output = Arrays.copyOf(output, produced * 2);
+        }
+        output[produced++] = token;
+        history.addOutput(token);
+        StopResult r = stop.append(token);
+        sink.accept(new TokenDelta(id, token, r.text(), produced - 1, r.finishReason()));
+        return r.finishReason();
+    }
+
+    /** Ends the request without a token (abort): the stream gets a last delta, the future the partial output. */
+    void abort(long nowNanos) {
+        sink.accept(new TokenDelta(id, -1, "", produced, FinishReason.ABORT));
+        complete(FinishReason.ABORT, nowNanos);
+    }
+
+    /** Completes the future with what was produced. */
+    void complete(FinishReason reason, long nowNanos) {
+        double ttft = produced == 0 ? Double.NaN : (firstTokenNanos - submitNanos) / 1e6;
+        future.complete(new Completion(id, promptIds, Arrays.copyOf(output, produced), stop.outputText(), reason, ttft,
+                (nowNanos - submitNanos) / 1e6));
+    }
+
+    /** Fails the request: the future completes exceptionally and the stream ends with the error. */
+    void fail(Throwable error) {
+        errorSink.accept(error);
+        future.completeExceptionally(error);
+    }
+
+    int produced() {
+        return produced;
+    }
+
+    /** Time to first token, valid once a token was produced. */
+    long timeToFirstTokenNanos() {
+        return firstTokenNanos - submitNanos;
+    }
+
+    /** Time between the last two tokens (time per output token), valid from the second token on. */
+    long lastGapNanos() {
+        return lastGapNanos;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.bulkhead.engine;
+
+import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.scheduler.SchedulerStats;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One model's engine metrics in Micrometer, named after vLLM's where there is one
+ * ({@code bulkhead.requests.running} ~ {@code vllm:num_requests_running}, {@code bulkhead.kv_cache.usage} ~
+ * {@code vllm:gpu_cache_usage_perc}, TTFT and TPOT timers), all tagged with the model.
+ */
+final class EngineMetrics {
+
+    private final Timer ttft;
+    private final Timer tpot;
+    private final Timer stepTime;
+    private final DistributionSummary stepTokens;
+    private final Counter generatedTokens;
+    private final Counter deadlines;
+    private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
+
+    EngineMetrics(MeterRegistry registry, String model, Supplier<SchedulerStats> stats) {
+        Tags tags = Tags.of("model", model);
+        Gauge.builder("bulkhead.requests.running", () -> stats.get().numRunning()).tags(tags)
+                .description("Requests in the running batch").register(registry);
+        Gauge.builder("bulkhead.requests.waiting", () -> stats.get().numWaiting()).tags(tags)
+                .description("Requests queued for admission").register(registry);
+        Gauge.builder("bulkhead.kv_cache.usage", () -> stats.get().kvUsage()).tags(tags)
+                .description("Fraction of KV blocks in use (0..1)").register(registry);
+        Gauge.builder("bulkhead.prefix_cache.hit_rate", () -> stats.get().prefixCacheHitRate()).tags(tags)
+                .description("Prompt tokens served from cached blocks / prompt tokens looked up").register(registry);
+        FunctionCounter.builder("bulkhead.preemptions", stats, s -> s.get().numPreemptions()).tags(tags)
+                .description("Requests preempted (recomputed) for lack of KV blocks").register(registry);
+        ttft = Timer.builder("bulkhead.time_to_first_token").tags(tags).publishPercentiles(0.5, 0.9, 0.99)
+                .register(registry);
+        tpot = Timer.builder("bulkhead.time_per_output_token").tags(tags).publishPercentiles(0.5, 0.9, 0.99)
+                .register(registry);
+        stepTime = Timer.builder("bulkhead.step.duration").tags(tags).register(registry);
+        stepTokens = DistributionSummary.builder("bulkhead.step.tokens").tags(tags).register(registry);
+        generatedTokens = Counter.builder("bulkhead.generation_tokens").tags(tags).register(registry);
+        deadlines = Counter.builder("bulkhead.requests.deadline_expired").tags(tags).register(registry);
+        for (FinishReason r : FinishReason.values()) {
+            finished.put(r, Counter.builder("bulkhead.requests.finished").tags(tags)
+                    .tag("finish_reason", r.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+        }
+    }
+
+    void tokenProduced(ActiveRequest r) {
+        generatedTokens.increment();
+        if (r.produced() == 1) {
+            ttft.record(r.timeToFirstTokenNanos(), TimeUnit.NANOSECONDS);
+        } else {
+            tpot.record(r.lastGapNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    void finished(FinishReason reason) {
+        finished.get(reason).increment();
+    }
+
+    void deadlineExpired() {
+        deadlines.increment();
+    }
+
+    void step(int tokens, long nanos) {
+        stepTokens.record(tokens);
+        stepTime.record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

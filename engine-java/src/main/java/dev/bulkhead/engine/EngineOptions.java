@@ -1,0 +1,71 @@
+package dev.bulkhead.engine;
+
+/**
+ * How one model's engine is sized. Everything is fixed at load: the KV pool comes from the byte budget, and
+ * nothing grows at request time.
+ *
+ * @param threads          CPU threads for the forward pass
+ * @param blockSize        tokens per KV block
+ * @param kvCacheBytes     byte budget of the KV pool (K and V, every layer, float32 on the CPU backend)
+ * @param maxBatchedTokens token budget of one step (decodes plus prefill chunks)
+ * @param maxRunning       most sequences in one step
+ * @param maxModelLen      longest prompt + output in tokens; 0 means the model's max_position_embeddings
+ *                         capped at {@link #DEFAULT_MAX_MODEL_LEN}
+ * @param prefixCaching    reuse KV blocks of shared prompt prefixes
+ */
+public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
+                            int maxModelLen, boolean prefixCaching) {
+
+    /** Default context cap on the CPU backend, where a 128k context would be wasted memory. */
+    public static final int DEFAULT_MAX_MODEL_LEN = 4096;
+
+    public EngineOptions {
+        range("threads", threads, 1, 1024);
+        range("blockSize", blockSize, 1, 1024);
+        if (kvCacheBytes < 1) {
+            throw new IllegalArgumentException("kvCacheBytes must be >= 1, got " + kvCacheBytes);
+        }
+        range("maxBatchedTokens", maxBatchedTokens, 1, 1 << 16);
+        range("maxRunning", maxRunning, 1, 1 << 16);
+        range("maxModelLen", maxModelLen, 0, 1 << 24);
+    }
+
+    private static void range(String field, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(field + " must be in [" + min + ", " + max + "], got " + value);
+        }
+    }
+
+    /** All processors, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix caching on. */
+    public static EngineOptions defaults() {
+        return new EngineOptions(Runtime.getRuntime().availableProcessors(), 16, 256L << 20, 512, 64, 0, true);
+    }
+
+    public EngineOptions withThreads(int n) {
+        return new EngineOptions(n, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+    }
+
+    public EngineOptions withKvCacheBytes(long bytes) {
+        return new EngineOptions(threads, blockSize, bytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+    }
+
+    public EngineOptions withBlockSize(int size) {
+        return new EngineOptions(threads, size, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+    }
+
+    public EngineOptions withMaxBatchedTokens(int n) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, n, maxRunning, maxModelLen, prefixCaching);
+    }
+
+    public EngineOptions withMaxRunning(int n) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, n, maxModelLen, prefixCaching);
+    }
+
+    public EngineOptions withMaxModelLen(int n) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, n, prefixCaching);
+    }
+
+    public EngineOptions withPrefixCaching(boolean on) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, on);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.bulkhead.engine.runner;
+
+import dev.bulkhead.model.arch.ModelWeights;
+
+/**
+ * Builds the runner an engine executes on. The default is the CPU backend; tests and fault drills wrap it
+ * (a runner that throws, hangs or slows down on chosen steps).
+ */
+@FunctionalInterface
+public interface ModelRunnerFactory {
+
+    /** The CPU backend. */
+    ModelRunnerFactory CPU = CpuModelRunner::new;
+
+    ModelRunner create(ModelWeights weights, CpuRunnerOptions options);
+}
