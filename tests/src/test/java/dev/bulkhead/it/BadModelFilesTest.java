@@ -2,11 +2,12 @@ package dev.bulkhead.it;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.bulkhead.engine.generate.Generator;
-import dev.bulkhead.engine.runner.CpuModelRunner;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.EngineOptions;
+import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.sampling.SamplingParams;
-import dev.bulkhead.model.LoadedModel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.bulkhead.model.ModelFormatException;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
@@ -144,12 +145,13 @@ class BadModelFilesTest {
 
     @Test
     void promptLongerThanTheContext() {
-        try (LoadedModel m = ModelLoader.load(model.toString());
-             CpuModelRunner runner = new CpuModelRunner(m.weights(), CpuRunnerOptions.forContext(1, 32, 16))) {
-            int[] prompt = m.tokenizer().encode("Once upon a time there was a dog. ".repeat(10), true);
-            assertThatThrownBy(() -> new Generator(m, runner).generate(prompt, SamplingParams.greedy(4), t -> { }))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("prompt has " + prompt.length + " tokens but the context holds 32");
+        EngineOptions options = EngineOptions.defaults().withThreads(1).withMaxModelLen(32);
+        try (LlmEngine engine = new LlmEngine(ModelLoader.load(model.toString()), options, new SimpleMeterRegistry())) {
+            String text = "Once upon a time there was a dog. ".repeat(10);
+            int n = engine.tokenizer().encode(text, true).length;
+            assertThatThrownBy(() -> engine.generate(GenerateRequest.of(text, SamplingParams.greedy(4))))
+                    .isInstanceOf(InvalidRequestException.class)
+                    .hasMessageContaining("prompt has " + n + " tokens but the context holds 32");
         }
     }
 

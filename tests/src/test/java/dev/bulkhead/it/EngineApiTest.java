@@ -34,15 +34,19 @@ import org.junit.jupiter.api.Test;
 class EngineApiTest {
 
     static LlmEngine engine;
+    /** 5 ms per step: 200 tokens take a second, so cancels and deadlines land mid-generation on any machine. */
+    static LlmEngine slowEngine;
 
     @BeforeAll
     static void start() {
         engine = EngineFixtures.engine(options(64));
+        slowEngine = EngineFixtures.engine(options(64), EngineFixtures.slow(5));
     }
 
     @AfterAll
     static void stop() {
         engine.close();
+        slowEngine.close();
     }
 
     private static void assertField(Runnable r, String field) {
@@ -128,7 +132,7 @@ class EngineApiTest {
 
     @Test
     void cancellingTheSubscriptionAbortsAndFreesBlocks() throws Exception {
-        TokenStream stream = engine.stream(greedy("cancel-me", new int[] {1, 400, 300}, 200));
+        TokenStream stream = slowEngine.stream(greedy("cancel-me", new int[] {1, 400, 300}, 200));
         CountDownLatch first = new CountDownLatch(1);
         stream.subscribe(new Flow.Subscriber<>() {
             @Override
@@ -160,26 +164,26 @@ class EngineApiTest {
         Completion c = stream.completion().get(30, TimeUnit.SECONDS);
         assertThat(c.finishReason()).isEqualTo(FinishReason.ABORT);
         assertThat(c.tokenIds().length).isLessThan(200);
-        awaitIdle(engine);
-        assertThat(engine.stats().kv().numInUse()).isZero();
+        awaitIdle(slowEngine);
+        assertThat(slowEngine.stats().kv().numInUse()).isZero();
     }
 
     @Test
     void cancelByIdAndByFuture() throws Exception {
-        CompletableFuture<Completion> byId = engine.generate(greedy("by-id", new int[] {1, 7}, 200));
-        CompletableFuture<Completion> byFuture = engine.generate(greedy("by-future", new int[] {1, 8}, 200));
-        assertThat(engine.cancel("by-id")).isTrue();
-        assertThat(engine.cancel("no-such-request")).isFalse();
+        CompletableFuture<Completion> byId = slowEngine.generate(greedy("by-id", new int[] {1, 7}, 200));
+        CompletableFuture<Completion> byFuture = slowEngine.generate(greedy("by-future", new int[] {1, 8}, 200));
+        assertThat(slowEngine.cancel("by-id")).isTrue();
+        assertThat(slowEngine.cancel("no-such-request")).isFalse();
         byFuture.cancel(true);
         assertThat(byId.get(30, TimeUnit.SECONDS).finishReason()).isEqualTo(FinishReason.ABORT);
-        awaitIdle(engine);
-        assertThat(engine.stats().kv().numInUse()).isZero();
+        awaitIdle(slowEngine);
+        assertThat(slowEngine.stats().kv().numInUse()).isZero();
     }
 
     @Test
     void expiredDeadlineAbortsWithPartialOutput() throws Exception {
-        Completion c = engine.generate(greedy("deadline", new int[] {1, 9}, 240)
-                .withDeadline(Instant.now().plusMillis(30))).get(30, TimeUnit.SECONDS);
+        Completion c = slowEngine.generate(greedy("deadline", new int[] {1, 9}, 240)
+                .withDeadline(Instant.now().plusMillis(100))).get(30, TimeUnit.SECONDS);
         assertThat(c.finishReason()).isEqualTo(FinishReason.ABORT);
         assertThat(c.tokenIds().length).isLessThan(240);
     }

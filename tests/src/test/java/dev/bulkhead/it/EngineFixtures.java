@@ -67,6 +67,19 @@ final class EngineFixtures {
 
     /** A runner that throws on the forward passes {@code failOn} selects (by step number), else delegates. */
     static ModelRunnerFactory failing(IntPredicate failOn) {
+        return wrapping(failOn, 0);
+    }
+
+    /**
+     * A runner whose every forward pass takes at least {@code millis} more: a slow model, so tests that race a
+     * cancel or a deadline against generation are decided by the test, not by how fast the machine is.
+     */
+    static ModelRunnerFactory slow(int millis) {
+        return wrapping(step -> false, millis);
+    }
+
+    /** Both: fails the selected steps and slows every step by {@code delayMillis}. */
+    static ModelRunnerFactory wrapping(IntPredicate failOn, int delayMillis) {
         return (weights, opts) -> new ModelRunner() {
             private final ModelRunner delegate = ModelRunnerFactory.CPU.create(weights, opts);
             private int step;
@@ -75,6 +88,13 @@ final class EngineFixtures {
             public float[] forward(BatchInput batch) {
                 if (failOn.test(step++)) {
                     throw new IllegalStateException("injected failure in step " + (step - 1));
+                }
+                if (delayMillis > 0) {
+                    try {
+                        Thread.sleep(delayMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
                 return delegate.forward(batch);
             }

@@ -5,14 +5,17 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulkhead.engine.generate.GenerationResult;
-import dev.bulkhead.engine.generate.Generator;
+import dev.bulkhead.engine.EngineOptions;
+import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.runner.BatchInput;
 import dev.bulkhead.engine.runner.CpuModelRunner;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,11 +74,11 @@ class GoldenGreedyTest {
     private static void checkGreedy(String model, Path refFile) throws IOException {
         JsonNode ref = new ObjectMapper().readTree(refFile.toFile());
         int[] expected = ints(ref.get("greedy_ids"));
-        try (LoadedModel m = ModelLoader.load(model);
-             CpuModelRunner runner = new CpuModelRunner(m.weights(), CpuRunnerOptions.forContext(2, 512, 64))) {
+        EngineOptions options = EngineOptions.defaults().withThreads(2).withMaxModelLen(512).withMaxBatchedTokens(64);
+        try (LlmEngine engine = new LlmEngine(ModelLoader.load(model), options, new SimpleMeterRegistry())) {
             int[] prompt = {ref.get("bos_id").asInt()};
             SamplingParams greedy = SamplingParams.greedy(expected.length).toBuilder().ignoreEos(true).build();
-            GenerationResult r = new Generator(m, runner).generate(prompt, greedy, text -> { });
+            Completion r = engine.generate(GenerateRequest.ofTokens(prompt, greedy)).join();
             assertThat(r.tokenIds()).containsExactly(expected);
             assertThat(r.text()).isEqualTo(ref.get("text").asText());
         }

@@ -1,8 +1,9 @@
 package dev.bulkhead.server.cli;
 
-import dev.bulkhead.engine.generate.GenerationResult;
-import dev.bulkhead.engine.generate.Generator;
-import dev.bulkhead.engine.runner.CpuModelRunner;
+import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.chat.ChatTemplate;
 import java.io.BufferedReader;
@@ -48,12 +49,12 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel model = modelOptions.load(); CpuModelRunner runner = modelOptions.runner(model)) {
+        try (LlmEngine engine = modelOptions.engine()) {
+            LoadedModel model = engine.model();
             String source = templateFile != null ? Files.readString(templateFile) : model.chatTemplate().orElseThrow(() ->
                     new IllegalArgumentException(model.origin().getFileName() + " has no chat template; pass "
                             + "--chat-template FILE (a Jinja template such as a model's tokenizer_config.json chat_template)"));
             ChatTemplate template = ChatTemplate.compile(source);
-            Generator generator = new Generator(model, runner);
             List<Map<String, Object>> messages = new ArrayList<>();
             resetConversation(messages);
             BufferedReader in = parent.in();
@@ -75,10 +76,15 @@ final class ChatCommand implements Callable<Integer> {
                 String prompt = template.render(messages, null, true, model.specialTokens());
                 // NOTE: the rendered template already holds BOS where the model wants it, as transformers assumes.
                 int[] ids = model.tokenizer().encode(prompt, false);
-                GenerationResult r = generator.generate(ids, sampling.params(new int[0]), d -> {
-                    out.print(d);
-                    out.flush();
-                });
+                Completion r;
+                try {
+                    r = StreamPrinter.run(engine, GenerateRequest.ofTokens(ids, sampling.params(new int[0])), out);
+                } catch (InvalidRequestException e) {
+                    // NOTE: the conversation outgrew the context; keep the session, drop the turn.
+                    messages.removeLast();
+                    spec.commandLine().getErr().println("bulkhead: " + e.getMessage() + " (type /reset to start over)");
+                    continue;
+                }
                 out.println();
                 messages.add(Map.of("role", "assistant", "content", r.text()));
             }

@@ -2,10 +2,9 @@ package dev.bulkhead.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.bulkhead.engine.generate.GenerationResult;
-import dev.bulkhead.engine.generate.Generator;
-import dev.bulkhead.engine.runner.CpuModelRunner;
-import dev.bulkhead.model.LoadedModel;
+import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.GenerateRequest;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,45 +39,44 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LoadedModel model = modelOptions.load(); CpuModelRunner runner = modelOptions.runner(model)) {
-            Generator generator = new Generator(model, runner);
-            int[] promptIds = model.tokenizer().encode(prompt, true);
+        try (LlmEngine engine = modelOptions.engine()) {
+            int[] promptIds = engine.tokenizer().encode(prompt, true);
+            GenerateRequest request = GenerateRequest.ofTokens(promptIds, sampling.params(new int[0]));
             if (!json) {
                 out.print(prompt);
                 out.flush();
             }
-            GenerationResult r = generator.generate(promptIds, sampling.params(new int[0]), json ? d -> { } : d -> {
-                out.print(d);
-                out.flush();
-            });
+            Completion c = StreamPrinter.run(engine, request, json ? null : out);
+            RunTimings t = RunTimings.of(c);
             if (json) {
-                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toJson(model, r)));
+                out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(toJson(engine, c, t)));
             } else {
                 out.println();
-                spec.commandLine().getErr().printf("[%s: %d prompt tokens, %d generated, prefill %.1f tok/s, decode %.1f tok/s, %s, %d threads]%n",
-                        model.origin().getFileName(), r.promptTokenIds().length, r.tokenIds().length,
-                        r.timings().prefillTokensPerSecond(), r.timings().decodeTokensPerSecond(),
-                        r.finishReason().name().toLowerCase(java.util.Locale.ROOT), runner.threads());
+                spec.commandLine().getErr().printf("[%s: %d prompt tokens, %d generated, prefill %.1f tok/s, "
+                                + "decode %.1f tok/s, %s, %d threads]%n", engine.model().origin().getFileName(),
+                        promptIds.length, c.tokenIds().length, t.prefillTokensPerSecond(), t.decodeTokensPerSecond(),
+                        c.finishReason().name().toLowerCase(java.util.Locale.ROOT), modelOptions.threadCount());
             }
         }
         return 0;
     }
 
-    private static Map<String, Object> toJson(LoadedModel model, GenerationResult r) {
+    private static Map<String, Object> toJson(LlmEngine engine, Completion c, RunTimings t) {
         Map<String, Object> timings = new LinkedHashMap<>();
-        timings.put("load_ms", model.loadMillis());
-        timings.put("prefill_ms", r.timings().prefillMillis());
-        timings.put("prefill_tokens", r.timings().prefillTokens());
-        timings.put("prefill_tok_per_s", r.timings().prefillTokensPerSecond());
-        timings.put("decode_ms", r.timings().decodeMillis());
-        timings.put("decode_tokens", r.timings().decodeTokens());
-        timings.put("decode_tok_per_s", r.timings().decodeTokensPerSecond());
+        timings.put("load_ms", engine.model().loadMillis());
+        timings.put("prefill_ms", t.prefillMillis());
+        timings.put("prefill_tokens", t.prefillTokens());
+        timings.put("prefill_tok_per_s", t.prefillTokensPerSecond());
+        timings.put("decode_ms", t.decodeMillis());
+        timings.put("decode_tokens", t.decodeTokens());
+        timings.put("decode_tok_per_s", t.decodeTokensPerSecond());
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", model.origin().toString());
-        m.put("prompt_token_ids", r.promptTokenIds());
-        m.put("token_ids", r.tokenIds());
-        m.put("text", r.text());
-        m.put("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("model", engine.model().origin().toString());
+        m.put("prompt_token_ids", c.promptTokenIds());
+        m.put("token_ids", c.tokenIds());
+        m.put("text", c.text());
+        m.put("finish_reason", c.finishReason().name().toLowerCase(java.util.Locale.ROOT));
         m.put("timings", timings);
         return m;
     }

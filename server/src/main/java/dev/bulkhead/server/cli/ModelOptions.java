@@ -1,9 +1,10 @@
 package dev.bulkhead.server.cli;
 
-import dev.bulkhead.engine.runner.CpuModelRunner;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.EngineOptions;
+import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */
@@ -30,16 +31,29 @@ final class ModelOptions {
             description = "Prefill chunk: most tokens per forward step (default: ${DEFAULT-VALUE}).")
     int batchTokens;
 
-    LoadedModel load() {
-        return ModelLoader.load(model, tokenizer);
+    int threadCount() {
+        return threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     }
 
-    CpuModelRunner runner(LoadedModel m) {
-        int ctx = Math.min(context, m.config().maxPositionEmbeddings());
-        if (ctx < 1) {
-            throw new IllegalArgumentException("--context must be >= 1, got " + context);
+    /** Loads the model and starts an engine sized for one conversation of {@code --context} tokens. */
+    LlmEngine engine() {
+        LoadedModel m = ModelLoader.load(model, tokenizer);
+        try {
+            int ctx = Math.min(context, m.config().maxPositionEmbeddings());
+            if (ctx < 2) {
+                throw new IllegalArgumentException("--context must be >= 2, got " + context);
+            }
+            int n = threadCount();
+            int blockSize = 16;
+            long blocks = (ctx + blockSize - 1) / blockSize + 1;
+            long kvBytes = blocks * blockSize * m.config().kvBytesPerToken(Float.BYTES);
+            EngineOptions options = EngineOptions.defaults().withThreads(n).withBlockSize(blockSize)
+                    .withKvCacheBytes(kvBytes).withMaxModelLen(ctx).withMaxBatchedTokens(Math.min(batchTokens, ctx))
+                    .withMaxRunning(1);
+            return new LlmEngine(m, options, new SimpleMeterRegistry());
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
         }
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        return new CpuModelRunner(m.weights(), CpuRunnerOptions.forContext(n, ctx, Math.min(batchTokens, ctx)));
     }
 }
