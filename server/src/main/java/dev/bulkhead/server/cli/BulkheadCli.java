@@ -27,6 +27,10 @@ public final class BulkheadCli {
     private BufferedReader in;
 
     public static void main(String[] args) {
+        if (java.util.Arrays.asList(args).contains("-v") || java.util.Arrays.asList(args).contains("--verbose")) {
+            // NOTE: must happen before the first logger is created; slf4j-simple reads it once.
+            System.setProperty("org.slf4j.simpleLogger.log.dev.bulkhead", "debug");
+        }
         System.exit(run(args, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                 new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
