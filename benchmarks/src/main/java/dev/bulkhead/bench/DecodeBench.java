@@ -83,6 +83,11 @@ public final class DecodeBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        for (String p : peers) {
+            if (!List.of("jlama", "c", "none").contains(p)) {
+                throw new IllegalArgumentException("--peers takes jlama, c or none, got '" + p + "'");
+            }
+        }
         ModelShape modelShape = ModelShapes.get(shape);
         Path tokenizerDir = tokenizer != null ? tokenizer
                 : Path.of(System.getProperty("bulkhead.shared.dir", "../shared"), "models", "llama2-tokenizer");

@@ -56,9 +56,4 @@ public record LatencyStats(int count, double mean, double min, double p50, doubl
         int hi = Math.min(lo + 1, sorted.length - 1);
         return sorted[lo] + (rank - lo) * (sorted[hi] - sorted[lo]);
     }
-
-    /** True when the sample was empty. */
-    public boolean isEmpty() {
-        return count == 0;
-    }
 }

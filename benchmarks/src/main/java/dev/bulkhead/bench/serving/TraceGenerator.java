@@ -41,6 +41,11 @@ public record TraceGenerator(double requestRate, int numRequests, LengthDistribu
         }
     }
 
+    /** This generator with {@code n} requests. */
+    public TraceGenerator withCount(int n) {
+        return new TraceGenerator(requestRate, n, prompt, output, maxModelLen);
+    }
+
     /** The trace for {@code seed}, in arrival order; equal seeds and parameters give equal traces. */
     public List<TraceRequest> generate(long seed) {
         SplittableRandom root = new SplittableRandom(seed);

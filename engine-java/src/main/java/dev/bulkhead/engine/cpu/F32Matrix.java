@@ -22,30 +22,6 @@ final class F32Matrix extends SegmentMatrix {
     }
 
     @Override
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b0 = rowOffset(r);
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int c = 0; c < upper; c += LANES) {
-            FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + c);
-            long o = 4L * c;
-            a0 = load(b0 + o).fma(xv, a0);
-            a1 = load(b1 + o).fma(xv, a1);
-            a2 = load(b2 + o).fma(xv, a2);
-            a3 = load(b3 + o).fma(xv, a3);
-        }
-        out[outOff + r] = tail(b0, x, xOff, Vectors.sum(a0));
-        out[outOff + r + 1] = tail(b1, x, xOff, Vectors.sum(a1));
-        out[outOff + r + 2] = tail(b2, x, xOff, Vectors.sum(a2));
-        out[outOff + r + 3] = tail(b3, x, xOff, Vectors.sum(a3));
-    }
-
-    @Override
     void dot4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
         long b = rowOffset(r);
         int x1 = xOff + cols;

@@ -60,6 +60,11 @@ final class Q4Matrix extends SegmentMatrix {
     }
 
     @Override
+    boolean interleaveRowsForOneToken() {
+        return true; // compute-bound dequantization: four FMA chains hide latency
+    }
+
+    @Override
     void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
         long b0 = rowOffset(r);
         long b1 = b0 + rowBytes;

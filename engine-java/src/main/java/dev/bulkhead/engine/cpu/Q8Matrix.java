@@ -57,6 +57,11 @@ final class Q8Matrix extends SegmentMatrix {
     }
 
     @Override
+    boolean interleaveRowsForOneToken() {
+        return true; // compute-bound dequantization: four FMA chains hide latency
+    }
+
+    @Override
     void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
         long b0 = rowOffset(r);
         long b1 = b0 + rowBytes;

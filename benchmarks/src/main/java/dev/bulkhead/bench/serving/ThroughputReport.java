@@ -1,0 +1,163 @@
+package dev.bulkhead.bench.serving;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Aggregate throughput by concurrency: the best run of each level (the least disturbed by other work on the
+ * machine), its speed-up over one request, and every run, as a console table, JSON and a PNG.
+ */
+public final class ThroughputReport {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Map<Integer, List<ThroughputRun>> runs = new TreeMap<>();
+
+    public void add(ThroughputRun run) {
+        runs.computeIfAbsent(run.concurrency(), c -> new ArrayList<>()).add(run);
+    }
+
+    /** The run of {@code concurrency} with the highest decode rate (total rate when there is no window). */
+    public ThroughputRun best(int concurrency) {
+        List<ThroughputRun> list = runs.get(concurrency);
+        if (list == null) {
+            throw new IllegalArgumentException("no run at concurrency " + concurrency);
+        }
+        return list.stream().max(Comparator.comparingDouble(ThroughputReport::decodeOrTotal)).orElseThrow();
+    }
+
+    private static double decodeOrTotal(ThroughputRun r) {
+        return Double.isNaN(r.decodeTokensPerSecond()) ? r.totalTokensPerSecond() : r.decodeTokensPerSecond();
+    }
+
+    /** Best decode rate at {@code concurrency} over the best at the lowest level measured (1 normally). */
+    public double decodeSpeedup(int concurrency) {
+        return best(concurrency).decodeTokensPerSecond() / best(lowest()).decodeTokensPerSecond();
+    }
+
+    /** As {@link #decodeSpeedup} for the total rate, prefill included. */
+    public double totalSpeedup(int concurrency) {
+        return best(concurrency).totalTokensPerSecond() / best(lowest()).totalTokensPerSecond();
+    }
+
+    private int lowest() {
+        if (runs.isEmpty()) {
+            throw new IllegalStateException("no runs recorded");
+        }
+        return runs.keySet().iterator().next();
+    }
+
+    /** A table of the best run per level. */
+    public String table() {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%11s %12s %8s %13s %8s %9s %9s %8s%n",
+                "concurrency", "decode tok/s", "x c=" + lowest(), "total tok/s", "x c=" + lowest(), "TTFT ms",
+                "TPOT ms", "tok/step"));
+        for (int c : runs.keySet()) {
+            ThroughputRun b = best(c);
+            sb.append(String.format(Locale.ROOT, "%11d %12.1f %8.2f %13.1f %8.2f %9.0f %9.1f %8.2f%n", c,
+                    b.decodeTokensPerSecond(), decodeSpeedup(c), b.totalTokensPerSecond(), totalSpeedup(c),
+                    b.meanTtftMillis(), b.meanTpotMillis(), (double) b.outputTokens() / Math.max(1, b.engineSteps())));
+        }
+        return sb.toString();
+    }
+
+    /** Writes the JSON with {@code settings} and {@code environment}. */
+    public void writeJson(Path file, Map<String, Object> settings, BenchEnvironment environment) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("benchmark", "throughput");
+        root.set("settings", JSON.valueToTree(settings));
+        root.set("environment", JSON.valueToTree(environment));
+        ArrayNode levels = root.putArray("levels");
+        for (int c : runs.keySet()) {
+            ObjectNode level = levels.addObject();
+            ThroughputRun b = best(c);
+            level.put("concurrency", c);
+            level.put("decodeTokensPerSecond", round(b.decodeTokensPerSecond()));
+            level.put("decodeSpeedup", round(decodeSpeedup(c)));
+            level.put("totalTokensPerSecond", round(b.totalTokensPerSecond()));
+            level.put("totalSpeedup", round(totalSpeedup(c)));
+            level.set("runs", JSON.valueToTree(runs.get(c)));
+        }
+        try {
+            createParent(file);
+            JSON.writeValue(file.toFile(), root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes tok/s (decode and total) against concurrency, both axes logarithmic. */
+    public void writePng(Path file, String title) {
+        XYSeries decode = new XYSeries("decode-only aggregate tok/s");
+        XYSeries total = new XYSeries("total aggregate tok/s (prefill included)");
+        XYSeries linear = new XYSeries("ideal (c x single-request decode)");
+        double single = best(lowest()).decodeTokensPerSecond() / lowest();
+        for (int c : runs.keySet()) {
+            ThroughputRun b = best(c);
+            if (!Double.isNaN(b.decodeTokensPerSecond())) {
+                decode.add(c, b.decodeTokensPerSecond());
+            }
+            total.add(c, b.totalTokensPerSecond());
+            linear.add(c, single * c);
+        }
+        XYSeriesCollection data = new XYSeriesCollection();
+        data.addSeries(decode);
+        data.addSeries(total);
+        data.addSeries(linear);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, "concurrent requests", "tokens / s", data,
+                PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setRenderer(new XYLineAndShapeRenderer(true, true));
+        plot.setDomainAxis(logAxis("concurrent requests"));
+        plot.setRangeAxis(logAxis("tokens / s"));
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        try {
+            createParent(file);
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, 900, 600);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A log axis labelled 1, 10, 100 rather than 10^x. */
+    private static LogarithmicAxis logAxis(String label) {
+        LogarithmicAxis axis = new LogarithmicAxis(label);
+        axis.setStrictValuesFlag(false);
+        axis.setAutoRangeNextLogFlag(true);
+        return axis;
+    }
+
+    private static void createParent(Path file) throws IOException {
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
