@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.runner;
 
+import dev.bulkhead.engine.cpu.MatrixGroup;
 import dev.bulkhead.engine.cpu.WeightMatrix;
 
 /**
@@ -20,8 +21,17 @@ import dev.bulkhead.engine.cpu.WeightMatrix;
  * @param gate         (ffn, hidden)
  * @param up           (ffn, hidden)
  * @param down         (hidden, ffn)
+ * @param qkv          wq, wk and wv multiplied in one parallel pass
+ * @param gateUp       gate and up multiplied in one parallel pass
  */
 record CpuLayer(float[] inputNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
                 float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm, float[] postAttnNorm,
-                WeightMatrix gate, WeightMatrix up, WeightMatrix down) {
+                WeightMatrix gate, WeightMatrix up, WeightMatrix down, MatrixGroup qkv, MatrixGroup gateUp) {
+
+    CpuLayer(float[] inputNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+             float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm, float[] postAttnNorm,
+             WeightMatrix gate, WeightMatrix up, WeightMatrix down) {
+        this(inputNorm, wq, wk, wv, wo, bq, bk, bv, qNorm, kNorm, postAttnNorm, gate, up, down,
+                new MatrixGroup(wq, wk, wv), new MatrixGroup(gate, up));
+    }
 }

@@ -41,6 +41,8 @@ public final class CpuModelRunner implements ModelRunner {
     private final float[] proj;   // (tokens, hidden) output of o_proj and down_proj
     private final float[] hb;     // (tokens, ffn) gate, then silu(gate) * up
     private final float[] hb2;    // (tokens, ffn) up
+    private final float[][] qkvOut;    // {q, k, v}
+    private final float[][] gateUpOut; // {hb, hb2}
     private final int[] slots;    // (tokens) cache slot of each token
     private final int[] tokenSeq; // (tokens) sequence of each token
     private float[] logitInput;   // (logit rows, hidden) final-normed rows that need logits
@@ -70,6 +72,8 @@ public final class CpuModelRunner implements ModelRunner {
         this.proj = new float[t * c.hiddenSize()];
         this.hb = new float[t * c.intermediateSize()];
         this.hb2 = new float[t * c.intermediateSize()];
+        this.qkvOut = new float[][] {q, k, v};
+        this.gateUpOut = new float[][] {hb, hb2};
         this.slots = new int[t];
         this.tokenSeq = new int[t];
         this.logitInput = new float[c.hiddenSize()];
@@ -146,9 +150,7 @@ public final class CpuModelRunner implements ModelRunner {
         for (int t = 0; t < n; t++) {
             CpuKernels.rmsNorm(xb, t * hidden, x, t * hidden, w.inputNorm(), hidden, c.rmsNormEps());
         }
-        matmul(w.wq(), xb, n, q);
-        matmul(w.wk(), xb, n, k);
-        matmul(w.wv(), xb, n, v);
+        w.qkv().multiply(pool, xb, n, qkvOut);
         for (int t = 0; t < n; t++) {
             if (w.bq() != null) {
                 CpuKernels.add(q, t * qDim, w.bq(), 0, qDim);
@@ -193,8 +195,7 @@ public final class CpuModelRunner implements ModelRunner {
         for (int t = 0; t < n; t++) {
             CpuKernels.rmsNorm(xb, t * hidden, x, t * hidden, w.postAttnNorm(), hidden, c.rmsNormEps());
         }
-        matmul(w.gate(), xb, n, hb);
-        matmul(w.up(), xb, n, hb2);
+        w.gateUp().multiply(pool, xb, n, gateUpOut);
         CpuKernels.siluMul(hb, 0, hb2, 0, n * c.intermediateSize());
         matmul(w.down(), hb, n, proj);
         CpuKernels.add(x, 0, proj, 0, n * hidden);

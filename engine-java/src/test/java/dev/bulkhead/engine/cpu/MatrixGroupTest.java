@@ -1,0 +1,44 @@
+package dev.bulkhead.engine.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bulkhead.model.tensor.DType;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MatrixGroupTest {
+
+    @Test
+    void groupedPassEqualsEachMatrixAloneBitForBit() {
+        Random rnd = new Random(5);
+        WeightMatrix a = WeightMatrices.of(TestTensors.random(DType.F32, 70, 64, rnd).tensor());
+        WeightMatrix b = WeightMatrices.of(TestTensors.random(DType.BF16, 33, 64, rnd).tensor());
+        WeightMatrix c = WeightMatrices.of(TestTensors.random(DType.Q8_0, 16, 64, rnd).tensor());
+        for (int tokens : new int[] {1, 3, 9}) {
+            float[] x = TestTensors.gaussian(tokens * 64, rnd);
+            float[][] grouped = {new float[tokens * 70], new float[tokens * 33], new float[tokens * 16]};
+            try (CpuThreadPool pool = new CpuThreadPool(2)) {
+                new MatrixGroup(a, b, c).multiply(pool, x, tokens, grouped);
+            }
+            float[] ea = new float[tokens * 70];
+            float[] eb = new float[tokens * 33];
+            float[] ec = new float[tokens * 16];
+            a.multiplyRows(x, tokens, ea, 0, 70);
+            b.multiplyRows(x, tokens, eb, 0, 33);
+            c.multiplyRows(x, tokens, ec, 0, 16);
+            assertThat(grouped[0]).containsExactly(ea);
+            assertThat(grouped[1]).containsExactly(eb);
+            assertThat(grouped[2]).containsExactly(ec);
+        }
+    }
+
+    @Test
+    void matricesMustShareTheirInputWidth() {
+        Random rnd = new Random(1);
+        WeightMatrix a = WeightMatrices.of(TestTensors.random(DType.F32, 4, 8, rnd).tensor());
+        WeightMatrix b = WeightMatrices.of(TestTensors.random(DType.F32, 4, 16, rnd).tensor());
+        assertThatThrownBy(() -> new MatrixGroup(a, b)).hasMessageContaining("16 columns vs 8");
+        assertThatThrownBy(MatrixGroup::new).hasMessageContaining("at least one");
+    }
+}
