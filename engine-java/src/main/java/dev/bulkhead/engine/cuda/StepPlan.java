@@ -1,0 +1,185 @@
+package dev.bulkhead.engine.cuda;
+
+import dev.bulkhead.engine.runner.BatchInput;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The host half of one CUDA step: every index the kernels need, packed as flat ints into one pinned buffer
+ * so a step makes one host-to-device copy. Sequences with a single token go to the split-K decode kernel
+ * (up to {@code maxDecodeQueries}); every other token is cut into prefill tiles of up to 8 consecutive tokens
+ * of one sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
+ *
+ * <p>Layout of the int buffer, each section at a fixed offset sized for the maximum:
+ * {@code ids, positions, slots, tokenSeq, queryTokens, tileStart, tileLen, logitRows (maxTokens each), then
+ * blockTables (maxTokens * maxBlocksPerSeq)}, last so a step copies only the rows of its sequences.
+ */
+public final class StepPlan {
+
+    /** Sections of the packed buffer, in order. */
+    public enum Section { IDS, POSITIONS, SLOTS, TOKEN_SEQ, QUERY_TOKENS, TILE_START, TILE_LEN, LOGIT_ROWS, BLOCK_TABLES }
+
+    private final int maxTokens;
+    private final int maxBlocksPerSeq;
+    private final int blockSize;
+    private final int numBlocks;
+    private final int vocab;
+    private final int maxPositions;
+    private final int maxDecodeQueries;
+    private final int maxLogitRows;
+    private final int partitionSize;
+    private final long[] offsets = new long[Section.values().length]; // (section) int index in the buffer
+    private final MemorySegment ints;                                  // packed int32 sections
+
+    private int numTokens;
+    private int numSeqs;
+    private int numQueries;
+    private int numTiles;
+    private int numLogitRows;
+    private int maxPartitions;
+
+    /**
+     * @param ints pinned (or any native) memory of at least {@link #intCount} ints
+     */
+    public StepPlan(int maxTokens, int maxBlocksPerSeq, int blockSize, int numBlocks, int vocab, int maxPositions,
+                    int maxDecodeQueries, int maxLogitRows, int partitionSize, MemorySegment ints) {
+        this.maxTokens = maxTokens;
+        this.maxBlocksPerSeq = maxBlocksPerSeq;
+        this.blockSize = blockSize;
+        this.numBlocks = numBlocks;
+        this.vocab = vocab;
+        this.maxPositions = maxPositions;
+        this.maxDecodeQueries = maxDecodeQueries;
+        this.maxLogitRows = Math.min(maxLogitRows, maxTokens);
+        this.partitionSize = partitionSize;
+        long at = 0;
+        for (Section s : Section.values()) {
+            offsets[s.ordinal()] = at;
+            at += s == Section.BLOCK_TABLES ? (long) maxTokens * maxBlocksPerSeq : maxTokens;
+        }
+        if (ints.byteSize() < at * 4) {
+            throw new IllegalArgumentException("int buffer holds " + ints.byteSize() / 4 + " ints, needs " + at);
+        }
+        this.ints = ints;
+    }
+
+    /** Ints the packed buffer needs. */
+    public static long intCount(int maxTokens, int maxBlocksPerSeq) {
+        return (long) maxTokens * (Section.values().length - 1) + (long) maxTokens * maxBlocksPerSeq;
+    }
+
+    /** Validates {@code b} and fills every section; returns this. */
+    public StepPlan build(BatchInput b) {
+        int n = b.numTokens();
+        if (n > maxTokens) {
+            throw new IllegalArgumentException("batch has " + n + " tokens; this runner takes at most " + maxTokens
+                    + " per step (maxBatchTokens)");
+        }
+        if (b.logitIndices().length > maxLogitRows) {
+            throw new IllegalArgumentException(b.logitIndices().length + " logit rows requested, this runner returns at"
+                    + " most " + maxLogitRows + " per step");
+        }
+        numTokens = n;
+        numSeqs = b.numSeqs();
+        numQueries = 0;
+        numTiles = 0;
+        int maxContext = 0;
+        for (int s = 0; s < numSeqs; s++) {
+            // NOTE: positions are checked against the context below, so blocks past maxBlocksPerSeq are never read.
+            int[] table = b.blockTables()[s];
+            for (int i = 0; i < maxBlocksPerSeq; i++) {
+                put(Section.BLOCK_TABLES, (long) s * maxBlocksPerSeq + i, i < table.length ? table[i] : 0);
+            }
+            int start = b.seqStarts()[s];
+            int end = b.seqStarts()[s + 1];
+            for (int t = start; t < end; t++) {
+                mapToken(b, s, t, table);
+            }
+            if (end - start == 1 && numQueries < maxDecodeQueries) {
+                put(Section.QUERY_TOKENS, numQueries++, start);
+                maxContext = Math.max(maxContext, b.positions()[start] + 1);
+            } else {
+                for (int t = start; t < end; t += 8) {
+                    put(Section.TILE_START, numTiles, t);
+                    put(Section.TILE_LEN, numTiles++, Math.min(8, end - t));
+                }
+            }
+        }
+        maxPartitions = Math.max(1, (maxContext + partitionSize - 1) / partitionSize);
+        numLogitRows = b.logitIndices().length;
+        for (int i = 0; i < numLogitRows; i++) {
+            put(Section.LOGIT_ROWS, i, b.logitIndices()[i]);
+        }
+        return this;
+    }
+
+    private void mapToken(BatchInput b, int s, int t, int[] table) {
+        int token = b.tokenIds()[t];
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("token id " + token + " is outside [0, " + vocab + ")");
+        }
+        int pos = b.positions()[t];
+        if (pos < 0 || pos >= maxPositions || pos / blockSize >= table.length) {
+            throw new IllegalArgumentException("position " + pos + " of sequence " + s + " is past its "
+                    + table.length + " KV blocks or the context of " + maxPositions);
+        }
+        int block = table[pos / blockSize];
+        if (block < 0 || block >= numBlocks) {
+            throw new IllegalArgumentException("block " + block + " is outside the pool of " + numBlocks);
+        }
+        put(Section.IDS, t, token);
+        put(Section.POSITIONS, t, pos);
+        put(Section.SLOTS, t, block * blockSize + pos % blockSize);
+        put(Section.TOKEN_SEQ, t, s);
+    }
+
+    private void put(Section s, long i, int v) {
+        ints.setAtIndex(ValueLayout.JAVA_INT, offsets[s.ordinal()] + i, v);
+    }
+
+    /** Value {@code i} of section {@code s} (tests and debugging). */
+    public int get(Section s, int i) {
+        return ints.getAtIndex(ValueLayout.JAVA_INT, offsets[s.ordinal()] + i);
+    }
+
+    /** Byte offset of section {@code s} in the buffer (and in its device copy). */
+    public long byteOffset(Section s) {
+        return offsets[s.ordinal()] * 4;
+    }
+
+    /** Bytes to copy to the device this step: the fixed sections and the block tables of this step's sequences. */
+    public long usedBytes() {
+        return byteOffset(Section.BLOCK_TABLES) + 4L * numSeqs * maxBlocksPerSeq;
+    }
+
+    public int numTokens() {
+        return numTokens;
+    }
+
+    public int numSeqs() {
+        return numSeqs;
+    }
+
+    /** Single-token sequences routed to the split-K decode kernel. */
+    public int numQueries() {
+        return numQueries;
+    }
+
+    /** Prefill tiles (up to 8 tokens of one sequence each). */
+    public int numTiles() {
+        return numTiles;
+    }
+
+    public int numLogitRows() {
+        return numLogitRows;
+    }
+
+    /** Partitions of the longest decode context this step (grid z of the decode kernel). */
+    public int maxPartitions() {
+        return maxPartitions;
+    }
+
+    public int maxBlocksPerSeq() {
+        return maxBlocksPerSeq;
+    }
+}

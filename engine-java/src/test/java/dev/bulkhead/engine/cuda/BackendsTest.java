@@ -1,0 +1,55 @@
+package dev.bulkhead.engine.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.ffi.CudaAvailability;
+import org.junit.jupiter.api.Test;
+
+/** --device auto|cpu|cuda: what is chosen, and the messages when CUDA is missing. */
+class BackendsTest {
+
+    private static final CudaAvailability MISSING =
+            CudaAvailability.unavailable("libcuda.so.1 not found (searched: x); install the NVIDIA driver or run with --device cpu");
+
+    @Test
+    void cpuIsAlwaysCpu() {
+        Backends.Choice c = Backends.choose("cpu", () -> {
+            throw new AssertionError("cpu must not probe CUDA");
+        });
+        assertThat(c.name()).isEqualTo("cpu");
+        assertThat(c.factory()).isSameAs(ModelRunnerFactory.CPU);
+    }
+
+    @Test
+    void autoFallsBackToCpuWithTheReason() {
+        Backends.Choice c = Backends.choose("auto", () -> MISSING);
+        assertThat(c.name()).isEqualTo("cpu");
+        assertThat(c.reason()).isEqualTo(MISSING.reason());
+    }
+
+    @Test
+    void cudaFailsWithTheProbeMessage() {
+        assertThatThrownBy(() -> Backends.choose("cuda", () -> MISSING)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("--device cuda requested").hasMessageContaining("libcuda.so.1 not found");
+    }
+
+    @Test
+    void autoAndCudaTakeCudaWhenAvailable() {
+        CudaAvailability ok = CudaAvailability.available("1 CUDA device(s)");
+        assertThat(Backends.choose("auto", () -> ok).name()).isEqualTo("cuda");
+        assertThat(Backends.choose("CUDA:1", () -> ok).name()).isEqualTo("cuda");
+    }
+
+    @Test
+    void unknownDevicesAreRejected() {
+        assertThatThrownBy(() -> Backends.choose("tpu", () -> MISSING)).hasMessageContaining("unknown device 'tpu'");
+    }
+
+    @Test
+    void theRealProbeOnThisMachineNeverThrows() {
+        assertThat(Backends.probe().reason()).isNotBlank();
+        assertThat(Backends.choose("auto").name()).isIn("cpu", "cuda");
+    }
+}

@@ -1,0 +1,77 @@
+package dev.bulkhead.engine.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bulkhead.engine.cuda.StepPlan.Section;
+import dev.bulkhead.engine.runner.BatchInput;
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The host half of a CUDA step: slots, routing of tokens to the decode or prefill kernel, packing. */
+class StepPlanTest {
+
+    private final Arena arena = Arena.ofConfined();
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    private StepPlan plan(int maxTokens, int maxDecode) {
+        int maxBlocks = 8;
+        return new StepPlan(maxTokens, maxBlocks, 4, 32, 100, 32, maxDecode, maxTokens, 16,
+                arena.allocate(4 * StepPlan.intCount(maxTokens, maxBlocks)));
+    }
+
+    @Test
+    void routesDecodeTokensToQueriesAndPrefillChunksToTiles() {
+        // seq 0: decode at position 9; seq 1: 10-token prefill chunk from position 0; seq 2: decode at 30
+        int[] ids = new int[12];
+        int[] pos = {9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30};
+        BatchInput b = new BatchInput(ids, pos, new int[] {0, 1, 11, 12},
+                new int[][] {{3, 1, 7}, {2, 5, 6}, {0, 1, 2, 3, 4, 5, 6, 9}}, new int[] {0, 10, 11});
+        StepPlan p = plan(16, 16).build(b);
+        assertThat(p.numQueries()).isEqualTo(2);
+        assertThat(p.get(Section.QUERY_TOKENS, 0)).isZero();
+        assertThat(p.get(Section.QUERY_TOKENS, 1)).isEqualTo(11);
+        assertThat(p.numTiles()).isEqualTo(2);
+        assertThat(new int[] {p.get(Section.TILE_START, 0), p.get(Section.TILE_LEN, 0), p.get(Section.TILE_START, 1),
+                p.get(Section.TILE_LEN, 1)}).containsExactly(1, 8, 9, 2);
+        // slot = block * blockSize + pos % blockSize
+        assertThat(p.get(Section.SLOTS, 0)).isEqualTo(7 * 4 + 1);
+        assertThat(p.get(Section.SLOTS, 10)).isEqualTo(6 * 4 + 1);
+        assertThat(p.get(Section.SLOTS, 11)).isEqualTo(9 * 4 + 2);
+        assertThat(p.get(Section.TOKEN_SEQ, 5)).isEqualTo(1);
+        // block tables padded to maxBlocksPerSeq rows
+        assertThat(p.get(Section.BLOCK_TABLES, 8 + 1)).isEqualTo(5);
+        assertThat(p.get(Section.BLOCK_TABLES, 8 + 3)).isZero();
+        assertThat(p.maxPartitions()).isEqualTo(2); // context 31 over partitions of 16
+        assertThat(p.numLogitRows()).isEqualTo(3);
+        assertThat(p.usedBytes()).isEqualTo(p.byteOffset(Section.BLOCK_TABLES) + 4L * 3 * 8);
+    }
+
+    @Test
+    void decodeTokensBeyondTheDecodeCapacityGoThroughThePrefillKernel() {
+        BatchInput b = new BatchInput(new int[3], new int[] {4, 4, 4}, new int[] {0, 1, 2, 3},
+                new int[][] {{0, 1}, {2, 3}, {4, 5}}, new int[] {0, 1, 2});
+        StepPlan p = plan(8, 2).build(b);
+        assertThat(p.numQueries()).isEqualTo(2);
+        assertThat(p.numTiles()).isEqualTo(1);
+        assertThat(p.get(Section.TILE_START, 0)).isEqualTo(2);
+    }
+
+    @Test
+    void rejectsWhatTheCpuRunnerRejects() {
+        StepPlan p = plan(4, 4);
+        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1, 2, 3, 4, 5}, 0, new int[] {0, 1})))
+                .hasMessageContaining("at most 4");
+        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {100}, 0, new int[] {0})))
+                .hasMessageContaining("token id 100");
+        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1}, 4, new int[] {0})))
+                .hasMessageContaining("position 4");
+        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1}, 0, new int[] {32})))
+                .hasMessageContaining("block 32");
+    }
+}
