@@ -2,6 +2,7 @@ package dev.bulkhead.server.cli;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -27,6 +28,12 @@ final class ModelOptions {
             description = "KV cache capacity in tokens, capped at the model's max_position_embeddings (default: ${DEFAULT-VALUE}).")
     int context;
 
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]", defaultValue = "${sys:bulkhead.backend:-cpu}",
+            description = {"Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU",
+                    "and driver are found and says why not otherwise; cuda fails with that reason.",
+                    "NOTE: the CUDA backend has not been verified on a GPU yet."})
+    String device;
+
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",
             description = "Prefill chunk: most tokens per forward step (default: ${DEFAULT-VALUE}).")
     int batchTokens;
@@ -50,7 +57,8 @@ final class ModelOptions {
             EngineOptions options = EngineOptions.defaults().withThreads(n).withBlockSize(blockSize)
                     .withKvCacheBytes(kvBytes).withMaxModelLen(ctx).withMaxBatchedTokens(Math.min(batchTokens, ctx))
                     .withMaxRunning(1);
-            return new LlmEngine(m, options, new SimpleMeterRegistry());
+            Backends.Choice backend = Backends.choose(device);
+            return new LlmEngine(m, options, new SimpleMeterRegistry(), backend.factory());
         } catch (RuntimeException e) {
             m.close();
             throw e;
