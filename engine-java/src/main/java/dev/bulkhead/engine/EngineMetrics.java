@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -28,9 +29,12 @@ final class EngineMetrics {
     private final Counter generatedTokens;
     private final Counter deadlines;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
+    private final MeterRegistry registry;
+    private final Tags tags;
 
     EngineMetrics(MeterRegistry registry, String model, Supplier<SchedulerStats> stats) {
-        Tags tags = Tags.of("model", model);
+        this.registry = registry;
+        this.tags = Tags.of("model", model);
         Gauge.builder("bulkhead.requests.running", () -> stats.get().numRunning()).tags(tags)
                 .description("Requests in the running batch").register(registry);
         Gauge.builder("bulkhead.requests.waiting", () -> stats.get().numWaiting()).tags(tags)
@@ -70,6 +74,27 @@ final class EngineMetrics {
 
     void deadlineExpired() {
         deadlines.increment();
+    }
+
+    /**
+     * Removes this engine's meters from the registry. NOTE: the gauges hold the engine loop (and through it
+     * the KV pool); a restarted engine sharing a registry would otherwise keep its predecessor alive.
+     */
+    void close() {
+        for (io.micrometer.core.instrument.Meter m : List.copyOf(registry.getMeters())) {
+            if (m.getId().getName().startsWith("bulkhead.") && tagsMatch(m)) {
+                registry.remove(m);
+            }
+        }
+    }
+
+    private boolean tagsMatch(io.micrometer.core.instrument.Meter m) {
+        for (io.micrometer.core.instrument.Tag t : tags) {
+            if (!t.getValue().equals(m.getId().getTag(t.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void step(int tokens, long nanos) {

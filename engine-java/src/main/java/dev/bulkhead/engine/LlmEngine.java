@@ -61,7 +61,12 @@ public final class LlmEngine implements AutoCloseable {
     private final int maxModelLen;
     private final int kvCapacityTokens;
     private final int[] eosIds;
+    private final EngineMetrics metrics;
+    private final Duration stopTimeout;
     private volatile boolean closed;
+
+    /** How long {@link #shutdown} waits for a step in progress before it interrupts the loop. */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
     /** Loads {@code modelSpec} (see {@link ModelLoader#load(String)}) and starts its engine loop. */
     public static LlmEngine open(String modelSpec, EngineOptions options) {
@@ -80,6 +85,16 @@ public final class LlmEngine implements AutoCloseable {
 
     /** As {@link #LlmEngine(LoadedModel, EngineOptions, MeterRegistry)} on a runner from {@code runners}. */
     public LlmEngine(LoadedModel model, EngineOptions options, MeterRegistry registry, ModelRunnerFactory runners) {
+        this(defaultName(model), model, options, registry, runners);
+    }
+
+    /**
+     * The full constructor: {@code name} tags metrics and names the loop thread (a router passes the model's
+     * alias and generation). Once constructed, the engine owns {@code model} and closes it; if the constructor
+     * throws, the caller still owns it.
+     */
+    public LlmEngine(String name, LoadedModel model, EngineOptions options, MeterRegistry registry,
+                     ModelRunnerFactory runners) {
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
@@ -90,16 +105,20 @@ public final class LlmEngine implements AutoCloseable {
                 kv.numBlocks(), options.maxBatchedTokens()));
         Scheduler scheduler = new Scheduler(new SchedulerConfig(options.maxBatchedTokens(), options.maxRunning(),
                 maxModelLen), new KvCacheManager(kv));
-        String name = model.origin().getFileName() == null ? "model" : model.origin().getFileName().toString();
         EngineLoop[] holder = new EngineLoop[1];
-        EngineMetrics metrics = new EngineMetrics(registry, name, () -> holder[0].stats());
+        this.metrics = new EngineMetrics(registry, name, () -> holder[0].stats());
         this.loop = new EngineLoop(name, scheduler, runner, metrics, Boolean.getBoolean(CHECK_INVARIANTS_PROPERTY));
+        this.stopTimeout = STOP_TIMEOUT;
         holder[0] = loop;
         this.eosIds = eosIds(c, model.tokenizer());
         this.loopThread = Thread.ofPlatform().daemon().unstarted(loop);
         loopThread.start();
         LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens), context {}, {} threads", name,
                 kv.numBlocks(), kv.blockSize(), kvCapacityTokens, maxModelLen, options.threads());
+    }
+
+    private static String defaultName(LoadedModel model) {
+        return model.origin().getFileName() == null ? "model" : model.origin().getFileName().toString();
     }
 
     private static int resolveMaxModelLen(EngineOptions o, ModelConfig c) {
@@ -239,15 +258,33 @@ public final class LlmEngine implements AutoCloseable {
         }
         boolean drained = inFlight.isEmpty();
         loop.stop();
-        try {
-            loopThread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        metrics.close();
+        if (!joinLoop()) {
+            // NOTE: a step that ignores interrupts (a hung native call) keeps its thread; its runner and
+            // weights stay allocated rather than being freed under a running forward pass.
+            LOG.warn("engine loop {} did not stop within {} after an interrupt; leaving its runner allocated",
+                    loopThread.getName(), stopTimeout);
+            delivery.close();
+            return false;
         }
         delivery.close();
         runner.close();
         model.close();
         return drained;
+    }
+
+    /** Waits for the loop to stop; interrupts it if a step does not finish within the stop timeout. */
+    private boolean joinLoop() {
+        try {
+            loopThread.join(stopTimeout);
+            if (loopThread.isAlive()) {
+                loopThread.interrupt();
+                loopThread.join(stopTimeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !loopThread.isAlive();
     }
 
     /** Aborts everything in flight and releases the model. */

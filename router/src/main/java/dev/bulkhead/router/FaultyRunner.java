@@ -1,0 +1,77 @@
+package dev.bulkhead.router;
+
+import dev.bulkhead.engine.runner.BatchInput;
+import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.model.config.ModelConfig;
+
+/** A runner that consults the {@link FaultInjector} before every forward pass of one model. */
+final class FaultyRunner implements ModelRunner {
+
+    private final String model;
+    private final FaultInjector faults;
+    private final ModelRunner delegate;
+
+    private FaultyRunner(String model, FaultInjector faults, ModelRunner delegate) {
+        this.model = model;
+        this.faults = faults;
+        this.delegate = delegate;
+    }
+
+    /** Wraps {@code base} for {@code model}; building fails with OutOfMemoryError while that fault is on. */
+    static ModelRunnerFactory factory(String model, FaultInjector faults, ModelRunnerFactory base) {
+        return (weights, options) -> {
+            if (faults.active(model, Fault.OUT_OF_MEMORY)) {
+                throw new OutOfMemoryError("injected: cannot allocate the KV pool of " + options.numBlocks()
+                        + " blocks for model " + model);
+            }
+            return new FaultyRunner(model, faults, base.create(weights, options));
+        };
+    }
+
+    @Override
+    public float[] forward(BatchInput batch) {
+        if (faults.active(model, Fault.OUT_OF_MEMORY)) {
+            throw new OutOfMemoryError("injected: allocation failed in a forward pass of model " + model);
+        }
+        if (faults.active(model, Fault.STEP_EXCEPTION)) {
+            throw new IllegalStateException("injected: forward pass of model " + model + " failed");
+        }
+        if (faults.active(model, Fault.HUNG_STEP)) {
+            faults.hangWhileActive(model);
+        }
+        if (faults.active(model, Fault.SLOW_STEPS)) {
+            try {
+                Thread.sleep(faults.spec().slowStepMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return delegate.forward(batch);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return delegate.config();
+    }
+
+    @Override
+    public int blockSize() {
+        return delegate.blockSize();
+    }
+
+    @Override
+    public int numBlocks() {
+        return delegate.numBlocks();
+    }
+
+    @Override
+    public int maxBatchTokens() {
+        return delegate.maxBatchTokens();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}

@@ -1,0 +1,250 @@
+package dev.bulkhead.router;
+
+import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thin router: several models in one process, each with its own engine loop, queue, memory budget, breaker
+ * and health, behind an immutable versioned routing table with fallback chains. A failing model is restarted
+ * alone and its traffic served by its fallbacks, marked degraded; the others keep answering.
+ *
+ * <pre>{@code
+ * try (Router router = Router.start(RouterConfigLoader.load(Path.of("router.yaml")))) {
+ *     RoutedCompletion r = router.submit("large", GenerateRequest.of("Once upon a time", SamplingParams.greedy(16)))
+ *             .join();
+ *     System.out.println(r.servedBy() + (r.degraded() ? " (degraded)" : "") + ": " + r.completion().text());
+ * }
+ * }</pre>
+ */
+public final class Router implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    // NOTE: how long start() waits for first readiness; a model not ready by then keeps loading on its own.
+    private static final long STARTUP_WAIT_MILLIS = 30_000;
+
+    private final RouterConfig config;
+    private final MemoryLedger ledger;
+    private final FaultInjector faults;
+    private final Map<String, ModelSlot> slots = new LinkedHashMap<>();
+    private final AtomicReference<RoutingTable> table = new AtomicReference<>();
+    private final AtomicLong updates = new AtomicLong();
+    private final RouterMetrics metrics;
+    private final RequestRouter requests;
+    private final ConfigReloader reloader;
+    private final Watchdog watchdog;
+    private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean closed;
+
+    private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry) {
+        this.config = config;
+        this.ledger = new MemoryLedger(config.nodeMemoryBytes());
+        this.faults = new FaultInjector(config.faults(), config.modelNames());
+        this.metrics = new RouterMetrics(registry);
+        for (ModelSpec m : config.models()) {
+            ModelSlot slot = new ModelSlot(m, ledger, faults, runners, config.watchdog());
+            slot.load();
+            slots.put(m.name(), slot);
+        }
+        List<String> errors = RoutingTableValidator.validate(config.routing(), null, slots.keySet());
+        if (!errors.isEmpty()) {
+            slots.values().forEach(ModelSlot::close);
+            throw new IllegalArgumentException("invalid routing table in the config: " + String.join("; ", errors));
+        }
+        table.set(config.routing());
+        this.requests = new RequestRouter(slots, table::get, config.policy(), metrics);
+        this.reloader = new ConfigReloader(config.source(), this::applyReloaded, () -> table.get().version());
+        this.watchdog = new Watchdog(List.copyOf(slots.values()), config.watchdog(), reloader::poll);
+    }
+
+    /** Loads every model (one that fails stays DEAD with its reason; the others start) and starts routing. */
+    public static Router start(RouterConfig config) {
+        return start(config, ModelRunnerFactory.CPU, new SimpleMeterRegistry());
+    }
+
+    /**
+     * As {@link #start(RouterConfig)} on runners from {@code runners} (fault drills wrap them further when the
+     * config enables faults), with router metrics in {@code registry}. Waits until every loaded model passed a
+     * readiness probe or failed one.
+     */
+    public static Router start(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry) {
+        Router r = new Router(Objects.requireNonNull(config, "config"), runners, registry);
+        r.watchdog.start();
+        r.awaitFirstReadiness();
+        LOG.info("router started: {} models, routing table v{}, health {}", r.slots.size(), r.table.get().version(),
+                r.health().models().values().stream().map(m -> m.model() + "=" + m.status()).toList());
+        return r;
+    }
+
+    private void awaitFirstReadiness() {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STARTUP_WAIT_MILLIS);
+        while (System.nanoTime() - until < 0
+                && slots.values().stream().anyMatch(s -> s.health().status() == HealthStatus.LIVE)) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Routes a request by alias (or model name). The future fails with {@link RouterRejectedException} (with a
+     * retry-after hint) when no model of the route can serve it, at once when that is known before queueing; with
+     * {@code InvalidRequestException} for input no model accepts. Without a deadline the policy default applies.
+     * Cancelling the future abandons the request and frees what it held.
+     */
+    public CompletableFuture<RoutedCompletion> submit(String alias, GenerateRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("router is closed"));
+        }
+        Instant deadline = request.deadline() != null ? request.deadline()
+                : Instant.now().plusMillis(config.policy().defaultDeadlineMillis());
+        long deadlineNanos = System.nanoTime() + Math.max(0, java.time.Duration.between(Instant.now(), deadline).toNanos());
+        List<String> chain;
+        try {
+            chain = requests.chain(alias);
+            Optional<RouterRejectedException> early = requests.admit(alias, chain, request, deadlineNanos);
+            if (early.isPresent()) {
+                metrics.rejected(alias, early.get().reason());
+                return CompletableFuture.failedFuture(early.get());
+            }
+        } catch (RouterRejectedException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<RoutedCompletion> result = new CompletableFuture<>();
+        Thread[] runner = new Thread[1];
+        workers.execute(() -> {
+            synchronized (runner) {
+                runner[0] = Thread.currentThread();
+            }
+            try {
+                if (!result.isDone()) {
+                    result.complete(requests.route(alias, chain, request, deadlineNanos));
+                }
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            } finally {
+                synchronized (runner) {
+                    runner[0] = null;
+                    Thread.interrupted();
+                }
+            }
+        });
+        result.whenComplete((r, e) -> {
+            if (result.isCancelled()) {
+                synchronized (runner) {
+                    if (runner[0] != null) {
+                        runner[0].interrupt();
+                    }
+                }
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Validates {@code candidate} against the loaded models and the serving table and swaps it in atomically, or
+     * rejects it with every reason while the last good table keeps serving.
+     */
+    public synchronized TableUpdate updateRoutingTable(RoutingTable candidate) {
+        RoutingTable current = table.get();
+        RoutingTable t = candidate;
+        if (faults.enabled() && faults.corruptsTableUpdates() && candidate != null) {
+            t = faults.corrupt(candidate, updates.get());
+        }
+        updates.incrementAndGet();
+        List<String> errors = RoutingTableValidator.validate(t, current, slots.keySet());
+        metrics.tableUpdate(errors.isEmpty());
+        if (!errors.isEmpty()) {
+            LOG.warn("routing table update rejected, v{} keeps serving: {}", current.version(), String.join("; ", errors));
+            return new TableUpdate(false, current.version(), errors);
+        }
+        table.set(t);
+        LOG.info("routing table v{} replaced v{}", t.version(), current.version());
+        return new TableUpdate(true, t.version(), List.of());
+    }
+
+    /**
+     * Re-reads the config file now and applies its routing table (model changes need a restart of the router).
+     * Empty when the router was not started from a file.
+     */
+    public Optional<TableUpdate> reloadConfig() {
+        return reloader.reloadNow();
+    }
+
+    private TableUpdate applyReloaded(RouterConfig fresh) {
+        if (!fresh.modelNames().equals(slots.keySet())) {
+            LOG.warn("config file changes the model list ({} -> {}); only the routing table is reloaded",
+                    slots.keySet(), fresh.modelNames());
+        }
+        return updateRoutingTable(fresh.routing());
+    }
+
+    /** The routing table serving now. */
+    public RoutingTable routingTable() {
+        return table.get();
+    }
+
+    /** The process's health and every model's, each on its own. */
+    public RouterHealth health() {
+        Map<String, ModelHealth> m = new LinkedHashMap<>();
+        slots.forEach((k, v) -> m.put(k, v.health()));
+        return new RouterHealth(!closed && watchdog.isRunning(), table.get().version(), m);
+    }
+
+    /** One model's health. */
+    public Optional<ModelHealth> health(String model) {
+        ModelSlot s = slots.get(model);
+        return s == null ? Optional.empty() : Optional.of(s.health());
+    }
+
+    /** The node's memory split between models. */
+    public MemoryLedger.Report memory() {
+        return ledger.report();
+    }
+
+    /** Fault drills; every call fails unless the config enabled fault injection. */
+    public FaultInjector faults() {
+        return faults;
+    }
+
+    /** Restarts one model's engine (as the watchdog would), without touching the others. */
+    public void restart(String model, String reason) {
+        ModelSlot s = slots.get(model);
+        if (s == null) {
+            throw new IllegalArgumentException("no model '" + model + "' (known: " + slots.keySet() + ")");
+        }
+        s.restart("operator: " + reason);
+    }
+
+    /** Stops routing, the watchdog and every engine (an engine hung in a step is given a bounded wait). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        watchdog.stop();
+        workers.shutdownNow();
+        faults.clearAll();
+        slots.values().forEach(ModelSlot::close);
+    }
+}
