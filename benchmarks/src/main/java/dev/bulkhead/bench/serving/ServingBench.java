@@ -102,21 +102,29 @@ public final class ServingBench implements Callable<Integer> {
         String label = engineArgs.label();
         List<ServingPlot.Run> runs = new ArrayList<>();
         try (LlmEngine engine = engineArgs.start(loaded, maxRunning, context, Math.max(kvTokens, context))) {
-            RandomPrompts prompts = new RandomPrompts(engine.config().vocabSize(), engine.tokenizer().bosId(), seed);
-            TraceReplayer replayer = new TraceReplayer(engine, prompts, Duration.ofSeconds(timeoutSeconds));
+            TraceReplayer replayer = new TraceReplayer(engine, Duration.ofSeconds(timeoutSeconds));
+            int vocab = engine.config().vocabSize();
+            int bos = engine.tokenizer().bosId();
             if (warmup > 0) {
-                replayer.replay(generator(Double.POSITIVE_INFINITY, context).withCount(warmup).generate(seed + 1), "warmup-");
+                replayer.replay(generator(Double.POSITIVE_INFINITY, context).withCount(warmup).generate(seed + 1),
+                        new RandomPrompts(vocab, bos, ~seed), "warmup-");
             }
-            for (double rate : rates) {
+            for (int k = 0; k < rates.size(); k++) {
+                double rate = rates.get(k);
                 String rateLabel = ServingPlot.rateLabel(rate);
                 List<TraceRequest> trace = generator(rate, context).generate(seed);
                 long stepsBefore = engine.stats().steps();
                 long preemptionsBefore = engine.stats().numPreemptions();
+                long hitsBefore = engine.stats().kv().hitTokens();
                 LOG.info("rate {} req/s: {} requests, load {}", rateLabel, trace.size(), BenchEnvironment.loadAverageNow());
-                TraceReplayer.Result result = replayer.replay(trace, "r" + rateLabel + "-");
+                // NOTE: the same lengths and arrival pattern at every rate, but fresh prompt ids, so no rate is
+                // served from the prefix cache filled by the one before.
+                TraceReplayer.Result result = replayer.replay(trace, new RandomPrompts(vocab, bos, seed + k),
+                        "r" + rateLabel + "-");
                 Map<String, Object> settings = settings(label, rate, context, engine);
                 settings.put("engineSteps", engine.stats().steps() - stepsBefore);
                 settings.put("preemptions", engine.stats().numPreemptions() - preemptionsBefore);
+                settings.put("prefixCacheHitTokens", engine.stats().kv().hitTokens() - hitsBefore);
                 settings.put("loadAverageAtEnd", BenchEnvironment.loadAverageNow());
                 String base = "serving-" + fileLabel(label) + "-" + rateLabel;
                 ServingReport.write(outDir.resolve(base + ".json"), settings, env, result);

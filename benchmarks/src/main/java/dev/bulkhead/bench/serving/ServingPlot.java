@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -113,6 +114,13 @@ public final class ServingPlot {
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setRenderer(new XYLineAndShapeRenderer(true, false));
+        // NOTE: latencies span orders of magnitude (a 17 ms decode step, a 1 s step that carries a prefill
+        // chunk), so the x axis is logarithmic whenever every value allows it.
+        if (data.getSeriesCount() > 0 && data.getDomainLowerBound(false) > 0) {
+            LogarithmicAxis x = new LogarithmicAxis(xLabel + ", log scale");
+            x.setStrictValuesFlag(false);
+            plot.setDomainAxis(x);
+        }
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

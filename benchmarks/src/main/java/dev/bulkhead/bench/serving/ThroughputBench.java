@@ -85,18 +85,17 @@ public final class ThroughputBench implements Callable<Integer> {
         int maxC = Collections.max(concurrency);
         int context = promptMax + maxTokens;
         LoadedModel loaded = engineArgs.load();
-        ThroughputReport report = new ThroughputReport();
+        ThroughputReport report = new ThroughputReport(ThroughputReport.matmulFlopsPerToken(loaded.config()));
         try (LlmEngine engine = engineArgs.start(loaded, maxC, context, (long) maxC * context)) {
-            RandomPrompts prompts = new RandomPrompts(engine.config().vocabSize(), engine.tokenizer().bosId(), seed);
-            TraceReplayer submitter = new TraceReplayer(engine, prompts, Duration.ofSeconds(timeoutSeconds));
+            TraceReplayer submitter = new TraceReplayer(engine, Duration.ofSeconds(timeoutSeconds));
             // NOTE: every level is warmed up, so the single-token kernels are as hot at c=1 as the batched ones
             // are later; a cold c=1 would flatter the speed-up.
             for (int c : warmupTokens > 0 ? concurrency : List.<Integer>of()) {
-                batch(engine, submitter, "warmup-c" + c, c, warmupTokens);
+                batch(engine, submitter, "warmup-c" + c, -1, c, warmupTokens);
             }
             for (int run = 0; run < runs; run++) {
                 for (int c : concurrency) {
-                    ThroughputRun r = batch(engine, submitter, "c" + c + "-run" + run, c, maxTokens);
+                    ThroughputRun r = batch(engine, submitter, "c" + c + "-run" + run, run, c, maxTokens);
                     report.add(r);
                     LOG.info("c={} run {}: decode {} tok/s, total {} tok/s, {} steps, load {}", c, run,
                             Math.round(r.decodeTokensPerSecond()), Math.round(r.totalTokensPerSecond()),
@@ -126,11 +125,17 @@ public final class ThroughputBench implements Callable<Integer> {
         return 0;
     }
 
-    private ThroughputRun batch(LlmEngine engine, TraceReplayer submitter, String name, int c, int tokens)
+    /**
+     * Runs one batch of {@code c} requests. Prompt lengths depend on {@code c} only; prompt ids also on
+     * {@code run}, so no batch is served from the prefix cache filled by an earlier one.
+     */
+    private ThroughputRun batch(LlmEngine engine, TraceReplayer submitter, String name, int run, int c, int tokens)
             throws Exception {
         SplittableRandom lengths = new SplittableRandom(seed ^ c);
-        RandomPrompts prompts = new RandomPrompts(engine.config().vocabSize(), engine.tokenizer().bosId(), seed + c);
+        RandomPrompts prompts = new RandomPrompts(engine.config().vocabSize(), engine.tokenizer().bosId(),
+                seed + 1000L * (run + 1) + c);
         long stepsBefore = engine.stats().steps();
+        long hitsBefore = engine.stats().kv().hitTokens();
         List<CompletableFuture<RequestTiming>> futures = new ArrayList<>(c);
         for (int i = 0; i < c; i++) {
             int[] prompt = prompts.prompt(i, lengths.nextInt(promptMin, promptMax + 1));
@@ -140,6 +145,10 @@ public final class ThroughputBench implements Callable<Integer> {
         // NOTE: the loop publishes its step counter after the step that finished the batch; wait for it so the
         // count is not one short.
         awaitIdle(engine);
+        long hits = engine.stats().kv().hitTokens() - hitsBefore;
+        if (hits > 0) {
+            LOG.warn("batch {} reused {} prompt tokens from the prefix cache: its TTFT is flattered", name, hits);
+        }
         return ThroughputRun.of(futures.stream().map(CompletableFuture::join).toList(),
                 engine.stats().steps() - stepsBefore);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulkhead.model.config.ModelConfig;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,6 +35,29 @@ public final class ThroughputReport {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Map<Integer, List<ThroughputRun>> runs = new TreeMap<>();
+    private final long flopsPerToken;
+
+    /**
+     * @param flopsPerToken matrix-multiply FLOPs of one token's forward pass (2 x weights used), to report
+     *                      the GFLOP/s a rate implies; 0 when unknown
+     */
+    public ThroughputReport(long flopsPerToken) {
+        if (flopsPerToken < 0) {
+            throw new IllegalArgumentException("flopsPerToken must be >= 0, got " + flopsPerToken);
+        }
+        this.flopsPerToken = flopsPerToken;
+    }
+
+    /**
+     * Matrix-multiply FLOPs per token of a Llama-style model: 2 x (per layer Q, K, V, O and the three FFN
+     * projections, plus the LM head). Attention over the context is left out: at these lengths it is a few
+     * per cent.
+     */
+    public static long matmulFlopsPerToken(ModelConfig c) {
+        long h = c.hiddenSize();
+        long perLayer = h * c.qDim() + 2 * h * c.kvDim() + (long) c.qDim() * h + 3 * h * c.intermediateSize();
+        return 2 * (c.numLayers() * perLayer + (long) c.vocabSize() * h);
+    }
 
     public void add(ThroughputRun run) {
         runs.computeIfAbsent(run.concurrency(), c -> new ArrayList<>()).add(run);
@@ -71,14 +95,15 @@ public final class ThroughputReport {
 
     /** A table of the best run per level. */
     public String table() {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%11s %12s %8s %13s %8s %9s %9s %8s%n",
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%11s %12s %8s %13s %8s %9s %9s %8s %8s%n",
                 "concurrency", "decode tok/s", "x c=" + lowest(), "total tok/s", "x c=" + lowest(), "TTFT ms",
-                "TPOT ms", "tok/step"));
+                "TPOT ms", "tok/step", "GFLOP/s"));
         for (int c : runs.keySet()) {
             ThroughputRun b = best(c);
-            sb.append(String.format(Locale.ROOT, "%11d %12.1f %8.2f %13.1f %8.2f %9.0f %9.1f %8.2f%n", c,
+            sb.append(String.format(Locale.ROOT, "%11d %12.1f %8.2f %13.1f %8.2f %9.0f %9.1f %8.2f %8.1f%n", c,
                     b.decodeTokensPerSecond(), decodeSpeedup(c), b.totalTokensPerSecond(), totalSpeedup(c),
-                    b.meanTtftMillis(), b.meanTpotMillis(), (double) b.outputTokens() / Math.max(1, b.engineSteps())));
+                    b.meanTtftMillis(), b.meanTpotMillis(), (double) b.outputTokens() / Math.max(1, b.engineSteps()),
+                    b.decodeTokensPerSecond() * flopsPerToken / 1e9));
         }
         return sb.toString();
     }
@@ -98,6 +123,9 @@ public final class ThroughputReport {
             level.put("decodeSpeedup", round(decodeSpeedup(c)));
             level.put("totalTokensPerSecond", round(b.totalTokensPerSecond()));
             level.put("totalSpeedup", round(totalSpeedup(c)));
+            if (flopsPerToken > 0) {
+                level.put("decodeGflopsPerSecond", round(b.decodeTokensPerSecond() * flopsPerToken / 1e9));
+            }
             level.set("runs", JSON.valueToTree(runs.get(c)));
         }
         try {

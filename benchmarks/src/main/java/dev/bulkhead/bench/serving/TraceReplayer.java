@@ -21,20 +21,17 @@ import java.util.concurrent.locks.LockSupport;
 public final class TraceReplayer {
 
     private final LlmEngine engine;
-    private final RandomPrompts prompts;
     private final Duration timeout;
 
     /**
      * @param engine  the engine under test (not closed here)
-     * @param prompts where prompts come from
      * @param timeout how long to wait, after the last submission, for every request to finish
      */
-    public TraceReplayer(LlmEngine engine, RandomPrompts prompts, Duration timeout) {
+    public TraceReplayer(LlmEngine engine, Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         }
         this.engine = engine;
-        this.prompts = prompts;
         this.timeout = timeout;
     }
 
@@ -53,10 +50,12 @@ public final class TraceReplayer {
     /**
      * Sends every request of {@code trace} (in arrival order) on schedule and waits for all of them.
      *
+     * @param prompts  where prompt ids come from; give each replay on one engine its own seed, or the prefix
+     *                 cache serves a repeated prompt and its TTFT measures nothing
      * @param idPrefix prefix of the request ids, unique per replay on one engine
      * @throws IllegalStateException when some request is still running after the timeout
      */
-    public Result replay(List<TraceRequest> trace, String idPrefix) throws InterruptedException {
+    public Result replay(List<TraceRequest> trace, RandomPrompts prompts, String idPrefix) throws InterruptedException {
         long start = System.nanoTime();
         List<CompletableFuture<RequestTiming>> timings = new ArrayList<>(trace.size());
         for (int i = 0; i < trace.size(); i++) {

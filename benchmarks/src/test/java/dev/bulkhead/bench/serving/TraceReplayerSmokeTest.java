@@ -24,9 +24,9 @@ class TraceReplayerSmokeTest {
         EngineOptions options = EngineOptions.defaults().withThreads(2).withMaxModelLen(128).withMaxRunning(8)
                 .withMaxBatchedTokens(64).withKvCacheBytes(64L * 16 * 2 * 5 * 32 * Float.BYTES);
         try (LlmEngine engine = new LlmEngine(ModelLoader.load(null), options, new SimpleMeterRegistry())) {
-            TraceReplayer replayer = new TraceReplayer(engine, new RandomPrompts(engine.config().vocabSize(),
-                    engine.tokenizer().bosId(), 3), Duration.ofSeconds(60));
-            TraceReplayer.Result result = replayer.replay(trace, "t-");
+            TraceReplayer replayer = new TraceReplayer(engine, Duration.ofSeconds(60));
+            RandomPrompts prompts = new RandomPrompts(engine.config().vocabSize(), engine.tokenizer().bosId(), 3);
+            TraceReplayer.Result result = replayer.replay(trace, prompts, "t-");
 
             assertThat(result.requests()).hasSize(trace.size());
             for (int i = 0; i < trace.size(); i++) {
@@ -47,6 +47,13 @@ class TraceReplayerSmokeTest {
             assertThat(s.itl().p50()).isFinite().isNotNegative();
             assertThat(s.tpot().p90()).isFinite();
 
+            // a second replay with its own prompt seed is not served from the cache the first one filled
+            long hits = engine.stats().kv().hitTokens();
+            TraceReplayer.Result again = replayer.replay(trace, new RandomPrompts(engine.config().vocabSize(),
+                    engine.tokenizer().bosId(), 4), "u-");
+            assertThat(again.summary().completed()).isEqualTo(trace.size());
+            assertThat(engine.stats().kv().hitTokens()).isEqualTo(hits);
+
             ServingReport.write(dir.resolve("s.json"), java.util.Map.of("model", "stories260K"),
                     BenchEnvironment.capture(), result);
             ServingPlot.writeRun(dir.resolve("s.png"), "smoke", result);
@@ -62,10 +69,10 @@ class TraceReplayerSmokeTest {
         EngineOptions options = EngineOptions.defaults().withThreads(1).withMaxModelLen(64)
                 .withKvCacheBytes(16L * 16 * 2 * 5 * 32 * Float.BYTES);
         try (LlmEngine engine = new LlmEngine(ModelLoader.load(null), options, new SimpleMeterRegistry())) {
-            TraceReplayer replayer = new TraceReplayer(engine, new RandomPrompts(512, 1, 0), Duration.ofSeconds(30));
+            TraceReplayer replayer = new TraceReplayer(engine, Duration.ofSeconds(30));
             // 60 + 20 tokens is past the 64-token context
             TraceReplayer.Result result = replayer.replay(List.of(new TraceRequest(0, 60, 20), new TraceRequest(0, 5, 3)),
-                    "x-");
+                    new RandomPrompts(512, 1, 0), "x-");
             assertThat(result.requests().get(0).succeeded()).isFalse();
             assertThat(result.requests().get(0).error()).startsWith("refused");
             assertThat(result.requests().get(1).succeeded()).isTrue();
