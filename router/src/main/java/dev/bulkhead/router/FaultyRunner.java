@@ -1,21 +1,20 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.runner.BatchInput;
+import dev.bulkhead.engine.runner.ForwardingModelRunner;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.model.config.ModelConfig;
 
 /** A runner that consults the {@link FaultInjector} before every forward pass of one model. */
-final class FaultyRunner implements ModelRunner {
+final class FaultyRunner extends ForwardingModelRunner {
 
     private final String model;
     private final FaultInjector faults;
-    private final ModelRunner delegate;
 
     private FaultyRunner(String model, FaultInjector faults, ModelRunner delegate) {
+        super(delegate);
         this.model = model;
         this.faults = faults;
-        this.delegate = delegate;
     }
 
     /** Wraps {@code base} for {@code model}; building fails with OutOfMemoryError while that fault is on. */
@@ -50,28 +49,4 @@ final class FaultyRunner implements ModelRunner {
         return delegate.forward(batch);
     }
 
-    @Override
-    public ModelConfig config() {
-        return delegate.config();
-    }
-
-    @Override
-    public int blockSize() {
-        return delegate.blockSize();
-    }
-
-    @Override
-    public int numBlocks() {
-        return delegate.numBlocks();
-    }
-
-    @Override
-    public int maxBatchTokens() {
-        return delegate.maxBatchTokens();
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }

@@ -2,10 +2,9 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.ForwardingModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.engine.sampling.SamplingParams;
-import dev.bulkhead.model.config.ModelConfig;
 import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.model.synth.ModelShapes;
 import dev.bulkhead.model.synth.RandomCheckpointGenerator;
@@ -59,8 +58,7 @@ final class RouterFixtures {
      * models and not by JIT or thread-scheduling noise of a small CI machine.
      */
     static ModelRunnerFactory withStepFloor(int millis) {
-        return (weights, options) -> new ModelRunner() {
-            private final ModelRunner delegate = ModelRunnerFactory.CPU.create(weights, options);
+        return (weights, options) -> new ForwardingModelRunner(ModelRunnerFactory.CPU.create(weights, options)) {
 
             @Override
             public float[] forward(BatchInput batch) {
@@ -75,31 +73,6 @@ final class RouterFixtures {
                     }
                 }
                 return out;
-            }
-
-            @Override
-            public ModelConfig config() {
-                return delegate.config();
-            }
-
-            @Override
-            public int blockSize() {
-                return delegate.blockSize();
-            }
-
-            @Override
-            public int numBlocks() {
-                return delegate.numBlocks();
-            }
-
-            @Override
-            public int maxBatchTokens() {
-                return delegate.maxBatchTokens();
-            }
-
-            @Override
-            public void close() {
-                delegate.close();
             }
         };
     }

@@ -5,11 +5,10 @@ import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.ForwardingModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.model.ModelLoader;
-import dev.bulkhead.model.config.ModelConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -80,8 +79,7 @@ final class EngineFixtures {
 
     /** Both: fails the selected steps and slows every step by {@code delayMillis}. */
     static ModelRunnerFactory wrapping(IntPredicate failOn, int delayMillis) {
-        return (weights, opts) -> new ModelRunner() {
-            private final ModelRunner delegate = ModelRunnerFactory.CPU.create(weights, opts);
+        return (weights, opts) -> new ForwardingModelRunner(ModelRunnerFactory.CPU.create(weights, opts)) {
             private int step;
 
             @Override
@@ -97,31 +95,6 @@ final class EngineFixtures {
                     }
                 }
                 return delegate.forward(batch);
-            }
-
-            @Override
-            public ModelConfig config() {
-                return delegate.config();
-            }
-
-            @Override
-            public int blockSize() {
-                return delegate.blockSize();
-            }
-
-            @Override
-            public int numBlocks() {
-                return delegate.numBlocks();
-            }
-
-            @Override
-            public int maxBatchTokens() {
-                return delegate.maxBatchTokens();
-            }
-
-            @Override
-            public void close() {
-                delegate.close();
             }
         };
     }
