@@ -1,0 +1,102 @@
+package dev.bulkhead.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OpenAI-compatible HTTP server: {@code /v1/completions}, {@code /v1/chat/completions} (whole or SSE),
+ * {@code /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}, over a {@link ModelBackend}.
+ *
+ * <p>Built on Helidon SE 4's WebServer because it runs every request on its own virtual thread (so a handler can
+ * simply block on the engine while thousands of streams wait, with no reactive plumbing), it is small (no
+ * container, no injection), and it has SSE. Errors use OpenAI's shape and status codes; see
+ * {@link ErrorResponses}.
+ *
+ * <pre>{@code
+ * BulkheadServer server = BulkheadServer.start(ServerConfig.local(8000), backend, registry);
+ * ... server.port() ...
+ * server.stop();
+ * }</pre>
+ */
+public final class BulkheadServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BulkheadServer.class);
+
+    private final WebServer server;
+    private final ModelBackend backend;
+
+    private BulkheadServer(WebServer server, ModelBackend backend) {
+        this.server = server;
+        this.backend = backend;
+    }
+
+    /**
+     * Binds and starts serving {@code backend}; {@code registry} is scraped by {@code /metrics} and should be the
+     * one the engine or router registered its meters in. The server owns the backend and closes it on stop.
+     */
+    public static BulkheadServer start(ServerConfig config, ModelBackend backend, PrometheusMeterRegistry registry) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(registry, "registry");
+        ObjectMapper json = new ObjectMapper();
+        ErrorResponses errors = new ErrorResponses(json);
+        JsonBodies bodies = new JsonBodies(json, config.maxBodyBytes());
+        ChatPrompts prompts = new ChatPrompts();
+        OpsHandlers ops = new OpsHandlers(backend, json, registry);
+        Handler completions = new CompletionHandler(false, backend, json, bodies, errors, prompts,
+                config.logPrompts());
+        Handler chat = new CompletionHandler(true, backend, json, bodies, errors, prompts, config.logPrompts());
+        Handler wrongMethod = (req, res) -> errors.send(res, new ApiException(405, "invalid_request_error", null,
+                "method_not_allowed", req.prologue().method().text() + " is not allowed on " + req.path().path(), -1));
+        Handler notFound = (req, res) -> errors.send(res, new ApiException(404, "invalid_request_error", null,
+                "not_found", "no endpoint " + req.prologue().method().text() + " " + req.path().path(), -1));
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter(new RequestLogFilter(registry))
+                .post("/v1/completions", completions)
+                .post("/v1/chat/completions", chat)
+                .get("/v1/models", ops::models)
+                .get("/health", ops::health)
+                .get("/ready", ops::ready)
+                .get("/metrics", ops::metrics);
+        // NOTE: routes match in order, so these only see the methods the routes above did not take.
+        for (String path : new String[] {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health",
+                "/ready", "/metrics"}) {
+            routing.any(path, wrongMethod);
+        }
+        routing.any(notFound);
+        WebServer server = WebServer.builder()
+                .host(config.host())
+                .port(config.port())
+                .routing(routing)
+                .build()
+                .start();
+        LOG.info("bulkhead server listening on {}:{} serving {}", config.host(), server.port(), backend.models());
+        return new BulkheadServer(server, backend);
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Stops accepting requests and closes the backend. */
+    public void stop() {
+        try {
+            server.stop();
+        } finally {
+            backend.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+}

@@ -1,0 +1,73 @@
+package dev.bulkhead.server.http;
+
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.TokenStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the HTTP layer needs from whatever serves the models: one {@code LlmEngine} ({@link EngineBackend}) or the
+ * multi-model {@code Router} ({@link RouterBackend}). Errors surface as the engine's and router's own exceptions
+ * ({@code InvalidRequestException}, {@code RouterRejectedException}); {@link ErrorResponses} maps them.
+ */
+public interface ModelBackend extends AutoCloseable {
+
+    /** Names a client may put in {@code model}. */
+    List<String> models();
+
+    /** Whether {@code model} is one of {@link #models()}. */
+    default boolean serves(String model) {
+        return models().contains(model);
+    }
+
+    /** Generates the whole answer; the future fails with the backend's exception. Cancelling it aborts. */
+    CompletableFuture<ServedCompletion> complete(String model, GenerateRequest request);
+
+    /** Streams the answer token by token; cancelling the subscription aborts the request and frees its blocks. */
+    TokenStream stream(String model, GenerateRequest request);
+
+    /** The model's chat template source and the variables it expects, when it ships one. */
+    Optional<ChatTemplateSource> chatTemplate(String model);
+
+    /** Per-model readiness, keyed by model name. */
+    Map<String, Readiness> readiness();
+
+    /** Whether the serving process itself is alive (its models may still be individually unready). */
+    boolean healthy();
+
+    @Override
+    void close();
+
+    /**
+     * A finished answer and who produced it.
+     *
+     * @param completion the engine's completion
+     * @param servedBy   the model that answered (differs from the requested one after a router fallback)
+     * @param degraded   true when a fallback answered
+     */
+    record ServedCompletion(Completion completion, String servedBy, boolean degraded) {
+    }
+
+    /**
+     * A chat template and its variables ({@code bos_token}, ...).
+     *
+     * @param source    Jinja source
+     * @param variables extra template variables
+     */
+    record ChatTemplateSource(String source, Map<String, Object> variables) {
+    }
+
+    /**
+     * One model's readiness.
+     *
+     * @param ready         whether it takes traffic now
+     * @param status        a short state name
+     * @param kvBlocksInUse KV blocks held by requests
+     * @param reason        why it is not ready, or empty
+     */
+    record Readiness(boolean ready, String status, int kvBlocksInUse, String reason) {
+    }
+}

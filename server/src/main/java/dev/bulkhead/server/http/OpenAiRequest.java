@@ -1,0 +1,22 @@
+package dev.bulkhead.server.http;
+
+import dev.bulkhead.engine.sampling.SamplingParams;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated {@code /v1/completions} or {@code /v1/chat/completions} request.
+ *
+ * @param chat           true for chat completions
+ * @param model          requested model or alias
+ * @param prompt         text prompt (completions), or null
+ * @param promptTokenIds token-id prompt (completions), or null
+ * @param messages       chat messages as the chat template expects them (chat), or null
+ * @param sampling       sampling and stop settings
+ * @param stream         send SSE chunks
+ * @param includeUsage   {@code stream_options.include_usage}: a last chunk with usage
+ */
+record OpenAiRequest(boolean chat, String model, String prompt, int[] promptTokenIds,
+                     List<Map<String, Object>> messages, SamplingParams sampling, boolean stream,
+                     boolean includeUsage) {
+}

@@ -1,0 +1,66 @@
+package dev.bulkhead.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Instant;
+import java.util.Map;
+
+/** {@code GET /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}. */
+final class OpsHandlers {
+
+    private final ModelBackend backend;
+    private final ObjectMapper json;
+    private final PrometheusMeterRegistry registry;
+    private final long created = Instant.now().getEpochSecond();
+
+    OpsHandlers(ModelBackend backend, ObjectMapper json, PrometheusMeterRegistry registry) {
+        this.backend = backend;
+        this.json = json;
+        this.registry = registry;
+    }
+
+    void models(ServerRequest req, ServerResponse res) throws Exception {
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (String m : backend.models()) {
+            data.addObject().put("id", m).put("object", "model").put("created", created).put("owned_by", "bulkhead");
+        }
+        sendJson(res, Status.OK_200, root);
+    }
+
+    /** The process: 200 while it serves, whatever its models' state (that is {@code /ready}'s job). */
+    void health(ServerRequest req, ServerResponse res) throws Exception {
+        boolean ok = backend.healthy();
+        ObjectNode root = json.createObjectNode().put("status", ok ? "ok" : "unhealthy");
+        sendJson(res, ok ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
+    }
+
+    /** Every model on its own; 503 when any model is not ready, so no dead model hides behind a live one. */
+    void ready(ServerRequest req, ServerResponse res) throws Exception {
+        Map<String, ModelBackend.Readiness> all = backend.readiness();
+        ObjectNode root = json.createObjectNode();
+        boolean allReady = !all.isEmpty() && all.values().stream().allMatch(ModelBackend.Readiness::ready);
+        root.put("ready", allReady);
+        ObjectNode models = root.putObject("models");
+        all.forEach((name, r) -> models.putObject(name).put("ready", r.ready()).put("status", r.status())
+                .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason()));
+        sendJson(res, allReady ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
+    }
+
+    void metrics(ServerRequest req, ServerResponse res) {
+        res.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        res.send(registry.scrape());
+    }
+
+    private void sendJson(ServerResponse res, Status status, ObjectNode body) throws Exception {
+        res.status(status);
+        res.header("Content-Type", "application/json");
+        res.send(json.writeValueAsBytes(body));
+    }
+}

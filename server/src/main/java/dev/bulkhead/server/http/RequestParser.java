@@ -1,0 +1,313 @@
+package dev.bulkhead.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a JSON body into an {@link OpenAiRequest}, field by field, so every error names its field: unknown
+ * fields, wrong types and out-of-range values are 400s with {@code param} set. {@code null} means "not given",
+ * as in OpenAI's API. Besides OpenAI's fields it takes vLLM's {@code top_k}, {@code min_p},
+ * {@code repetition_penalty}, {@code ignore_eos} and {@code stop_token_ids}.
+ */
+final class RequestParser {
+
+    private static final Set<String> COMMON = Set.of("model", "stream", "stream_options", "stop", "seed",
+            "max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty", "n", "logprobs",
+            "top_logprobs", "user", "top_k", "min_p", "repetition_penalty", "ignore_eos", "stop_token_ids");
+    private static final Set<String> COMPLETION_ONLY = Set.of("prompt");
+    private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+
+    private RequestParser() {
+    }
+
+    static OpenAiRequest parse(JsonNode body, boolean chat) {
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!COMMON.contains(f) && !(chat ? CHAT_ONLY : COMPLETION_ONLY).contains(f)) {
+                throw ApiException.badRequest(f, "unknown field '" + f + "'");
+            }
+        }
+        String model = string(body, "model");
+        if (model == null || model.isBlank()) {
+            throw ApiException.badRequest("model", "'model' is required");
+        }
+        Integer n = integer(body, "n");
+        if (n != null && n != 1) {
+            throw ApiException.badRequest("n", "n must be 1 (several choices per request are not supported yet)");
+        }
+        checkNoLogprobs(body);
+        boolean stream = bool(body, "stream", false);
+        boolean includeUsage = false;
+        JsonNode options = given(body, "stream_options");
+        if (options != null) {
+            if (!options.isObject()) {
+                throw ApiException.badRequest("stream_options", "'stream_options' must be an object");
+            }
+            for (Iterator<String> it = options.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!f.equals("include_usage")) {
+                    throw ApiException.badRequest("stream_options", "unknown field 'stream_options." + f + "'");
+                }
+            }
+            includeUsage = bool(options, "include_usage", false);
+        }
+        string(body, "user"); // NOTE: accepted for compatibility, type-checked, and not used.
+        SamplingParams sampling = sampling(body, chat);
+        if (chat) {
+            return new OpenAiRequest(true, model, null, null, messages(body), sampling, stream, includeUsage);
+        }
+        JsonNode prompt = given(body, "prompt");
+        if (prompt == null) {
+            throw ApiException.badRequest("prompt", "'prompt' is required");
+        }
+        if (prompt.isTextual()) {
+            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, stream, includeUsage);
+        }
+        if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
+            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, stream, includeUsage);
+        }
+        if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isNumber()) {
+            return new OpenAiRequest(false, model, null, intArray(prompt, "prompt"), null, sampling, stream,
+                    includeUsage);
+        }
+        throw ApiException.badRequest("prompt", "'prompt' must be a string, a list of one string or a list of "
+                + "token ids (several prompts per request are not supported yet)");
+    }
+
+    private static void checkNoLogprobs(JsonNode body) {
+        JsonNode lp = given(body, "logprobs");
+        if (lp != null && !(lp.isBoolean() && !lp.asBoolean()) && !(lp.isIntegralNumber() && lp.asInt() == 0)) {
+            throw ApiException.badRequest("logprobs", "logprobs are not supported yet");
+        }
+        JsonNode top = given(body, "top_logprobs");
+        if (top != null && !(top.isIntegralNumber() && top.asInt() == 0)) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs are not supported yet");
+        }
+    }
+
+    private static SamplingParams sampling(JsonNode body, boolean chat) {
+        SamplingParams.Builder b = SamplingParams.builder();
+        Integer maxTokens = integer(body, "max_tokens");
+        if (chat) {
+            Integer mct = integer(body, "max_completion_tokens");
+            if (mct != null) {
+                if (mct < 1) {
+                    throw ApiException.badRequest("max_completion_tokens",
+                            "max_completion_tokens must be >= 1, got " + mct);
+                }
+                maxTokens = mct;
+            }
+        }
+        if (maxTokens != null) {
+            b.maxTokens(maxTokens);
+        }
+        Float temperature = number(body, "temperature");
+        b.temperature(temperature == null ? 1f : temperature);
+        Float v = number(body, "top_p");
+        if (v != null) {
+            b.topP(v);
+        }
+        if ((v = number(body, "presence_penalty")) != null) {
+            b.presencePenalty(v);
+        }
+        if ((v = number(body, "frequency_penalty")) != null) {
+            b.frequencyPenalty(v);
+        }
+        if ((v = number(body, "min_p")) != null) {
+            b.minP(v);
+        }
+        if ((v = number(body, "repetition_penalty")) != null) {
+            b.repetitionPenalty(v);
+        }
+        Integer topK = integer(body, "top_k");
+        if (topK != null) {
+            b.topK(topK);
+        }
+        JsonNode seed = given(body, "seed");
+        if (seed != null) {
+            if (!seed.isIntegralNumber() || !seed.canConvertToLong()) {
+                throw ApiException.badRequest("seed", "'seed' must be an integer");
+            }
+            b.seed(seed.asLong());
+        }
+        b.stop(stops(body));
+        JsonNode ids = given(body, "stop_token_ids");
+        if (ids != null) {
+            b.stopTokenIds(intArray(ids, "stop_token_ids"));
+        }
+        b.ignoreEos(bool(body, "ignore_eos", false));
+        try {
+            return b.build();
+        } catch (InvalidRequestException e) {
+            throw ApiException.badRequest(e.field(), e.getMessage());
+        }
+    }
+
+    private static List<String> stops(JsonNode body) {
+        JsonNode stop = given(body, "stop");
+        if (stop == null) {
+            return List.of();
+        }
+        if (stop.isTextual()) {
+            return List.of(stop.asText());
+        }
+        if (!stop.isArray()) {
+            throw ApiException.badRequest("stop", "'stop' must be a string or a list of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode s : stop) {
+            if (!s.isTextual()) {
+                throw ApiException.badRequest("stop", "'stop' must be a string or a list of strings");
+            }
+            out.add(s.asText());
+        }
+        return out;
+    }
+
+    private static List<Map<String, Object>> messages(JsonNode body) {
+        JsonNode msgs = given(body, "messages");
+        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
+            throw ApiException.badRequest("messages", "'messages' must be a non-empty list of messages");
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) {
+                throw ApiException.badRequest(where, where + " must be an object");
+            }
+            Map<String, Object> msg = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                switch (e.getKey()) {
+                    case "role" -> {
+                        if (!e.getValue().isTextual() || !ROLES.contains(e.getValue().asText())) {
+                            throw ApiException.badRequest(where + ".role", where + ".role must be one of " + ROLES);
+                        }
+                        msg.put("role", e.getValue().asText());
+                    }
+                    case "content" -> msg.put("content", content(e.getValue(), where + ".content"));
+                    case "name" -> {
+                        if (!e.getValue().isTextual()) {
+                            throw ApiException.badRequest(where + ".name", where + ".name must be a string");
+                        }
+                        msg.put("name", e.getValue().asText());
+                    }
+                    default -> throw ApiException.badRequest(where + "." + e.getKey(),
+                            "unknown field '" + where + "." + e.getKey() + "'");
+                }
+            }
+            if (!msg.containsKey("role")) {
+                throw ApiException.badRequest(where + ".role", where + ".role is required");
+            }
+            msg.putIfAbsent("content", "");
+            out.add(msg);
+        }
+        return out;
+    }
+
+    /** A string, or a list of {@code {"type":"text","text":...}} parts joined (other part types are rejected). */
+    private static String content(JsonNode c, String where) {
+        if (c.isNull()) {
+            return "";
+        }
+        if (c.isTextual()) {
+            return c.asText();
+        }
+        if (c.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiException.badRequest(where, where + " parts must be {\"type\":\"text\",\"text\":...}"
+                            + " (other content types are not supported)");
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        throw ApiException.badRequest(where, where + " must be a string or a list of text parts");
+    }
+
+    private static JsonNode given(JsonNode obj, String field) {
+        JsonNode n = obj.get(field);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    private static String string(JsonNode obj, String field) {
+        JsonNode n = given(obj, field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw ApiException.badRequest(field, "'" + field + "' must be a string, got " + kind(n));
+        }
+        return n.asText();
+    }
+
+    private static boolean bool(JsonNode obj, String field, boolean dflt) {
+        JsonNode n = given(obj, field);
+        if (n == null) {
+            return dflt;
+        }
+        if (!n.isBoolean()) {
+            throw ApiException.badRequest(field, "'" + field + "' must be a boolean, got " + kind(n));
+        }
+        return n.asBoolean();
+    }
+
+    private static Integer integer(JsonNode obj, String field) {
+        JsonNode n = given(obj, field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw ApiException.badRequest(field, "'" + field + "' must be a 32-bit integer, got " + kind(n));
+        }
+        return n.asInt();
+    }
+
+    private static Float number(JsonNode obj, String field) {
+        JsonNode n = given(obj, field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isNumber()) {
+            throw ApiException.badRequest(field, "'" + field + "' must be a number, got " + kind(n));
+        }
+        return (float) n.asDouble();
+    }
+
+    private static int[] intArray(JsonNode arr, String field) {
+        if (!arr.isArray()) {
+            throw ApiException.badRequest(field, "'" + field + "' must be a list of integers");
+        }
+        int[] out = new int[arr.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode x = arr.get(i);
+            if (!x.isIntegralNumber() || !x.canConvertToInt()) {
+                throw ApiException.badRequest(field, "'" + field + "' must be a list of integers");
+            }
+            out[i] = x.asInt();
+        }
+        return out;
+    }
+
+    private static String kind(JsonNode n) {
+        return switch (n.getNodeType()) {
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case ARRAY -> "a list";
+            case OBJECT -> "an object";
+            default -> n.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+}

@@ -1,0 +1,126 @@
+package dev.bulkhead.server.http;
+
+import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.TokenDelta;
+import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.router.ModelHealth;
+import dev.bulkhead.router.RoutedCompletion;
+import dev.bulkhead.router.Router;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Several models behind a {@link Router}: fallbacks, admission and breakers apply to every request. The backend
+ * owns the router and closes it.
+ *
+ * <p>NOTE: the router has no streaming submit yet, so a streamed request here is routed as a whole and sent as
+ * one content chunk when it finishes; cancelling it (client gone) still aborts it. Router models are served
+ * without a chat template (the router does not expose the loaded model), so chat uses the plain fallback prompt.
+ */
+public final class RouterBackend implements ModelBackend {
+
+    private final Router router;
+
+    public RouterBackend(Router router) {
+        this.router = Objects.requireNonNull(router, "router");
+    }
+
+    @Override
+    public List<String> models() {
+        Set<String> names = new LinkedHashSet<>(router.routingTable().routes().keySet());
+        names.addAll(router.health().models().keySet());
+        return new ArrayList<>(names);
+    }
+
+    @Override
+    public boolean serves(String model) {
+        // NOTE: the router decides (NO_ROUTE maps to 404), so a table reload is honoured at once.
+        return true;
+    }
+
+    @Override
+    public CompletableFuture<ServedCompletion> complete(String model, GenerateRequest request) {
+        CompletableFuture<RoutedCompletion> f = router.submit(model, request);
+        CompletableFuture<ServedCompletion> out =
+                f.thenApply(r -> new ServedCompletion(r.completion(), r.servedBy(), r.degraded()));
+        out.whenComplete((c, e) -> {
+            if (out.isCancelled()) {
+                f.cancel(true);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public TokenStream stream(String model, GenerateRequest request) {
+        CompletableFuture<ServedCompletion> served = complete(model, request);
+        CompletableFuture<Completion> completion = served.thenApply(ServedCompletion::completion);
+        return new TokenStream(request.requestId(), new WholePublisher(request.requestId(), served), completion);
+    }
+
+    @Override
+    public Optional<ChatTemplateSource> chatTemplate(String model) {
+        return Optional.empty();
+    }
+
+    @Override
+    public Map<String, Readiness> readiness() {
+        Map<String, Readiness> out = new LinkedHashMap<>();
+        for (ModelHealth h : router.health().models().values()) {
+            out.put(h.model(), new Readiness(h.ready(), h.status().name(), h.kvBlocksInUse(), h.reason()));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean healthy() {
+        return router.health().healthy();
+    }
+
+    @Override
+    public void close() {
+        router.close();
+    }
+
+    /** Publishes a finished completion as one delta (for the one subscriber); cancelling aborts the request. */
+    private record WholePublisher(String requestId, CompletableFuture<ServedCompletion> served)
+            implements Flow.Publisher<TokenDelta> {
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super TokenDelta> subscriber) {
+            AtomicBoolean requested = new AtomicBoolean();
+            subscriber.onSubscribe(new Flow.Subscription() {
+                @Override
+                public void request(long n) {
+                    if (n > 0 && requested.compareAndSet(false, true)) {
+                        served.whenComplete((s, e) -> {
+                            if (e != null) {
+                                subscriber.onError(e);
+                                return;
+                            }
+                            Completion c = s.completion();
+                            subscriber.onNext(new TokenDelta(requestId, -1, c.text(),
+                                    Math.max(0, c.tokenIds().length - 1), c.finishReason()));
+                            subscriber.onComplete();
+                        });
+                    }
+                }
+
+                @Override
+                public void cancel() {
+                    served.cancel(true);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.bulkhead.server.http;
+
+/**
+ * HTTP server settings.
+ *
+ * @param host         address to bind ({@code 127.0.0.1} keeps it local)
+ * @param port         port to bind; 0 picks a free one
+ * @param maxBodyBytes largest request body accepted (413 past it)
+ * @param logPrompts   log prompts at INFO (off by default: prompts are user data)
+ */
+public record ServerConfig(String host, int port, long maxBodyBytes, boolean logPrompts) {
+
+    /** 1 MiB, enough for long prompts and chat histories. */
+    public static final long DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+    public ServerConfig {
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host must be non-blank");
+        }
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+        }
+        if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("maxBodyBytes must be in [1, 2^31 - 17], got " + maxBodyBytes);
+        }
+    }
+
+    /** Loopback on {@code port} with default limits. */
+    public static ServerConfig local(int port) {
+        return new ServerConfig("127.0.0.1", port, DEFAULT_MAX_BODY_BYTES, false);
+    }
+
+    public ServerConfig withMaxBodyBytes(long bytes) {
+        return new ServerConfig(host, port, bytes, logPrompts);
+    }
+}

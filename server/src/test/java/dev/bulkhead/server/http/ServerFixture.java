@@ -1,0 +1,60 @@
+package dev.bulkhead.server.http;
+
+import dev.bulkhead.engine.EngineOptions;
+import dev.bulkhead.engine.LlmEngine;
+import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.model.ModelLoader;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+
+/** The embedded stories260K behind a {@link BulkheadServer} on a free loopback port, and an HTTP client for it. */
+final class ServerFixture implements AutoCloseable {
+
+    static final String MODEL = "stories260K";
+
+    final LlmEngine engine;
+    final BulkheadServer server;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    ServerFixture(ServerConfig config) {
+        this(config, ModelRunnerFactory.CPU);
+    }
+
+    ServerFixture(ServerConfig config, ModelRunnerFactory runners) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        EngineOptions options = EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20).withMaxModelLen(256);
+        engine = new LlmEngine(MODEL, ModelLoader.load(null), options, registry, runners);
+        server = BulkheadServer.start(config, new EngineBackend(MODEL, engine), registry);
+    }
+
+    ServerFixture() {
+        this(ServerConfig.local(0));
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    HttpResponse<String> post(String path, String body) throws Exception {
+        return post(path, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    HttpResponse<String> post(String path, byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}
