@@ -38,13 +38,20 @@ final class HubStub implements AutoCloseable {
     final Map<String, Integer> dropAfter = new ConcurrentHashMap<>();
     final List<Seen> seen = new CopyOnWriteArrayList<>();
     volatile String requiredToken;
+    /** Answer Range requests with the whole file (200), like a server without range support. */
+    volatile boolean ignoreRange;
     private final HttpServer server;
+    // NOTE: LFS content comes from a second server, a different origin like the real hub's CDN.
+    private final HttpServer cdn;
 
     HubStub(String repo) throws IOException {
         this.repo = repo;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
         server.start();
+        cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        cdn.createContext("/", this::handle);
+        cdn.start();
     }
 
     String url() {
@@ -104,7 +111,7 @@ final class HubStub implements AutoCloseable {
                     ex.getResponseHeaders().add("X-Error-Code", "EntryNotFound");
                     send(ex, 404, "Entry not found");
                 } else if (lfs.contains(name)) {
-                    ex.getResponseHeaders().add("Location", url() + "/cdn/" + name + "?signed=1");
+                    ex.getResponseHeaders().add("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/cdn/" + name + "?signed=1");
                     ex.sendResponseHeaders(302, -1);
                 } else {
                     content(ex, name);
@@ -127,7 +134,7 @@ final class HubStub implements AutoCloseable {
         for (int i = start; i < Math.min(names.size(), start + 2); i++) {
             String n = names.get(i);
             byte[] c = files.get(n);
-            String e = "{\"type\":\"file\",\"path\":\"" + n + "\",\"size\":" + (lfs.contains(n) ? 134 : c.length)
+            String e = "{\"type\":\"file\",\"path\":\"" + n + "\",\"size\":" + c.length
                     + ",\"oid\":\"" + (lfs.contains(n) ? "f".repeat(40) : gitSha1(c)) + "\"";
             if (lfs.contains(n)) {
                 e += ",\"lfs\":{\"oid\":\"" + advertisedSha.getOrDefault(n, sha256(c)) + "\",\"size\":" + c.length
@@ -148,7 +155,7 @@ final class HubStub implements AutoCloseable {
     private void content(HttpExchange ex, String name) throws IOException {
         byte[] c = files.get(name);
         String range = ex.getRequestHeaders().getFirst("Range");
-        if (range != null && range.startsWith("bytes=")) {
+        if (range != null && range.startsWith("bytes=") && !ignoreRange) {
             int from = Integer.parseInt(range.substring(6, range.indexOf('-')));
             if (from >= c.length) {
                 ex.getResponseHeaders().add("Content-Range", "bytes */" + c.length);
@@ -184,5 +191,6 @@ final class HubStub implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        cdn.stop(0);
     }
 }
