@@ -6,24 +6,37 @@ import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
+import dev.bulkhead.router.Router;
+import dev.bulkhead.router.RouterConfigLoader;
+import dev.bulkhead.server.http.ApiKeys;
 import dev.bulkhead.server.http.BulkheadServer;
 import dev.bulkhead.server.http.EngineBackend;
+import dev.bulkhead.server.http.ModelBackend;
+import dev.bulkhead.server.http.RouterBackend;
 import dev.bulkhead.server.http.ServerConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code bulkhead serve}: the OpenAI-compatible HTTP API over one model. */
+/**
+ * {@code bulkhead serve}: the OpenAI-compatible HTTP API over one model ({@code --model}) or over every alias of a
+ * router config ({@code --config}), optionally behind API keys.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve one model over the OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions,",
-                "/v1/models, /health, /ready, /metrics). Listens on 127.0.0.1 unless --host says otherwise."})
+        description = {"Serve one model, or every alias of a router config (--config), over the OpenAI-compatible",
+                "HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics).",
+                "Listens on 127.0.0.1 unless --host says otherwise; without API keys (--api-key-file or",
+                "the " + ApiKeys.ENV + " environment variable) a non-loopback --host also needs",
+                "--allow-unauthenticated-remote. /health, /ready and /metrics never need a key."})
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
@@ -37,9 +50,25 @@ final class ServeCommand implements Callable<Integer> {
             description = "Name clients use in the \"model\" field (default: the model's folder or file name).")
     String name;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = {"Router config (YAML or JSON): serve every model and alias in it with fallbacks,",
+                    "breakers and per-model readiness (/ready/MODEL); engine sizes come from the config, so",
+                    "--threads, --context, --kv-cache-mb and --max-running do not apply. Not with --model."})
+    Path routerConfig;
+
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
-            description = "Address to bind (default: ${DEFAULT-VALUE}). NOTE: there is no authentication yet.")
+            description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String host;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = {"Bearer keys, one a line: 'KEY' or 'KEY  model1,model2' (an allow list); '#' comments.",
+                    "Default: the " + ApiKeys.ENV + " environment variable (same syntax, entries separated",
+                    "by ';'); with neither, /v1/ is open."})
+    Path apiKeyFile;
+
+    @Option(names = "--allow-unauthenticated-remote",
+            description = "Serve without API keys on a non-loopback --host (refused otherwise).")
+    boolean allowUnauthenticatedRemote;
 
     @Option(names = {"-p", "--port"}, defaultValue = "8000", paramLabel = "PORT", description = "Port (default: ${DEFAULT-VALUE}; 0 picks one).")
     int port;
@@ -70,9 +99,49 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        LoadedModel loaded = ModelLoader.load(model);
-        String served = name != null ? name : model == null ? EmbeddedModel.NAME : loaded.origin().getFileName().toString();
+        if (routerConfig != null && (model != null || name != null)) {
+            throw new ParameterException(spec.commandLine(),
+                    "--config serves the models of the router config; drop --model and --served-model-name");
+        }
+        ApiKeys keys = apiKeyFile != null ? ApiKeys.load(apiKeyFile) : ApiKeys.fromEnv(System.getenv(ApiKeys.ENV));
+        ServerConfig config = new ServerConfig(host, port, maxBodyKb << 10, false, keys, allowUnauthenticatedRemote);
+        // NOTE: checked before any model loads, so a refused start fails in milliseconds, not after loading.
+        BulkheadServer.checkExposure(config);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ModelBackend backend;
+        if (routerConfig != null) {
+            Router router = Router.start(RouterConfigLoader.load(routerConfig), Backends.choose(device).factory(),
+                    registry);
+            backend = new RouterBackend(router);
+        } else {
+            backend = engineBackend(name != null ? name : model == null ? EmbeddedModel.NAME : null, registry);
+        }
+        String served = String.join(", ", backend.models());
+        BulkheadServer server = BulkheadServer.start(config, backend, registry);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop();
+            stopped.countDown();
+        }));
+        String shownHost = InetAddress.getByName(host).isAnyLocalAddress() ? "127.0.0.1" : host;
+        String base = "http://" + shownHost + ":" + server.port();
+        String example = backend.models().getFirst();
+        out.println("Bulkhead is serving " + served + " on " + base + " (Ctrl-C stops it)"
+                + (keys.enabled() ? "; " + keys.size() + " API keys accepted" : ""));
+        out.println("try: curl " + base + "/v1/completions -H 'Content-Type: application/json'"
+                + (keys.enabled() ? " -H 'Authorization: Bearer YOUR_KEY'" : "")
+                + " -d '{\"model\": \"" + example + "\", \"prompt\": \"Once upon a time\", \"max_tokens\": 48}'");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** One engine over {@code --model}, named {@code served} (or after its file when null). */
+    private ModelBackend engineBackend(String served, PrometheusMeterRegistry registry) {
+        LoadedModel loaded = ModelLoader.load(model);
+        if (served == null) {
+            served = loaded.origin().getFileName().toString();
+        }
         EngineOptions options = EngineOptions.defaults()
                 .withThreads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
                 .withMaxModelLen(Math.min(context, loaded.config().maxPositionEmbeddings()))
@@ -85,20 +154,6 @@ final class ServeCommand implements Callable<Integer> {
             loaded.close();
             throw e;
         }
-        BulkheadServer server = BulkheadServer.start(new ServerConfig(host, port, maxBodyKb << 10, false),
-                new EngineBackend(served, engine), registry);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.stop();
-            stopped.countDown();
-        }));
-        String shownHost = InetAddress.getByName(host).isAnyLocalAddress() ? "127.0.0.1" : host;
-        String base = "http://" + shownHost + ":" + server.port();
-        out.println("Bulkhead is serving " + served + " on " + base + " (Ctrl-C stops it)");
-        out.println("try: curl " + base + "/v1/completions -H 'Content-Type: application/json' -d '{\"model\": \""
-                + served + "\", \"prompt\": \"Once upon a time\", \"max_tokens\": 48}'");
-        out.flush();
-        stopped.await();
-        return 0;
+        return new EngineBackend(served, engine);
     }
 }

@@ -5,6 +5,8 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +14,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The OpenAI-compatible HTTP server: {@code /v1/completions}, {@code /v1/chat/completions} (whole or SSE),
  * {@code /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}, over a {@link ModelBackend}.
+ *
+ * <p>With {@link ApiKeys} configured every {@code /v1/} request needs {@code Authorization: Bearer <key>} (see
+ * {@link AuthFilter}); the ops endpoints stay open for probes and scrapers. Without keys the server binds only a
+ * loopback address unless {@link ServerConfig#allowUnauthenticatedRemote()} says otherwise. Answers say who
+ * produced them in {@code X-Bulkhead-Served-By}, and {@code X-Bulkhead-Degraded: true} marks a fallback's.
  *
  * <p>Built on Helidon SE 4's WebServer because it runs every request on its own virtual thread (so a handler can
  * simply block on the engine while thousands of streams wait, with no reactive plumbing), it is small (no
@@ -38,12 +45,50 @@ public final class BulkheadServer implements AutoCloseable {
 
     /**
      * Binds and starts serving {@code backend}; {@code registry} is scraped by {@code /metrics} and should be the
-     * one the engine or router registered its meters in. The server owns the backend and closes it on stop.
+     * one the engine or router registered its meters in. The server owns the backend and closes it on stop (and
+     * when starting fails).
+     *
+     * @throws IllegalStateException when {@code config} binds a non-loopback host without API keys and without
+     *                               {@link ServerConfig#allowUnauthenticatedRemote()}
      */
     public static BulkheadServer start(ServerConfig config, ModelBackend backend, PrometheusMeterRegistry registry) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(registry, "registry");
+        try {
+            checkExposure(config);
+            return bind(config, backend, registry);
+        } catch (RuntimeException e) {
+            // NOTE: the server owns the backend from the call on, so a failed start must not leak its engines.
+            backend.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Refuses (with {@link IllegalStateException}) an open server on a non-loopback address: without keys anyone
+     * who reaches the port can spend the node's compute, so that must be asked for explicitly. {@link #start} calls
+     * it; the CLI calls it first too, to fail before loading any model.
+     */
+    public static void checkExposure(ServerConfig config) {
+        if (config.apiKeys().enabled() || config.allowUnauthenticatedRemote()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(config.host()).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve host '" + config.host() + "'", e);
+        }
+        if (!loopback) {
+            throw new IllegalStateException("refusing to listen on " + config.host() + " without API keys: anyone "
+                    + "who reaches it could use the models. Configure keys (--api-key-file FILE or the "
+                    + ApiKeys.ENV + " environment variable), bind 127.0.0.1, or pass --allow-unauthenticated-remote "
+                    + "(ServerConfig.allowUnauthenticatedRemote) to serve openly on purpose.");
+        }
+    }
+
+    private static BulkheadServer bind(ServerConfig config, ModelBackend backend, PrometheusMeterRegistry registry) {
         ObjectMapper json = new ObjectMapper();
         ErrorResponses errors = new ErrorResponses(json);
         JsonBodies bodies = new JsonBodies(json, config.maxBodyBytes());
@@ -58,11 +103,13 @@ public final class BulkheadServer implements AutoCloseable {
                 "not_found", "no endpoint " + req.prologue().method().text() + " " + req.path().path(), -1));
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter(new RequestLogFilter(registry))
+                .addFilter(new AuthFilter(config.apiKeys(), errors))
                 .post("/v1/completions", completions)
                 .post("/v1/chat/completions", chat)
                 .get("/v1/models", ops::models)
                 .get("/health", ops::health)
                 .get("/ready", ops::ready)
+                .get("/ready/{model}", ops::readyModel)
                 .get("/metrics", ops::metrics);
         // NOTE: routes match in order, so these only see the methods the routes above did not take.
         for (String path : new String[] {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health",
@@ -76,7 +123,9 @@ public final class BulkheadServer implements AutoCloseable {
                 .routing(routing)
                 .build()
                 .start();
-        LOG.info("bulkhead server listening on {}:{} serving {}", config.host(), server.port(), backend.models());
+        LOG.info("bulkhead server listening on {}:{} serving {} ({})", config.host(), server.port(), backend.models(),
+                config.apiKeys().enabled() ? config.apiKeys().size() + " API keys required on /v1/"
+                        : "no API keys: /v1/ is open");
         return new BulkheadServer(server, backend);
     }
 

@@ -14,8 +14,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +35,11 @@ final class CompletionHandler implements Handler {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
     // NOTE: how often a stream waiting for its next token wakes up; it only bounds how late a stuck stream ends.
     private static final long POLL_MILLIS = 1_000;
+    private static final long ORIGIN_WAIT_MILLIS = 1_000;
+    /** Response header naming the model that answered. */
+    static final String SERVED_BY = "X-Bulkhead-Served-By";
+    /** Response header present, {@code true}, when a fallback answered. */
+    static final String DEGRADED = "X-Bulkhead-Degraded";
 
     private final boolean chat;
     private final ModelBackend backend;
@@ -56,6 +66,7 @@ final class CompletionHandler implements Handler {
         try {
             OpenAiRequest r = RequestParser.parse(bodies.readObject(req.content().inputStream(),
                     req.headers().contentLength().orElse(-1)), chat);
+            AuthFilter.checkModelAccess(req, r.model());
             if (!backend.serves(r.model())) {
                 throw ApiException.unknownModel(r.model());
             }
@@ -92,13 +103,16 @@ final class CompletionHandler implements Handler {
             f.cancel(true);
             throw e;
         }
+        ModelBackend.Origin origin = new ModelBackend.Origin(served.servedBy(), served.degraded());
+        originHeaders(res, origin);
         res.header("Content-Type", "application/json");
-        res.send(shapes.completion(served.servedBy(), served.completion()));
+        res.send(shapes.completion(served.servedBy(), served.completion(), origin));
     }
 
     private void stream(ServerResponse res, OpenAiRequest r, GenerateRequest g, ResponseBodies shapes,
                         String requestId) {
-        TokenStream ts = backend.stream(r.model(), g);
+        ModelBackend.ServedStream ss = backend.streamServed(r.model(), g);
+        TokenStream ts = ss.tokens();
         DeltaQueue queue = new DeltaQueue();
         ts.subscribe(queue);
         boolean finished = false;
@@ -110,6 +124,7 @@ final class CompletionHandler implements Handler {
                 errors.send(res, ErrorResponses.toApi(error, requestId));
                 return;
             }
+            originOf(ss).ifPresent(o -> originHeaders(res, o));
             res.header("Content-Type", "text/event-stream");
             res.header("Cache-Control", "no-cache");
             try (OutputStream out = res.outputStream()) {
@@ -163,6 +178,31 @@ final class CompletionHandler implements Handler {
                     return true;
                 }
             }
+        }
+    }
+
+    /**
+     * Says who answered: {@value #SERVED_BY} always, {@value #DEGRADED} {@code true} when a fallback did, so a
+     * client or proxy can tell a degraded answer without parsing the body.
+     */
+    private static void originHeaders(ServerResponse res, ModelBackend.Origin origin) {
+        res.header(SERVED_BY, origin.servedBy());
+        if (origin.degraded()) {
+            res.header(DEGRADED, "true");
+        }
+    }
+
+    /** The stream's origin once its first event is in; empty when it failed or (against the contract) is late. */
+    private static Optional<ModelBackend.Origin> originOf(ModelBackend.ServedStream ss) {
+        try {
+            // NOTE: a router completes the origin in the same step that publishes the first delta, so this waits
+            // microseconds at most; the bound only guards against a backend that breaks the contract.
+            return Optional.of(ss.origin().get(ORIGIN_WAIT_MILLIS, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (ExecutionException | TimeoutException | CancellationException e) {
+            return Optional.empty();
         }
     }
 

@@ -29,6 +29,14 @@ public interface ModelBackend extends AutoCloseable {
     /** Streams the answer token by token; cancelling the subscription aborts the request and frees its blocks. */
     TokenStream stream(String model, GenerateRequest request);
 
+    /**
+     * As {@link #stream}, plus who answers: known once the first delta arrives at the latest, so the HTTP layer can
+     * put it in headers before the first chunk. The default serves {@code model} itself, never degraded.
+     */
+    default ServedStream streamServed(String model, GenerateRequest request) {
+        return new ServedStream(stream(model, request), CompletableFuture.completedFuture(new Origin(model, false)));
+    }
+
     /** The model's chat template source and the variables it expects, when it ships one. */
     Optional<ChatTemplateSource> chatTemplate(String model);
 
@@ -49,6 +57,24 @@ public interface ModelBackend extends AutoCloseable {
      * @param degraded   true when a fallback answered
      */
     record ServedCompletion(Completion completion, String servedBy, boolean degraded) {
+    }
+
+    /**
+     * Who produced (or is producing) an answer.
+     *
+     * @param servedBy the model that answered (another than the requested one after a router fallback)
+     * @param degraded true when a fallback answered
+     */
+    record Origin(String servedBy, boolean degraded) {
+    }
+
+    /**
+     * A token stream and its origin.
+     *
+     * @param tokens the stream
+     * @param origin completes with who answers no later than the stream's first delta; may fail with the stream
+     */
+    record ServedStream(TokenStream tokens, CompletableFuture<Origin> origin) {
     }
 
     /**

@@ -10,7 +10,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Instant;
 import java.util.Map;
 
-/** {@code GET /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}. */
+/**
+ * {@code GET /v1/models} (filtered by the caller's key allow list), {@code /health}, {@code /ready},
+ * {@code /ready/{model}} and {@code /metrics}.
+ */
 final class OpsHandlers {
 
     private final ModelBackend backend;
@@ -29,6 +32,9 @@ final class OpsHandlers {
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
         for (String m : backend.models()) {
+            if (!AuthFilter.mayUse(req, m)) {
+                continue; // NOTE: a key sees only the models it may use, as with OpenAI's project keys.
+            }
             data.addObject().put("id", m).put("object", "model").put("created", created).put("owned_by", "bulkhead");
         }
         sendJson(res, Status.OK_200, root);
@@ -51,6 +57,23 @@ final class OpsHandlers {
         all.forEach((name, r) -> models.putObject(name).put("ready", r.ready()).put("status", r.status())
                 .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason()));
         sendJson(res, allReady ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
+    }
+
+    /**
+     * {@code GET /ready/{model}}: one model (as {@code /ready} keys them) on its own, 200 or 503, so a probe of a
+     * live model is not failed by another's; 404 for a name {@code /ready} does not list.
+     */
+    void readyModel(ServerRequest req, ServerResponse res) throws Exception {
+        String name = req.path().pathParameters().get("model");
+        ModelBackend.Readiness r = backend.readiness().get(name);
+        if (r == null) {
+            sendJson(res, Status.NOT_FOUND_404, json.createObjectNode().put("model", name).put("ready", false)
+                    .put("reason", "no model '" + name + "' (see /ready for the list)"));
+            return;
+        }
+        ObjectNode root = json.createObjectNode().put("model", name).put("ready", r.ready()).put("status", r.status())
+                .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason());
+        sendJson(res, r.ready() ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
     }
 
     void metrics(ServerRequest req, ServerResponse res) {

@@ -21,8 +21,16 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
     /** Value of {@code system_fingerprint}: names the engine, so clients can tell who answered. */
     static final String FINGERPRINT = "bulkhead";
 
-    /** The non-streamed response. */
+    /** The non-streamed response of the requested model itself. */
     byte[] completion(String model, Completion c) {
+        return completion(model, c, new ModelBackend.Origin(model, false));
+    }
+
+    /**
+     * The non-streamed response; a degraded answer (a router fallback) also carries the extension object
+     * {@code "bulkhead": {"served_by": ..., "degraded": true}}, which OpenAI clients ignore.
+     */
+    byte[] completion(String model, Completion c, ModelBackend.Origin origin) {
         ObjectNode root = head(model, chat ? "chat.completion" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", 0);
@@ -36,6 +44,9 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason(c.finishReason()));
         usage(root, c.promptTokenIds().length, c.tokenIds().length);
+        if (origin.degraded()) {
+            root.putObject("bulkhead").put("served_by", origin.servedBy()).put("degraded", true);
+        }
         return bytes(root);
     }
 

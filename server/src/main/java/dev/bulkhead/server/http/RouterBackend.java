@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,9 +64,17 @@ public final class RouterBackend implements ModelBackend {
 
     @Override
     public TokenStream stream(String model, GenerateRequest request) {
+        return streamServed(model, request).tokens();
+    }
+
+    @Override
+    public ServedStream streamServed(String model, GenerateRequest request) {
         CompletableFuture<ServedCompletion> served = complete(model, request);
         CompletableFuture<Completion> completion = served.thenApply(ServedCompletion::completion);
-        return new TokenStream(request.requestId(), new WholePublisher(request.requestId(), served), completion);
+        // NOTE: the one delta is published from the routed answer, so its origin is known before that delta.
+        CompletableFuture<Origin> origin = served.thenApply(s -> new Origin(s.servedBy(), s.degraded()));
+        return new ServedStream(new TokenStream(request.requestId(), new WholePublisher(request.requestId(), served),
+                completion), origin);
     }
 
     @Override
@@ -76,7 +85,8 @@ public final class RouterBackend implements ModelBackend {
     @Override
     public Map<String, Readiness> readiness() {
         Map<String, Readiness> out = new LinkedHashMap<>();
-        for (ModelHealth h : router.health().models().values()) {
+        // NOTE: sorted by name, since the router's health map has no order and /ready should read the same each time.
+        for (ModelHealth h : new TreeMap<>(router.health().models()).values()) {
             out.put(h.model(), new Readiness(h.ready(), h.status().name(), h.kvBlocksInUse(), h.reason()));
         }
         return out;

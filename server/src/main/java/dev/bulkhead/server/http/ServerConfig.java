@@ -1,14 +1,21 @@
 package dev.bulkhead.server.http;
 
+import java.util.Objects;
+
 /**
  * HTTP server settings.
  *
- * @param host         address to bind ({@code 127.0.0.1} keeps it local)
- * @param port         port to bind; 0 picks a free one
- * @param maxBodyBytes largest request body accepted (413 past it)
- * @param logPrompts   log prompts at INFO (off by default: prompts are user data)
+ * @param host                       address to bind ({@code 127.0.0.1} keeps it local)
+ * @param port                       port to bind; 0 picks a free one
+ * @param maxBodyBytes               largest request body accepted (413 past it)
+ * @param logPrompts                 log prompts at INFO (off by default: prompts are user data)
+ * @param apiKeys                    bearer keys every {@code /v1/} request must carry; {@link ApiKeys#none()} for an
+ *                                   open server
+ * @param allowUnauthenticatedRemote bind a non-loopback address without keys; off by default, so that an open
+ *                                   server is never reachable from the network by accident
  */
-public record ServerConfig(String host, int port, long maxBodyBytes, boolean logPrompts) {
+public record ServerConfig(String host, int port, long maxBodyBytes, boolean logPrompts, ApiKeys apiKeys,
+                           boolean allowUnauthenticatedRemote) {
 
     /** 1 MiB, enough for long prompts and chat histories. */
     public static final long DEFAULT_MAX_BODY_BYTES = 1 << 20;
@@ -23,6 +30,12 @@ public record ServerConfig(String host, int port, long maxBodyBytes, boolean log
         if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("maxBodyBytes must be in [1, 2^31 - 17], got " + maxBodyBytes);
         }
+        apiKeys = Objects.requireNonNullElse(apiKeys, ApiKeys.none());
+    }
+
+    /** Without keys, and refusing non-loopback hosts. */
+    public ServerConfig(String host, int port, long maxBodyBytes, boolean logPrompts) {
+        this(host, port, maxBodyBytes, logPrompts, ApiKeys.none(), false);
     }
 
     /** Loopback on {@code port} with default limits. */
@@ -31,6 +44,18 @@ public record ServerConfig(String host, int port, long maxBodyBytes, boolean log
     }
 
     public ServerConfig withMaxBodyBytes(long bytes) {
-        return new ServerConfig(host, port, bytes, logPrompts);
+        return new ServerConfig(host, port, bytes, logPrompts, apiKeys, allowUnauthenticatedRemote);
+    }
+
+    public ServerConfig withHost(String h) {
+        return new ServerConfig(h, port, maxBodyBytes, logPrompts, apiKeys, allowUnauthenticatedRemote);
+    }
+
+    public ServerConfig withApiKeys(ApiKeys keys) {
+        return new ServerConfig(host, port, maxBodyBytes, logPrompts, keys, allowUnauthenticatedRemote);
+    }
+
+    public ServerConfig withAllowUnauthenticatedRemote(boolean allow) {
+        return new ServerConfig(host, port, maxBodyBytes, logPrompts, apiKeys, allow);
     }
 }
