@@ -1,0 +1,183 @@
+// End-to-end check of Bulkhead's OpenAI-compatible API with the official `openai` npm client.
+//
+// Env: BASE_URL (e.g. http://127.0.0.1:8000/v1, required), API_KEY (default "none"), MODEL (default
+// "stories260K"), BAD_KEY_EXPECTED=1 to also check that a wrong key is refused with 401.
+// Exits 0 when every check passes, 1 on the first failure (with the reason on stderr).
+// It downloads nothing: run `npm ci` in this folder first.
+
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { VERSION } from 'openai/version';
+
+const baseURL = process.env.BASE_URL;
+if (!baseURL) {
+  console.error('BASE_URL is required, e.g. BASE_URL=http://127.0.0.1:8000/v1');
+  process.exit(2);
+}
+const apiKey = process.env.API_KEY || 'none';
+const model = process.env.MODEL || 'stories260K';
+const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 60_000 });
+
+const checks = [];
+const check = (name, fn) => checks.push({ name, fn });
+
+const greedy = { temperature: 0, seed: 1 };
+let wholeCompletion = null;
+
+check('completions, non-stream, usage', async () => {
+  const r = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 24, ...greedy,
+    ignore_eos: true });
+  assert.equal(r.object, 'text_completion');
+  assert.equal(r.model, model);
+  assert.equal(r.choices.length, 1);
+  assert.ok(r.choices[0].text.length > 0, 'empty text');
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.equal(r.usage.completion_tokens, 24);
+  assert.ok(r.usage.prompt_tokens > 0);
+  assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+  wholeCompletion = r.choices[0].text;
+});
+
+check('completions, stream, same text as non-stream, usage chunk', async () => {
+  const stream = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 24, ...greedy,
+    ignore_eos: true, stream: true, stream_options: { include_usage: true } });
+  let text = '';
+  let finish = null;
+  let usage = null;
+  let chunks = 0;
+  for await (const c of stream) {
+    chunks++;
+    if (c.usage) usage = c.usage;
+    for (const ch of c.choices) {
+      text += ch.text ?? '';
+      if (ch.finish_reason) finish = ch.finish_reason;
+    }
+  }
+  assert.ok(chunks > 2, `only ${chunks} chunks`);
+  assert.equal(text, wholeCompletion);
+  assert.equal(finish, 'length');
+  assert.ok(usage, 'no usage chunk');
+  assert.equal(usage.completion_tokens, 24);
+});
+
+const messages = [
+  { role: 'system', content: 'Tell a short story.' },
+  { role: 'user', content: 'Lily had a cat' },
+];
+let wholeChat = null;
+
+check('chat, non-stream, usage', async () => {
+  const r = await client.chat.completions.create({ model, messages, max_completion_tokens: 16, ...greedy });
+  assert.equal(r.object, 'chat.completion');
+  assert.equal(r.choices[0].message.role, 'assistant');
+  assert.equal(typeof r.choices[0].message.content, 'string');
+  assert.ok(['stop', 'length'].includes(r.choices[0].finish_reason), r.choices[0].finish_reason);
+  assert.ok(r.usage.completion_tokens >= 1 && r.usage.completion_tokens <= 16, `${r.usage.completion_tokens}`);
+  assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+  wholeChat = r;
+});
+
+check('chat, stream with include_usage, same text as non-stream', async () => {
+  const stream = await client.chat.completions.create({ model, messages, max_completion_tokens: 16, ...greedy,
+    stream: true, stream_options: { include_usage: true } });
+  let text = '';
+  let role = null;
+  let finish = null;
+  let usage = null;
+  for await (const c of stream) {
+    assert.equal(c.object, 'chat.completion.chunk');
+    if (c.usage) usage = c.usage;
+    for (const ch of c.choices) {
+      if (ch.delta?.role) role = ch.delta.role;
+      text += ch.delta?.content ?? '';
+      if (ch.finish_reason) finish = ch.finish_reason;
+    }
+  }
+  assert.equal(role, 'assistant');
+  assert.equal(text, wholeChat.choices[0].message.content);
+  assert.equal(finish, wholeChat.choices[0].finish_reason);
+  assert.ok(usage, 'no usage chunk');
+  assert.equal(usage.completion_tokens, wholeChat.usage.completion_tokens);
+  assert.equal(usage.prompt_tokens, wholeChat.usage.prompt_tokens);
+});
+
+check('chat, stream via the SDK helper (finalChatCompletion)', async () => {
+  const runner = client.chat.completions.stream({ model, messages, max_completion_tokens: 16, ...greedy });
+  const final = await runner.finalChatCompletion();
+  assert.equal(final.choices[0].message.content, wholeChat.choices[0].message.content);
+});
+
+check('stop strings end the text before the stop, finish_reason stop', async () => {
+  // Pick a word from the middle of the greedy text; the stopped text must be exactly what came before it.
+  const words = wholeCompletion.split(/\s+/).filter((w) => /^[A-Za-z]{3,}$/.test(w));
+  assert.ok(words.length > 0, `no word to stop on in ${JSON.stringify(wholeCompletion)}`);
+  const stop = ' ' + words[Math.floor(words.length / 2)];
+  const idx = wholeCompletion.indexOf(stop);
+  assert.ok(idx >= 0);
+  const expected = wholeCompletion.slice(0, idx);
+  const r = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 24, ...greedy,
+    ignore_eos: true, stop: [stop, 'zzqqzz'] });
+  assert.equal(r.choices[0].text, expected);
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.ok(r.usage.completion_tokens < 24);
+
+  const stream = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 24, ...greedy,
+    ignore_eos: true, stop, stream: true });
+  let text = '';
+  let finish = null;
+  for await (const c of stream) {
+    for (const ch of c.choices) {
+      text += ch.text ?? '';
+      if (ch.finish_reason) finish = ch.finish_reason;
+    }
+  }
+  assert.equal(text, expected);
+  assert.equal(finish, 'stop');
+});
+
+check('models list names the model', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert.ok(ids.includes(model), `models: ${ids}`);
+});
+
+check('unknown model is NotFoundError (404)', async () => {
+  await assert.rejects(
+    client.completions.create({ model: 'no-such-model', prompt: 'Hi', max_tokens: 2 }),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && typeof e.message === 'string');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'no-such-model', messages, max_tokens: 2, stream: true }),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404);
+});
+
+check('bad request is BadRequestError (400) naming the param', async () => {
+  await assert.rejects(
+    client.completions.create({ model, prompt: 'Hi', temperature: -1 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'temperature');
+});
+
+if (process.env.BAD_KEY_EXPECTED === '1') {
+  check('bad API key is AuthenticationError (401)', async () => {
+    const bad = new OpenAI({ baseURL, apiKey: apiKey + '-wrong', maxRetries: 0, timeout: 60_000 });
+    await assert.rejects(
+      bad.completions.create({ model, prompt: 'Hi', max_tokens: 2 }),
+      (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+    await assert.rejects(
+      bad.chat.completions.create({ model, messages, max_tokens: 2, stream: true }),
+      (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+  });
+}
+
+let failed = 0;
+for (const { name, fn } of checks) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.error(`FAIL ${name}: ${e?.stack ?? e}`);
+  }
+}
+console.log(`${checks.length - failed}/${checks.length} checks passed against ${baseURL} with openai ${VERSION}`);
+process.exit(failed === 0 ? 0 : 1);
