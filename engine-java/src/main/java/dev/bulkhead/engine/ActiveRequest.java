@@ -3,6 +3,7 @@ package dev.bulkhead.engine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
+import dev.bulkhead.engine.sampling.SampleResult;
 import dev.bulkhead.engine.sampling.Sampler;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.engine.sampling.StopChecker;
@@ -10,7 +11,9 @@ import dev.bulkhead.engine.sampling.StopResult;
 import dev.bulkhead.engine.sampling.TokenHistory;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import dev.bulkhead.scheduler.FinishReason;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -31,6 +34,8 @@ final class ActiveRequest {
     private final Consumer<TokenDelta> sink;
     private final Consumer<Throwable> errorSink;
     private int[] output = new int[16];
+    private final List<SampleResult> logprobs;  // one per output token, or null when the request asked for none
+    private SampleResult pending;                // the last sample's log-probabilities, until accept() takes them
     private int produced;
     private long firstTokenNanos;
     private long lastTokenNanos;
@@ -53,11 +58,16 @@ final class ActiveRequest {
                 new IncrementalDetokenizer(tokenizer, promptIds, params.skipSpecialTokens()));
         this.sink = sink;
         this.errorSink = errorSink;
+        this.logprobs = params.logprobs() >= 0 ? new ArrayList<>() : null;
     }
 
     /** Samples this request's next token from its row of logits. */
     int sample(float[] logits, int offset, int vocabSize) {
-        return sampler.sample(logits, offset, vocabSize, history);
+        if (logprobs == null) {
+            return sampler.sample(logits, offset, vocabSize, history);
+        }
+        pending = sampler.sampleWithLogprobs(logits, offset, vocabSize, history);
+        return pending.tokenId();
     }
 
     /** Records a sampled token, streams its text, and returns the finish reason when it ended the request. */
@@ -73,8 +83,15 @@ final class ActiveRequest {
         }
         output[produced++] = token;
         history.addOutput(token);
+        SampleResult lp = null;
+        if (logprobs != null) {
+            // NOTE: pending belongs to this token unless the caller passed one it did not sample here.
+            lp = pending != null && pending.tokenId() == token ? pending : new SampleResult(token, Float.NaN, List.of());
+            pending = null;
+            logprobs.add(lp);
+        }
         StopResult r = stop.append(token);
-        sink.accept(new TokenDelta(id, token, r.text(), produced - 1, r.finishReason()));
+        sink.accept(new TokenDelta(id, token, r.text(), produced - 1, r.finishReason(), lp));
         return r.finishReason();
     }
 
@@ -88,7 +105,7 @@ final class ActiveRequest {
     void complete(FinishReason reason, long nowNanos) {
         double ttft = produced == 0 ? Double.NaN : (firstTokenNanos - submitNanos) / 1e6;
         future.complete(new Completion(id, promptIds, Arrays.copyOf(output, produced), stop.outputText(), reason, ttft,
-                (nowNanos - submitNanos) / 1e6));
+                (nowNanos - submitNanos) / 1e6, logprobs == null ? List.of() : logprobs));
     }
 
     /** Fails the request: the future completes exceptionally and the stream ends with the error. */

@@ -1,6 +1,8 @@
 package dev.bulkhead.engine.api;
 
+import dev.bulkhead.engine.sampling.SampleResult;
 import dev.bulkhead.scheduler.FinishReason;
+import java.util.List;
 
 /**
  * A finished request.
@@ -12,13 +14,21 @@ import dev.bulkhead.scheduler.FinishReason;
  * @param finishReason    STOP, LENGTH or ABORT (errors complete the future exceptionally)
  * @param timeToFirstTokenMillis  from submission to the first token
  * @param totalMillis     from submission to the end
+ * @param logprobs        one entry per generated token when the request asked for log-probabilities, else empty
  */
 public record Completion(String requestId, int[] promptTokenIds, int[] tokenIds, String text, FinishReason finishReason,
-                         double timeToFirstTokenMillis, double totalMillis) {
+                         double timeToFirstTokenMillis, double totalMillis, List<SampleResult> logprobs) {
 
     public Completion {
         promptTokenIds = promptTokenIds.clone();
         tokenIds = tokenIds.clone();
+        logprobs = List.copyOf(logprobs);
+    }
+
+    /** A completion without log-probabilities. */
+    public Completion(String requestId, int[] promptTokenIds, int[] tokenIds, String text, FinishReason finishReason,
+                      double timeToFirstTokenMillis, double totalMillis) {
+        this(requestId, promptTokenIds, tokenIds, text, finishReason, timeToFirstTokenMillis, totalMillis, List.of());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.api;
 
+import dev.bulkhead.engine.sampling.SampleResult;
 import dev.bulkhead.scheduler.FinishReason;
 
 /**
@@ -12,8 +13,15 @@ import dev.bulkhead.scheduler.FinishReason;
  * @param text         text to append to the output
  * @param index        0-based index of this token in the output
  * @param finishReason null while the request goes on
+ * @param logprobs     the token's log-probability and top alternatives when the request asked for them, else null
  */
-public record TokenDelta(String requestId, int tokenId, String text, int index, FinishReason finishReason) {
+public record TokenDelta(String requestId, int tokenId, String text, int index, FinishReason finishReason,
+                         SampleResult logprobs) {
+
+    /** A delta without log-probabilities. */
+    public TokenDelta(String requestId, int tokenId, String text, int index, FinishReason finishReason) {
+        this(requestId, tokenId, text, index, finishReason, null);
+    }
 
     public boolean isLast() {
         return finishReason != null;

@@ -1,10 +1,11 @@
 package dev.bulkhead.server.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.sampling.SamplingParams;
 import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -14,6 +15,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -71,64 +74,88 @@ final class CompletionHandler implements Handler {
                 throw ApiException.unknownModel(r.model());
             }
             String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-            GenerateRequest g = toGenerate(id, r);
+            List<GenerateRequest> gs = toGenerate(id, r);
             if (logPrompts) {
-                LOG.info("request {} prompt: {}", requestId, g.prompt());
+                LOG.info("request {} prompt: {}", requestId, gs.get(0).prompt());
+            }
+            LogprobsBodies logprobs = null;
+            if (r.sampling().logprobs() >= 0) {
+                logprobs = backend.tokenizer(r.model()).map(LogprobsBodies::new).orElseThrow(() ->
+                        ApiException.badRequest("logprobs", "logprobs are not available for model '" + r.model()
+                                + "'"));
             }
             ResponseBodies shapes = new ResponseBodies(json, id, Instant.now().getEpochSecond(), chat);
             if (r.stream()) {
-                stream(res, r, g, shapes, requestId);
+                stream(res, r, gs, shapes, logprobs, requestId);
             } else {
-                complete(res, r, g, shapes);
+                complete(res, r, gs, shapes, logprobs);
             }
         } catch (RuntimeException e) {
             errors.send(res, ErrorResponses.toApi(e, requestId));
         }
     }
 
-    private GenerateRequest toGenerate(String id, OpenAiRequest r) {
-        if (r.chat()) {
-            String prompt = prompts.render(backend.chatTemplate(r.model()), r.messages());
-            return new GenerateRequest(id, prompt, null, r.sampling(), 0, null);
+    /** One engine request per choice; choice i of a seeded request uses seed + i, so choices differ yet repeat. */
+    private List<GenerateRequest> toGenerate(String id, OpenAiRequest r) {
+        String prompt = r.chat() ? prompts.render(backend.chatTemplate(r.model()), r.messages()) : r.prompt();
+        int[] ids = r.chat() ? null : r.promptTokenIds();
+        if (r.n() == 1) {
+            return List.of(new GenerateRequest(id, prompt, ids, r.sampling(), 0, null));
         }
-        return new GenerateRequest(id, r.prompt(), r.promptTokenIds(), r.sampling(), 0, null);
+        List<GenerateRequest> out = new ArrayList<>(r.n());
+        Long seed = r.sampling().seed();
+        for (int i = 0; i < r.n(); i++) {
+            SamplingParams p = seed == null ? r.sampling() : r.sampling().toBuilder().seed(seed + i).build();
+            out.add(new GenerateRequest(id + "-" + i, prompt, ids, p, 0, null));
+        }
+        return out;
     }
 
-    private void complete(ServerResponse res, OpenAiRequest r, GenerateRequest g, ResponseBodies shapes) {
-        CompletableFuture<ModelBackend.ServedCompletion> f = backend.complete(r.model(), g);
-        ModelBackend.ServedCompletion served;
+    private void complete(ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs, ResponseBodies shapes,
+                          LogprobsBodies logprobs) {
+        List<CompletableFuture<ModelBackend.ServedCompletion>> fs = new ArrayList<>(gs.size());
+        List<ModelBackend.ServedCompletion> served = new ArrayList<>(gs.size());
         try {
-            served = f.join();
+            for (GenerateRequest g : gs) {
+                fs.add(backend.complete(r.model(), g));
+            }
+            for (CompletableFuture<ModelBackend.ServedCompletion> f : fs) {
+                served.add(f.join());
+            }
         } catch (RuntimeException e) {
-            f.cancel(true);
+            fs.forEach(f -> f.cancel(true));
             throw e;
         }
-        ModelBackend.Origin origin = new ModelBackend.Origin(served.servedBy(), served.degraded());
+        ModelBackend.ServedCompletion first = served.get(0);
+        ModelBackend.Origin origin = new ModelBackend.Origin(first.servedBy(), first.degraded());
         originHeaders(res, origin);
         res.header("Content-Type", "application/json");
-        res.send(shapes.completion(served.servedBy(), served.completion(), origin));
+        res.send(shapes.completion(first.servedBy(),
+                served.stream().map(ModelBackend.ServedCompletion::completion).toList(), origin, logprobs));
     }
 
-    private void stream(ServerResponse res, OpenAiRequest r, GenerateRequest g, ResponseBodies shapes,
-                        String requestId) {
-        ModelBackend.ServedStream ss = backend.streamServed(r.model(), g);
-        TokenStream ts = ss.tokens();
+    private void stream(ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs, ResponseBodies shapes,
+                        LogprobsBodies logprobs, String requestId) {
         DeltaQueue queue = new DeltaQueue();
-        ts.subscribe(queue);
+        List<ModelBackend.ServedStream> streams = new ArrayList<>(gs.size());
         boolean finished = false;
         try {
+            for (int i = 0; i < gs.size(); i++) {
+                ModelBackend.ServedStream ss = backend.streamServed(r.model(), gs.get(i));
+                streams.add(ss);
+                ss.tokens().subscribe(queue.subscriber(i));
+            }
             DeltaQueue.Event first = next(queue);
-            if (first instanceof DeltaQueue.Failed(Throwable error)) {
+            if (first instanceof DeltaQueue.Failed(var _, Throwable error)) {
                 // NOTE: nothing is sent yet, so a rejection (overload, bad input) still gets its real status.
-                finished = true;
                 errors.send(res, ErrorResponses.toApi(error, requestId));
                 return;
             }
-            originOf(ss).ifPresent(o -> originHeaders(res, o));
+            originOf(streams.get(first.index())).ifPresent(o -> originHeaders(res, o));
             res.header("Content-Type", "text/event-stream");
             res.header("Cache-Control", "no-cache");
             try (OutputStream out = res.outputStream()) {
-                finished = writeEvents(out, first, queue, r, ts, shapes, requestId);
+                finished = writeEvents(out, first, queue, r, streams, shapes, logprobs, requestId);
             }
         } catch (UncheckedIOException | IOException | ServerConnectionException e) {
             LOG.info("request {}: client went away mid-stream; aborting it", requestId);
@@ -137,48 +164,80 @@ final class CompletionHandler implements Handler {
         } finally {
             if (!finished) {
                 queue.cancel();
-                ts.completion().cancel(true);
+                streams.forEach(ss -> ss.tokens().completion().cancel(true));
             }
         }
     }
 
-    /** Writes chunks until the stream ends; returns true when it ended by itself (not by a client failure). */
+    /**
+     * Writes chunks until every choice's stream ended; returns true when they all ended by themselves (not by a
+     * client failure or an error, after which the caller aborts the rest).
+     */
     private boolean writeEvents(OutputStream out, DeltaQueue.Event first, DeltaQueue queue, OpenAiRequest r,
-                                TokenStream ts, ResponseBodies shapes, String requestId)
+                                List<ModelBackend.ServedStream> streams, ResponseBodies shapes,
+                                LogprobsBodies logprobs, String requestId)
             throws IOException, InterruptedException {
-        boolean firstChunk = true;
+        int n = streams.size();
+        boolean[] started = new boolean[n];
+        boolean[] ended = new boolean[n];
+        int[] textOffset = new int[n];
+        int open = n;
         for (DeltaQueue.Event e = first; ; e = next(queue)) {
+            int i = e.index();
             switch (e) {
-                case DeltaQueue.Delta(TokenDelta d) -> {
-                    if (!d.text().isEmpty() || d.isLast() || firstChunk) {
-                        write(out, shapes.chunk(r.model(), d.text(), d.finishReason(), firstChunk, r.includeUsage()));
-                        firstChunk = false;
+                case DeltaQueue.Delta(var _, TokenDelta d) -> {
+                    JsonNode lp = chunkLogprobs(logprobs, d, textOffset[i]);
+                    if (!d.text().isEmpty() || d.isLast() || !started[i] || lp != null) {
+                        write(out, shapes.chunk(r.model(), i, d.text(), d.finishReason(), !started[i],
+                                r.includeUsage(), lp));
+                        started[i] = true;
                     }
-                    if (d.isLast()) {
-                        if (r.includeUsage()) {
-                            Completion c = ts.completion().join();
-                            write(out, shapes.usageChunk(r.model(), c.promptTokenIds().length,
-                                    c.tokenIds().length));
-                        }
-                        out.write(DONE);
-                        out.flush();
-                        return true;
+                    if (d.logprobs() != null && logprobs != null) {
+                        textOffset[i] += logprobs.text(d.logprobs().tokenId()).length();
+                    }
+                    if (d.isLast() && !ended[i]) {
+                        ended[i] = true;
+                        open--;
                     }
                 }
-                case DeltaQueue.Failed(Throwable error) -> {
+                case DeltaQueue.Failed(var _, Throwable error) -> {
                     // NOTE: the status line is gone; the error travels as an SSE event, as vLLM does.
                     write(out, errors.body(ErrorResponses.toApi(error, requestId)));
                     out.write(DONE);
                     out.flush();
-                    return true;
+                    return false;
                 }
-                case DeltaQueue.Done() -> {
-                    out.write(DONE);
-                    out.flush();
-                    return true;
+                case DeltaQueue.Done(var _) -> {
+                    if (!ended[i]) {
+                        ended[i] = true;
+                        open--;
+                    }
                 }
             }
+            if (open == 0) {
+                if (r.includeUsage()) {
+                    int prompt = 0;
+                    int completion = 0;
+                    for (ModelBackend.ServedStream ss : streams) {
+                        Completion c = ss.tokens().completion().join();
+                        prompt = c.promptTokenIds().length;
+                        completion += c.tokenIds().length;
+                    }
+                    write(out, shapes.usageChunk(r.model(), prompt, completion));
+                }
+                out.write(DONE);
+                out.flush();
+                return true;
+            }
         }
+    }
+
+    /** The log-probabilities object of one delta's token, or null when none were asked or it has no token. */
+    private JsonNode chunkLogprobs(LogprobsBodies logprobs, TokenDelta d, int textOffset) {
+        if (logprobs == null || d.logprobs() == null) {
+            return null;
+        }
+        return chat ? logprobs.chat(List.of(d.logprobs())) : logprobs.completion(List.of(d.logprobs()), textOffset);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.bulkhead.server.http;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -62,6 +63,11 @@ public final class EngineBackend implements ModelBackend {
     @Override
     public Optional<ChatTemplateSource> chatTemplate(String model) {
         return engine.model().chatTemplate().map(s -> new ChatTemplateSource(s, engine.model().specialTokens()));
+    }
+
+    @Override
+    public Optional<Tokenizer> tokenizer(String model) {
+        return name.equals(model) ? Optional.of(engine.tokenizer()) : Optional.empty();
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.bulkhead.server.http;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,6 +40,11 @@ public interface ModelBackend extends AutoCloseable {
 
     /** The model's chat template source and the variables it expects, when it ships one. */
     Optional<ChatTemplateSource> chatTemplate(String model);
+
+    /** The model's tokenizer, to name the tokens of {@code logprobs}; empty when the backend does not expose it. */
+    default Optional<Tokenizer> tokenizer(String model) {
+        return Optional.empty();
+    }
 
     /** Per-model readiness, keyed by model name. */
     Map<String, Readiness> readiness();

@@ -13,10 +13,11 @@ import java.util.Map;
  * @param promptTokenIds token-id prompt (completions), or null
  * @param messages       chat messages as the chat template expects them (chat), or null
  * @param sampling       sampling and stop settings
+ * @param n              how many choices to generate (1..8)
  * @param stream         send SSE chunks
  * @param includeUsage   {@code stream_options.include_usage}: a last chunk with usage
  */
 record OpenAiRequest(boolean chat, String model, String prompt, int[] promptTokenIds,
-                     List<Map<String, Object>> messages, SamplingParams sampling, boolean stream,
+                     List<Map<String, Object>> messages, SamplingParams sampling, int n, boolean stream,
                      boolean includeUsage) {
 }

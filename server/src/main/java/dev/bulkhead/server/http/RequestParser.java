@@ -23,6 +23,8 @@ final class RequestParser {
             "top_logprobs", "user", "top_k", "min_p", "repetition_penalty", "ignore_eos", "stop_token_ids");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens");
+    /** Most choices per request. */
+    static final int MAX_N = 8;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private RequestParser() {
@@ -39,11 +41,12 @@ final class RequestParser {
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "'model' is required");
         }
-        Integer n = integer(body, "n");
-        if (n != null && n != 1) {
-            throw ApiException.badRequest("n", "n must be 1 (several choices per request are not supported yet)");
+        Integer given = integer(body, "n");
+        int n = given == null ? 1 : given;
+        if (n < 1 || n > MAX_N) {
+            throw ApiException.badRequest("n", "n must be in [1, " + MAX_N + "], got " + n);
         }
-        checkNoLogprobs(body);
+        int logprobs = logprobs(body, chat);
         boolean stream = bool(body, "stream", false);
         boolean includeUsage = false;
         JsonNode options = given(body, "stream_options");
@@ -60,41 +63,63 @@ final class RequestParser {
             includeUsage = bool(options, "include_usage", false);
         }
         string(body, "user"); // NOTE: accepted for compatibility, type-checked, and not used.
-        SamplingParams sampling = sampling(body, chat);
+        SamplingParams sampling = sampling(body, chat, logprobs);
         if (chat) {
-            return new OpenAiRequest(true, model, null, null, messages(body), sampling, stream, includeUsage);
+            return new OpenAiRequest(true, model, null, null, messages(body), sampling, n, stream, includeUsage);
         }
         JsonNode prompt = given(body, "prompt");
         if (prompt == null) {
             throw ApiException.badRequest("prompt", "'prompt' is required");
         }
         if (prompt.isTextual()) {
-            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, stream, includeUsage);
+            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, n, stream, includeUsage);
         }
         if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
-            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, stream, includeUsage);
+            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, n, stream, includeUsage);
         }
         if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isNumber()) {
-            return new OpenAiRequest(false, model, null, intArray(prompt, "prompt"), null, sampling, stream,
+            return new OpenAiRequest(false, model, null, intArray(prompt, "prompt"), null, sampling, n, stream,
                     includeUsage);
         }
         throw ApiException.badRequest("prompt", "'prompt' must be a string, a list of one string or a list of "
                 + "token ids (several prompts per request are not supported yet)");
     }
 
-    private static void checkNoLogprobs(JsonNode body) {
+    /**
+     * The engine's {@code logprobs} setting: chat takes {@code logprobs: true} with {@code top_logprobs} alternatives,
+     * completions take {@code logprobs: N} alternatives (OpenAI allows 5; this allows up to 20, as vLLM does).
+     */
+    private static int logprobs(JsonNode body, boolean chat) {
         JsonNode lp = given(body, "logprobs");
-        if (lp != null && !(lp.isBoolean() && !lp.asBoolean()) && !(lp.isIntegralNumber() && lp.asInt() == 0)) {
-            throw ApiException.badRequest("logprobs", "logprobs are not supported yet");
+        Integer top = integer(body, "top_logprobs");
+        if (top != null && (top < 0 || top > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs must be in [0, " + SamplingParams.MAX_LOGPROBS
+                    + "], got " + top);
         }
-        JsonNode top = given(body, "top_logprobs");
-        if (top != null && !(top.isIntegralNumber() && top.asInt() == 0)) {
-            throw ApiException.badRequest("top_logprobs", "top_logprobs are not supported yet");
+        if (chat) {
+            boolean on = bool(body, "logprobs", false);
+            if (!on && top != null && top > 0) {
+                throw ApiException.badRequest("top_logprobs", "top_logprobs needs logprobs: true");
+            }
+            return on ? (top == null ? 0 : top) : SamplingParams.LOGPROBS_OFF;
         }
+        if (top != null && top > 0) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs is a chat field; completions take logprobs: N");
+        }
+        if (lp == null || (lp.isBoolean() && !lp.asBoolean())) {
+            return SamplingParams.LOGPROBS_OFF;
+        }
+        Integer n = integer(body, "logprobs");
+        if (n < 0 || n > SamplingParams.MAX_LOGPROBS) {
+            throw ApiException.badRequest("logprobs", "logprobs must be in [0, " + SamplingParams.MAX_LOGPROBS
+                    + "], got " + n);
+        }
+        return n;
     }
 
-    private static SamplingParams sampling(JsonNode body, boolean chat) {
+    private static SamplingParams sampling(JsonNode body, boolean chat, int logprobs) {
         SamplingParams.Builder b = SamplingParams.builder();
+        b.logprobs(logprobs);
         Integer maxTokens = integer(body, "max_tokens");
         if (chat) {
             Integer mct = integer(body, "max_completion_tokens");

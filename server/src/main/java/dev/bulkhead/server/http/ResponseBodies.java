@@ -1,11 +1,14 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.scheduler.FinishReason;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 /**
  * OpenAI's response and chunk shapes for one request ({@code text_completion}, {@code chat.completion},
@@ -26,38 +29,62 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         return completion(model, c, new ModelBackend.Origin(model, false));
     }
 
+    /** The non-streamed response with one choice and no log-probabilities. */
+    byte[] completion(String model, Completion c, ModelBackend.Origin origin) {
+        return completion(model, List.of(c), origin, null);
+    }
+
     /**
-     * The non-streamed response; a degraded answer (a router fallback) also carries the extension object
+     * The non-streamed response: choice {@code i} is {@code cs.get(i)}; {@code logprobs} (null when not asked)
+     * renders each choice's log-probabilities. Usage counts the prompt once and every choice's tokens. A degraded
+     * answer (a router fallback) also carries the extension object
      * {@code "bulkhead": {"served_by": ..., "degraded": true}}, which OpenAI clients ignore.
      */
-    byte[] completion(String model, Completion c, ModelBackend.Origin origin) {
+    byte[] completion(String model, List<Completion> cs, ModelBackend.Origin origin, LogprobsBodies logprobs) {
         ObjectNode root = head(model, chat ? "chat.completion" : "text_completion");
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (chat) {
-            ObjectNode msg = choice.putObject("message");
-            msg.put("role", "assistant");
-            msg.put("content", c.text());
-        } else {
-            choice.put("text", c.text());
+        ArrayNode choices = root.putArray("choices");
+        int completionTokens = 0;
+        for (int i = 0; i < cs.size(); i++) {
+            Completion c = cs.get(i);
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (chat) {
+                ObjectNode msg = choice.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", c.text());
+            } else {
+                choice.put("text", c.text());
+            }
+            if (logprobs == null) {
+                choice.putNull("logprobs");
+            } else {
+                choice.set("logprobs", chat ? logprobs.chat(c.logprobs()) : logprobs.completion(c.logprobs(), 0));
+            }
+            choice.put("finish_reason", finishReason(c.finishReason()));
+            completionTokens += c.tokenIds().length;
         }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(c.finishReason()));
-        usage(root, c.promptTokenIds().length, c.tokenIds().length);
+        usage(root, cs.get(0).promptTokenIds().length, completionTokens);
         if (origin.degraded()) {
             root.putObject("bulkhead").put("served_by", origin.servedBy()).put("degraded", true);
         }
         return bytes(root);
     }
 
-    /**
-     * One streamed chunk with {@code text} and, on the last, the finish reason; {@code first} adds the assistant
-     * role to a chat delta. {@code withUsageField} adds {@code "usage": null}, as OpenAI does when usage is asked.
-     */
+    /** {@link #chunk(String, int, String, FinishReason, boolean, boolean, JsonNode)} of choice 0 without logprobs. */
     byte[] chunk(String model, String text, FinishReason finish, boolean first, boolean withUsageField) {
+        return chunk(model, 0, text, finish, first, withUsageField, null);
+    }
+
+    /**
+     * One streamed chunk of choice {@code index} with {@code text} and, on the last, the finish reason; {@code first}
+     * adds the assistant role to a chat delta. {@code withUsageField} adds {@code "usage": null}, as OpenAI does when
+     * usage is asked. {@code logprobs} is the chunk's log-probabilities object, or null.
+     */
+    byte[] chunk(String model, int index, String text, FinishReason finish, boolean first, boolean withUsageField,
+                 JsonNode logprobs) {
         ObjectNode root = head(model, chat ? "chat.completion.chunk" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (chat) {
             ObjectNode delta = choice.putObject("delta");
             if (first) {
@@ -69,7 +96,11 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        if (logprobs == null) {
+            choice.putNull("logprobs");
+        } else {
+            choice.set("logprobs", logprobs);
+        }
         if (finish == null) {
             choice.putNull("finish_reason");
         } else {

@@ -54,8 +54,8 @@ class ErrorResponsesTest {
         "'\"presence_penalty\":3'      | presence_penalty",
         "'\"stream\":\"yes\"'          | stream",
         "'\"stop\":5'                  | stop",
-        "'\"n\":2'                     | n",
-        "'\"logprobs\":2'              | logprobs",
+        "'\"n\":9'                     | n",
+        "'\"logprobs\":21'             | logprobs",
         "'\"bogus\":1'                 | bogus",
         "'\"max_tokens\":100000'       | max_tokens",
     })

@@ -124,7 +124,7 @@ class MalformedRequestFuzzTest {
         m.put("stop", List.of("5", "true", "{}", "[1]", "[[]]", "[null]", "[\"\"]", "\"\"", "[\"a\",5]",
                 "\"" + "x".repeat(300) + "\"", stopList(17), "[{\"s\":1}]"));
         m.put("stream", notBool);
-        m.put("n", List.of("2", "0", "-1", "\"1\"", "1.5", "true", "[1]", "2147483648"));
+        m.put("n", List.of("9", "0", "-1", "\"1\"", "1.5", "true", "[1]", "2147483648"));
         m.put("user", notString);
         m.put("stop_token_ids", List.of("5", "\"1\"", "{}", "[-1]", "[1.5]", "[\"a\"]", "[4294967296]", "[null]",
                 "[[1]]", intList(129)));
