@@ -31,10 +31,12 @@ final class EngineMetrics {
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
     private final MeterRegistry registry;
     private final Tags tags;
+    private final String model;
 
     EngineMetrics(MeterRegistry registry, String model, Supplier<SchedulerStats> stats) {
         this.registry = registry;
         this.tags = Tags.of("model", model);
+        this.model = model;
         Gauge.builder("bulkhead.requests.running", () -> stats.get().numRunning()).tags(tags)
                 .description("Requests in the running batch").register(registry);
         Gauge.builder("bulkhead.requests.waiting", () -> stats.get().numWaiting()).tags(tags)
@@ -45,6 +47,13 @@ final class EngineMetrics {
                 .description("Prompt tokens served from cached blocks / prompt tokens looked up").register(registry);
         FunctionCounter.builder("bulkhead.preemptions", stats, s -> s.get().numPreemptions()).tags(tags)
                 .description("Requests preempted (recomputed) for lack of KV blocks").register(registry);
+        // NOTE: the names vLLM exports and that the Gateway API Inference Extension's endpoint picker reads by
+        // default (queue depth and KV usage), so a Bulkhead pod can sit behind llm-d-style gateways unchanged.
+        Tags vllmTags = Tags.of("model_name", model);
+        Gauge.builder("vllm:num_requests_running", () -> stats.get().numRunning()).tags(vllmTags).register(registry);
+        Gauge.builder("vllm:num_requests_waiting", () -> stats.get().numWaiting()).tags(vllmTags).register(registry);
+        Gauge.builder("vllm:kv_cache_usage_perc", () -> stats.get().kvUsage()).tags(vllmTags).register(registry);
+        Gauge.builder("vllm:gpu_cache_usage_perc", () -> stats.get().kvUsage()).tags(vllmTags).register(registry);
         ttft = Timer.builder("bulkhead.time_to_first_token").tags(tags).publishPercentiles(0.5, 0.9, 0.99)
                 .register(registry);
         tpot = Timer.builder("bulkhead.time_per_output_token").tags(tags).publishPercentiles(0.5, 0.9, 0.99)
@@ -82,7 +91,8 @@ final class EngineMetrics {
      */
     void close() {
         for (io.micrometer.core.instrument.Meter m : List.copyOf(registry.getMeters())) {
-            if (m.getId().getName().startsWith("bulkhead.") && tagsMatch(m)) {
+            if ((m.getId().getName().startsWith("bulkhead.") && tagsMatch(m))
+                    || (m.getId().getName().startsWith("vllm:") && model.equals(m.getId().getTag("model_name")))) {
                 registry.remove(m);
             }
         }

@@ -33,7 +33,9 @@ class EngineMetricsTest {
             assertThat(registry.get("bulkhead.prefix_cache.hit_rate").gauge().value()).isPositive();
             assertThat(registry.get("bulkhead.requests.running").gauge().value()).isZero();
             assertThat(registry.get("bulkhead.kv_cache.usage").gauge().value()).isZero();
+            assertThat(registry.get("vllm:num_requests_waiting").tag("model_name", "m1").gauge().value()).isZero();
         }
-        assertThat(registry.getMeters()).noneMatch(m -> m.getId().getName().startsWith("bulkhead."));
+        assertThat(registry.getMeters()).noneMatch(m -> m.getId().getName().startsWith("bulkhead.")
+                || m.getId().getName().startsWith("vllm:"));
     }
 }

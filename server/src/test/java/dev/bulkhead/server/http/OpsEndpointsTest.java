@@ -60,6 +60,9 @@ class OpsEndpointsTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v)
                 .startsWith("text/plain"));
         assertThat(r.body()).contains("bulkhead_requests_running").contains("bulkhead_http_requests_total");
+        // The names the Gateway API Inference Extension's endpoint picker scrapes from vLLM pods.
+        assertThat(r.body()).containsPattern("(?m)^vllm:num_requests_waiting\\{model_name=\"stories260K\"} 0\\.0$")
+                .contains("vllm:kv_cache_usage_perc{").contains("vllm:num_requests_running{");
     }
 
     @Test
