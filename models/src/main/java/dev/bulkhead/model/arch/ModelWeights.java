@@ -2,7 +2,12 @@ package dev.bulkhead.model.arch;
 
 import dev.bulkhead.model.config.ModelConfig;
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every tensor a decoder-only model needs, bound to a config and checked against it.
@@ -22,18 +27,26 @@ public record ModelWeights(ModelConfig config, WeightTensor embedding, List<Laye
 
     /** Bytes of all distinct weight tensors (the tied LM head counted once): what one decode step streams. */
     public long byteSize() {
-        long n = embedding.data().byteSize() + finalNorm.data().byteSize();
-        if (lmHead != embedding) {
-            n += lmHead.data().byteSize();
-        }
+        return distinctTensors().stream().mapToLong(t -> t.data().byteSize()).sum();
+    }
+
+    /** Every tensor once (a tied LM head is the embedding), embedding first and LM head last. */
+    public List<WeightTensor> distinctTensors() {
+        Set<WeightTensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<WeightTensor> out = new ArrayList<>();
+        List<WeightTensor> ordered = new ArrayList<>();
+        ordered.add(embedding);
         for (LayerWeights l : layers) {
-            for (WeightTensor t : new WeightTensor[] {l.inputNorm(), l.wq(), l.wk(), l.wv(), l.wo(), l.bq(), l.bk(),
-                    l.bv(), l.qNorm(), l.kNorm(), l.postAttnNorm(), l.gate(), l.up(), l.down()}) {
-                if (t != null) {
-                    n += t.data().byteSize();
-                }
+            ordered.addAll(Arrays.asList(l.inputNorm(), l.wq(), l.wk(), l.wv(), l.wo(), l.bq(), l.bk(), l.bv(),
+                    l.qNorm(), l.kNorm(), l.postAttnNorm(), l.gate(), l.up(), l.down()));
+        }
+        ordered.add(finalNorm);
+        ordered.add(lmHead);
+        for (WeightTensor t : ordered) {
+            if (t != null && seen.add(t)) {
+                out.add(t);
             }
         }
-        return n;
+        return out;
     }
 }

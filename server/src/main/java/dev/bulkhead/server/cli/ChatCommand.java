@@ -49,7 +49,7 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LlmEngine engine = modelOptions.engine()) {
+        try (LlmEngine engine = modelOptions.engine(spec.commandLine().getErr())) {
             LoadedModel model = engine.model();
             String source = templateFile != null ? Files.readString(templateFile) : model.chatTemplate().orElseThrow(() ->
                     new IllegalArgumentException(model.origin().getFileName() + " has no chat template; pass "

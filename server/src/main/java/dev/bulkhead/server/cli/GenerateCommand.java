@@ -39,7 +39,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LlmEngine engine = modelOptions.engine()) {
+        try (LlmEngine engine = modelOptions.engine(spec.commandLine().getErr())) {
             int[] promptIds = engine.tokenizer().encode(prompt, true);
             GenerateRequest request = GenerateRequest.ofTokens(promptIds, sampling.params(new int[0]));
             if (!json) {

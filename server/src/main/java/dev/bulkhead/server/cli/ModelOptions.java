@@ -5,11 +5,15 @@ import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
+import dev.bulkhead.model.WeightPrefetcher;
+import java.io.PrintWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */
 final class ModelOptions {
+
+    private static final long PREFETCH_THRESHOLD_BYTES = 256L << 20;
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE",
             description = "Hugging Face checkpoint directory, .gguf file or llama2.c .bin (default: the embedded "
@@ -38,14 +42,25 @@ final class ModelOptions {
             description = "Prefill chunk: most tokens per forward step (default: ${DEFAULT-VALUE}).")
     int batchTokens;
 
+    /** Pages in weights of 256 MB or more up front, showing progress; tiny models load instantly anyway. */
+    static void prefetch(LoadedModel m, PrintWriter err) {
+        if (m.weights().byteSize() >= PREFETCH_THRESHOLD_BYTES) {
+            WeightPrefetcher.prefetch(m.weights(), new PullCommand.ProgressBar(err, PullCommand.isTerminal(), "loading"));
+        }
+    }
+
     int threadCount() {
         return threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     }
 
-    /** Loads the model and starts an engine sized for one conversation of {@code --context} tokens. */
-    LlmEngine engine() {
+    /**
+     * Loads the model (reading large weights into memory with a progress bar on {@code err}) and starts an
+     * engine sized for one conversation of {@code --context} tokens.
+     */
+    LlmEngine engine(PrintWriter err) {
         LoadedModel m = ModelLoader.load(model, tokenizer);
         try {
+            prefetch(m, err);
             int ctx = Math.min(context, m.config().maxPositionEmbeddings());
             if (ctx < 2) {
                 throw new IllegalArgumentException("--context must be >= 2, got " + context);

@@ -1,6 +1,7 @@
 package dev.bulkhead.server.cli;
 
 import dev.bulkhead.model.hub.CachedModel;
+import dev.bulkhead.model.LoadProgress;
 import dev.bulkhead.model.hub.DownloadProgress;
 import dev.bulkhead.model.hub.HubCache;
 import dev.bulkhead.model.hub.HubClient;
@@ -69,7 +70,7 @@ final class PullCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static boolean isTerminal() {
+    static boolean isTerminal() {
         // NOTE: since JDK 22 System.console() is non-null even when redirected; isTerminal() tells the truth.
         Console c = System.console();
         return c != null && c.isTerminal();
@@ -79,21 +80,28 @@ final class PullCommand implements Callable<Integer> {
      * Draws one bar per file, redrawn in place with {@code \r} on a terminal; elsewhere (logs, CI) one
      * line when a file starts and one when it ends, so the output stays readable.
      */
-    static final class ProgressBar implements DownloadProgress {
+    static final class ProgressBar implements DownloadProgress, LoadProgress {
 
         private static final int WIDTH = 30;
         private static final long REDRAW_NANOS = 100_000_000L;
 
         private final PrintWriter err;
         private final boolean terminal;
+        private final String verb;
         private String file;
         private long startNanos;
         private long startBytes;
         private long lastDraw;
 
         ProgressBar(PrintWriter err, boolean terminal) {
+            this(err, terminal, "downloading");
+        }
+
+        /** A bar for another long step: {@code verb} is what the plain-text line says ("loading"). */
+        ProgressBar(PrintWriter err, boolean terminal, String verb) {
             this.err = err;
             this.terminal = terminal;
+            this.verb = verb;
         }
 
         @Override
@@ -104,13 +112,13 @@ final class PullCommand implements Callable<Integer> {
                 file = name;
                 startNanos = now;
                 startBytes = done;
-                if (finished) {
+                if (finished && verb.equals("downloading")) {
                     err.printf("  %s: already downloaded (%s)%n", name, ModelsCommand.humanBytes(total));
                     err.flush();
                     return;
                 }
                 if (!terminal) {
-                    err.printf("  %s: downloading %s%s%n", name, total < 0 ? "(size unknown)" : ModelsCommand.humanBytes(total),
+                    err.printf("  %s: %s %s%s%n", name, verb, total < 0 ? "(size unknown)" : ModelsCommand.humanBytes(total),
                             done > 0 ? ", resuming at " + ModelsCommand.humanBytes(done) : "");
                     err.flush();
                 }

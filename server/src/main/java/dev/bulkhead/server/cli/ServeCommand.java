@@ -139,6 +139,7 @@ final class ServeCommand implements Callable<Integer> {
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */
     private ModelBackend engineBackend(String served, PrometheusMeterRegistry registry) {
         LoadedModel loaded = ModelLoader.load(model);
+        ModelOptions.prefetch(loaded, spec.commandLine().getErr());
         if (served == null) {
             served = loaded.origin().getFileName().toString();
         }
