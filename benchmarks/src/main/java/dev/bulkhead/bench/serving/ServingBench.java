@@ -2,6 +2,9 @@ package dev.bulkhead.bench.serving;
 
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.model.LoadedModel;
+import dev.bulkhead.server.bench.LengthDistribution;
+import dev.bulkhead.server.bench.TraceGenerator;
+import dev.bulkhead.server.bench.TraceRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.bulkhead.bench.serving;
 
+import dev.bulkhead.server.bench.LatencyStats;
 import java.util.Arrays;
 import java.util.List;
 

@@ -3,6 +3,7 @@ package dev.bulkhead.bench.serving;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.server.bench.TraceRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.bulkhead.bench.serving;
+package dev.bulkhead.server.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
