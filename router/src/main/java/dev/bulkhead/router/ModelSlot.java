@@ -339,6 +339,37 @@ final class ModelSlot implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a streamed attempt on this model, after the caller took a breaker permission and an admission permit;
+     * from then on the attempt records its outcome and releases both.
+     *
+     * @throws AttemptFailedException  the model has no engine or is shutting it down (the permission is released)
+     * @throws InvalidRequestException the request can never be served (the permission is released)
+     */
+    StreamAttempt startStream(GenerateRequest request, String attemptId, Instant deadline, PriorityClass pc) {
+        EngineHandle h = current;
+        if (h == null) {
+            breaker.releasePermission();
+            throw new AttemptFailedException("model " + spec.name() + " has no engine");
+        }
+        dev.bulkhead.engine.api.TokenStream ts;
+        try {
+            ts = h.engine().stream(request.withRequestId(attemptId).withDeadline(deadline));
+        } catch (InvalidRequestException e) {
+            breaker.releasePermission();
+            throw e;
+        } catch (IllegalStateException e) {
+            breaker.releasePermission();
+            throw new AttemptFailedException("model " + spec.name() + " is shutting its engine down");
+        }
+        CompletableFuture<Completion> view = ts.completion().copy();
+        pending.add(view);
+        view.whenComplete((c, e) -> pending.remove(view));
+        StreamAttempt a = new StreamAttempt(this, pc, ts);
+        a.start(view);
+        return a;
+    }
+
     /** Starts a readiness probe: one real forward step (a one-token prompt, one token out). */
     CompletableFuture<Completion> probe(long timeoutNanos) {
         EngineHandle h = current;

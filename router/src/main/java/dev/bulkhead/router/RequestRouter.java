@@ -2,13 +2,18 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.TokenDelta;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -25,6 +30,8 @@ final class RequestRouter {
     private final RetryBudget retries;
     private final AnswerCache cache;
     private final RouterMetrics metrics;
+    // NOTE: as ModelSlot's: how long past an attempt's timeout the router waits for a first token before moving on.
+    private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     RequestRouter(Map<String, ModelSlot> slots, Supplier<RoutingTable> table, PolicySpec policy, RouterMetrics metrics) {
         this.slots = Map.copyOf(slots);
@@ -127,37 +134,10 @@ final class RequestRouter {
                 continue;
             }
             ModelSlot s = slots.get(entry);
-            boolean hasMore = i < chain.size() - 1;
-            long budget = hasMore ? (long) (remaining * policy.attemptShare()) : remaining;
-            long est = s.estimateNanos(request.sampling().maxTokens());
-            if (!s.routable()) {
-                skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE, 0, entry + " is not ready");
+            long timeout = clear(entry, s, i < chain.size() - 1, remaining, failedBefore, pc, request, skips);
+            if (timeout < 0) {
                 continue;
             }
-            if (est > budget) {
-                skips.add(RouterRejectedException.Reason.DEADLINE_UNMEETABLE, est - budget,
-                        entry + " needs ~" + est / 1_000_000 + " ms, has " + budget / 1_000_000 + " ms");
-                continue;
-            }
-            if (failedBefore && !retries.tryRetry()) {
-                skips.add(RouterRejectedException.Reason.OVERLOADED, TimeUnit.SECONDS.toNanos(1),
-                        "retry budget spent");
-                continue;
-            }
-            CircuitBreaker breaker = s.breaker();
-            if (!breaker.tryAcquirePermission()) {
-                skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE,
-                        TimeUnit.MILLISECONDS.toNanos(s.spec().breaker().openMillis()), entry + " has its breaker open");
-                continue;
-            }
-            if (!s.admission().tryAcquire(pc)) {
-                breaker.releasePermission();
-                skips.add(RouterRejectedException.Reason.OVERLOADED, Math.max(est, TimeUnit.MILLISECONDS.toNanos(100)),
-                        entry + " has its " + pc + " queue full");
-                continue;
-            }
-            long timeout = hasMore ? Math.min(budget, Math.max(TimeUnit.MILLISECONDS.toNanos(policy.minAttemptMillis()),
-                    (long) (est * policy.attemptSlack()))) : remaining;
             attempts++;
             try {
                 Completion c = s.attempt(request, request.requestId() + "#" + attempts, timeout);
@@ -173,6 +153,127 @@ final class RequestRouter {
         RouterRejectedException rejected = skips.reject(alias);
         metrics.rejected(alias, rejected.reason());
         throw rejected;
+    }
+
+    /**
+     * Whether {@code entry} may take an attempt now: ready, able to meet its share of the time, retry budget left,
+     * breaker closed, a queue permit free. Returns the attempt's timeout with a breaker permission and an admission
+     * permit held, or -1 after recording why it was skipped.
+     */
+    private long clear(String entry, ModelSlot s, boolean hasMore, long remaining, boolean failedBefore,
+                       PriorityClass pc, GenerateRequest request, Skips skips) {
+        long budget = hasMore ? (long) (remaining * policy.attemptShare()) : remaining;
+        long est = s.estimateNanos(request.sampling().maxTokens());
+        if (!s.routable()) {
+            skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE, 0, entry + " is not ready");
+            return -1;
+        }
+        if (est > budget) {
+            skips.add(RouterRejectedException.Reason.DEADLINE_UNMEETABLE, est - budget,
+                    entry + " needs ~" + est / 1_000_000 + " ms, has " + budget / 1_000_000 + " ms");
+            return -1;
+        }
+        if (failedBefore && !retries.tryRetry()) {
+            skips.add(RouterRejectedException.Reason.OVERLOADED, TimeUnit.SECONDS.toNanos(1), "retry budget spent");
+            return -1;
+        }
+        CircuitBreaker breaker = s.breaker();
+        if (!breaker.tryAcquirePermission()) {
+            skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE,
+                    TimeUnit.MILLISECONDS.toNanos(s.spec().breaker().openMillis()), entry + " has its breaker open");
+            return -1;
+        }
+        if (!s.admission().tryAcquire(pc)) {
+            breaker.releasePermission();
+            skips.add(RouterRejectedException.Reason.OVERLOADED, Math.max(est, TimeUnit.MILLISECONDS.toNanos(100)),
+                    entry + " has its " + pc + " queue full");
+            return -1;
+        }
+        return hasMore ? Math.min(budget, Math.max(TimeUnit.MILLISECONDS.toNanos(policy.minAttemptMillis()),
+                (long) (est * policy.attemptSlack()))) : remaining;
+    }
+
+    /**
+     * Streams the chain on the calling (virtual) thread: the first entry that produces a token (or the cached
+     * answer, as one delta) serves {@code relay}; {@code origin} completes just before its first delta is
+     * published. Entries that fail before their first token are passed over as in {@link #route}.
+     */
+    void routeStream(String alias, List<String> chain, GenerateRequest request, long deadlineNanos, StreamRelay relay,
+                     CompletableFuture<RoutedOrigin> origin, Consumer<StreamAttempt> current) {
+        retries.onRequest();
+        PriorityClass pc = PriorityClass.of(request.priority());
+        Skips skips = new Skips();
+        boolean failedBefore = false;
+        int attempts = 0;
+        try {
+            for (int i = 0; i < chain.size() && !relay.cancelled(); i++) {
+                String entry = chain.get(i);
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0) {
+                    skips.add(RouterRejectedException.Reason.DEADLINE_UNMEETABLE, 0, "the deadline passed");
+                    break;
+                }
+                if (Route.CACHE.equals(entry)) {
+                    Optional<Completion> hit = cache.get(alias, request);
+                    if (hit.isPresent()) {
+                        Completion c = hit.get();
+                        metrics.served(alias, Route.CACHE, true);
+                        origin.complete(new RoutedOrigin(Route.CACHE, true, attempts));
+                        relay.emit(new TokenDelta(request.requestId(), -1, c.text(), Math.max(0, c.tokenIds().length - 1),
+                                c.finishReason()));
+                        relay.complete(c);
+                        return;
+                    }
+                    skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE, 0, "no cached answer");
+                    continue;
+                }
+                ModelSlot s = slots.get(entry);
+                long timeout = clear(entry, s, i < chain.size() - 1, remaining, failedBefore, pc, request, skips);
+                if (timeout < 0) {
+                    continue;
+                }
+                attempts++;
+                StreamAttempt a;
+                try {
+                    a = s.startStream(request, request.requestId() + "#" + attempts, Instant.now().plusNanos(remaining), pc);
+                } catch (RuntimeException e) {
+                    s.admission().release(pc);
+                    if (!(e instanceof AttemptFailedException)) {
+                        throw e;
+                    }
+                    failedBefore = true;
+                    skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE, 0, e.getMessage());
+                    continue;
+                }
+                current.accept(a);
+                boolean degraded = i > 0;
+                int n = attempts;
+                if (a.awaitFirst(timeout + GRACE_NANOS, relay, () -> {
+                    metrics.served(alias, entry, degraded);
+                    origin.complete(new RoutedOrigin(entry, degraded, n));
+                })) {
+                    relay.completion().thenAccept(c -> cache.put(alias, request, c));
+                    return;
+                }
+                failedBefore = true;
+                skips.add(RouterRejectedException.Reason.MODEL_UNAVAILABLE, 0, a.failureMessage());
+            }
+            if (relay.cancelled()) {
+                throw new CancellationException("stream cancelled");
+            }
+            RouterRejectedException rejected = skips.reject(alias);
+            metrics.rejected(alias, rejected.reason());
+            throw rejected;
+        } catch (InterruptedException e) {
+            fail(relay, origin, new CancellationException("stream cancelled while routing"));
+        } catch (RuntimeException e) {
+            fail(relay, origin, e);
+        }
+    }
+
+    private static void fail(StreamRelay relay, CompletableFuture<RoutedOrigin> origin, Throwable t) {
+        origin.completeExceptionally(t);
+        relay.fail(t);
     }
 
     private RoutedCompletion served(String alias, Completion c, String by, boolean degraded, int attempts) {

@@ -1,6 +1,7 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -158,6 +159,80 @@ public final class Router implements AutoCloseable {
             }
         });
         return result;
+    }
+
+    /**
+     * Streams a request by alias (or model name), token by token. The model is picked as {@link #submit} picks it;
+     * one that fails or rejects before its first token is passed over for the next in the chain, and after the
+     * first token a failure ends the stream with the error. A cached fallback answer arrives as one delta. A
+     * rejection fails both the origin and the stream. Cancelling the subscription or the completion aborts the
+     * request and frees what it held.
+     */
+    public RoutedStream stream(String alias, GenerateRequest request) {
+        Objects.requireNonNull(request, "request");
+        AtomicReference<StreamAttempt> current = new AtomicReference<>();
+        Thread[] runner = new Thread[1];
+        StreamRelay relay = new StreamRelay(() -> {
+            StreamAttempt a = current.get();
+            if (a != null) {
+                a.cancel();
+            }
+            synchronized (runner) {
+                if (runner[0] != null) {
+                    runner[0].interrupt();
+                }
+            }
+        });
+        CompletableFuture<RoutedOrigin> origin = new CompletableFuture<>();
+        RoutedStream out = new RoutedStream(new TokenStream(request.requestId(), relay, relay.completion()), origin);
+        if (closed) {
+            fail(relay, origin, new IllegalStateException("router is closed"));
+            return out;
+        }
+        long deadlineNanos = deadlineNanos(request);
+        List<String> chain;
+        try {
+            chain = requests.chain(alias);
+            Optional<RouterRejectedException> early = requests.admit(alias, chain, request, deadlineNanos);
+            if (early.isPresent()) {
+                metrics.rejected(alias, early.get().reason());
+                fail(relay, origin, early.get());
+                return out;
+            }
+        } catch (RouterRejectedException e) {
+            fail(relay, origin, e);
+            return out;
+        }
+        workers.execute(() -> {
+            synchronized (runner) {
+                runner[0] = Thread.currentThread();
+            }
+            try {
+                requests.routeStream(alias, chain, request, deadlineNanos, relay, origin, a -> {
+                    current.set(a);
+                    if (relay.cancelled()) {
+                        a.cancel();
+                    }
+                });
+            } finally {
+                synchronized (runner) {
+                    runner[0] = null;
+                    Thread.interrupted();
+                }
+            }
+        });
+        return out;
+    }
+
+    private long deadlineNanos(GenerateRequest request) {
+        Instant deadline = request.deadline() != null ? request.deadline()
+                : Instant.now().plusMillis(config.policy().defaultDeadlineMillis());
+        return System.nanoTime() + Math.max(0, java.time.Duration.between(Instant.now(), deadline).toNanos());
+    }
+
+    private static void fail(StreamRelay relay, CompletableFuture<RoutedOrigin> origin, Throwable t) {
+        origin.completeExceptionally(t);
+        relay.fail(t);
     }
 
     /**

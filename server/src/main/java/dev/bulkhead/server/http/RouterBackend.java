@@ -1,11 +1,10 @@
 package dev.bulkhead.server.http;
 
-import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.router.ModelHealth;
 import dev.bulkhead.router.RoutedCompletion;
+import dev.bulkhead.router.RoutedStream;
 import dev.bulkhead.router.Router;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,16 +16,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Several models behind a {@link Router}: fallbacks, admission and breakers apply to every request. The backend
  * owns the router and closes it.
  *
- * <p>NOTE: the router has no streaming submit yet, so a streamed request here is routed as a whole and sent as
- * one content chunk when it finishes; cancelling it (client gone) still aborts it. Router models are served
- * without a chat template (the router does not expose the loaded model), so chat uses the plain fallback prompt.
+ * <p>A streamed request is routed token by token ({@link Router#stream}): a model that fails before its first
+ * token is passed over, and cancelling it (client gone) aborts it. Router models are served without a chat template
+ * (the router does not expose the loaded model), so chat uses the plain fallback prompt.
  */
 public final class RouterBackend implements ModelBackend {
 
@@ -69,12 +66,9 @@ public final class RouterBackend implements ModelBackend {
 
     @Override
     public ServedStream streamServed(String model, GenerateRequest request) {
-        CompletableFuture<ServedCompletion> served = complete(model, request);
-        CompletableFuture<Completion> completion = served.thenApply(ServedCompletion::completion);
-        // NOTE: the one delta is published from the routed answer, so its origin is known before that delta.
-        CompletableFuture<Origin> origin = served.thenApply(s -> new Origin(s.servedBy(), s.degraded()));
-        return new ServedStream(new TokenStream(request.requestId(), new WholePublisher(request.requestId(), served),
-                completion), origin);
+        RoutedStream rs = router.stream(model, request);
+        // NOTE: the router completes the origin before it publishes the first delta, as CompletionHandler expects.
+        return new ServedStream(rs.tokens(), rs.origin().thenApply(o -> new Origin(o.servedBy(), o.degraded())));
     }
 
     @Override
@@ -100,37 +94,5 @@ public final class RouterBackend implements ModelBackend {
     @Override
     public void close() {
         router.close();
-    }
-
-    /** Publishes a finished completion as one delta (for the one subscriber); cancelling aborts the request. */
-    private record WholePublisher(String requestId, CompletableFuture<ServedCompletion> served)
-            implements Flow.Publisher<TokenDelta> {
-
-        @Override
-        public void subscribe(Flow.Subscriber<? super TokenDelta> subscriber) {
-            AtomicBoolean requested = new AtomicBoolean();
-            subscriber.onSubscribe(new Flow.Subscription() {
-                @Override
-                public void request(long n) {
-                    if (n > 0 && requested.compareAndSet(false, true)) {
-                        served.whenComplete((s, e) -> {
-                            if (e != null) {
-                                subscriber.onError(e);
-                                return;
-                            }
-                            Completion c = s.completion();
-                            subscriber.onNext(new TokenDelta(requestId, -1, c.text(),
-                                    Math.max(0, c.tokenIds().length - 1), c.finishReason()));
-                            subscriber.onComplete();
-                        });
-                    }
-                }
-
-                @Override
-                public void cancel() {
-                    served.cancel(true);
-                }
-            });
-        }
     }
 }

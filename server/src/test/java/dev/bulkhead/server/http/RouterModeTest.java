@@ -121,6 +121,33 @@ class RouterModeTest {
     }
 
     @Test
+    void aStreamedChatArrivesTokenByToken() throws Exception {
+        try (Served s = serve()) {
+            String body = """
+                    {"model":"chat","messages":[{"role":"user","content":"Once upon a time"}],"max_tokens":6,
+                     "temperature":0,"ignore_eos":true,"stream":true}
+                    """;
+            HttpResponse<String> streamed = http.send(HttpRequest.newBuilder(uri(s, "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
+            assertThat(streamed.headers().firstValue(CompletionHandler.SERVED_BY)).hasValue("a");
+            assertThat(streamed.headers().firstValue(CompletionHandler.DEGRADED)).isEmpty();
+            int contentChunks = 0;
+            for (String line : streamed.body().split("\n")) {
+                if (line.startsWith("data: {")) {
+                    JsonNode delta = json.readTree(line.substring("data: ".length())).get("choices").get(0).get("delta");
+                    if (delta != null && delta.hasNonNull("content") && !delta.get("content").asText().isEmpty()) {
+                        contentChunks++;
+                    }
+                }
+            }
+            assertThat(contentChunks).as(streamed.body()).isGreaterThan(1);
+            assertThat(streamed.body()).contains("data: [DONE]");
+        }
+    }
+
+    @Test
     void readyListsEveryModelAndFailsOnlyForTheUnreadyOne() throws Exception {
         try (Served s = serve()) {
             s.router().faults().inject("a", Fault.READINESS_FAILURE);
