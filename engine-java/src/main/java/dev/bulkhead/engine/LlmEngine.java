@@ -1,6 +1,7 @@
 package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;

@@ -1,6 +1,4 @@
-package dev.bulkhead.engine;
-
-import dev.bulkhead.engine.api.TokenDelta;
+package dev.bulkhead.engine.api;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * work-in-progress counter, so a slow subscriber slows nobody else. Undelivered deltas wait in a queue,
  * bounded by the request's max_tokens.
  */
-final class DeltaPublisher implements Flow.Publisher<TokenDelta> {
+public final class DeltaPublisher implements Flow.Publisher<TokenDelta> {
 
     private final Executor executor;
     private final Runnable onCancel;
@@ -32,7 +30,7 @@ final class DeltaPublisher implements Flow.Publisher<TokenDelta> {
      * @param executor where subscriber callbacks run
      * @param onCancel called once when the subscriber cancels (aborts the request)
      */
-    DeltaPublisher(Executor executor, Runnable onCancel) {
+    public DeltaPublisher(Executor executor, Runnable onCancel) {
         this.executor = executor;
         this.onCancel = onCancel;
     }
@@ -67,25 +65,35 @@ final class DeltaPublisher implements Flow.Publisher<TokenDelta> {
 
             @Override
             public void cancel() {
-                if (!cancelled) {
-                    cancelled = true;
-                    onCancel.run();
-                }
+                DeltaPublisher.this.cancel();
             }
         });
         schedule();
     }
 
     /** Engine side: queue a delta; a delta with a finish reason ends the stream after it is delivered. */
-    void emit(TokenDelta delta) {
+    public void emit(TokenDelta delta) {
         queue.offer(delta);
         schedule();
     }
 
     /** Engine side: end the stream with an error once queued deltas are delivered. */
-    void fail(Throwable t) {
+    public void fail(Throwable t) {
         error = t;
         schedule();
+    }
+
+    /** Whether the subscriber cancelled (or asked for a non-positive amount). */
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
+    /** Cancels as if the subscriber had: the cancel hook runs once. */
+    public void cancel() {
+        if (!cancelled) {
+            cancelled = true;
+            onCancel.run();
+        }
     }
 
     private void schedule() {
