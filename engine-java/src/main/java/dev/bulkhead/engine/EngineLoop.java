@@ -118,15 +118,21 @@ final class EngineLoop implements Runnable {
 
     private void expireDeadlines() {
         long now = System.nanoTime();
-        List<String> expired = new ArrayList<>();
+        // NOTE: runs every iteration; allocates only when something expired.
+        List<String> expired = null;
         for (ActiveRequest r : active.values()) {
             if (r.deadlineNanos != Long.MAX_VALUE && now - r.deadlineNanos >= 0) {
+                if (expired == null) {
+                    expired = new ArrayList<>();
+                }
                 expired.add(r.id);
             }
         }
-        for (String id : expired) {
-            metrics.deadlineExpired();
-            finish(id, FinishReason.ABORT);
+        if (expired != null) {
+            for (String id : expired) {
+                metrics.deadlineExpired();
+                finish(id, FinishReason.ABORT);
+            }
         }
     }
 

@@ -114,13 +114,11 @@ abstract sealed class SegmentMatrix implements WeightMatrix
     }
 
     /**
-     * {@code out[outOff + r + i] = W[r + i] . x[xOff ..]} for i in 0..3. Types that interleave rows override
-     * it with a kernel that agrees with {@link #dot} bit for bit.
+     * {@code out[outOff + r + i] = W[r + i] . x[xOff ..]} for i in 0..3, agreeing with {@link #dot} bit for bit.
+     * Only called when {@link #interleaveRowsForOneToken()} is true, so only those types implement it.
      */
     void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        for (int i = 0; i < 4; i++) {
-            out[outOff + r + i] = dot(r + i, x, xOff);
-        }
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not interleave rows");
     }
 
     /** Whether {@link #dot2Rows4Tokens} is implemented (a 2 x 4 register tile for batched steps). */
