@@ -36,28 +36,29 @@ final class GpuHarness implements AutoCloseable {
         CudaDriver.streamSynchronize(ops.stream());
     }
 
+    /** Copies a host buffer into a new device allocation owned by the context. */
+    DevicePtr upload(MemorySegment host) {
+        DevicePtr p = ctx.alloc(host.byteSize()).ptr();
+        CudaMemory.copyHtoD(p, host, host.byteSize());
+        return p;
+    }
+
     DevicePtr f32(float[] v) {
         MemorySegment h = ctx.arena().allocate(4L * Math.max(1, v.length), 4);
         MemorySegment.copy(v, 0, h, ValueLayout.JAVA_FLOAT, 0, v.length);
-        DevicePtr p = ctx.alloc(h.byteSize()).ptr();
-        CudaMemory.copyHtoD(p, h, h.byteSize());
-        return p;
+        return upload(h);
     }
 
     DevicePtr i32(int[] v) {
         MemorySegment h = ctx.arena().allocate(4L * Math.max(1, v.length), 4);
         MemorySegment.copy(v, 0, h, ValueLayout.JAVA_INT, 0, v.length);
-        DevicePtr p = ctx.alloc(h.byteSize()).ptr();
-        CudaMemory.copyHtoD(p, h, h.byteSize());
-        return p;
+        return upload(h);
     }
 
     DevicePtr i64(long[] v) {
         MemorySegment h = ctx.arena().allocate(8L * Math.max(1, v.length), 8);
         MemorySegment.copy(v, 0, h, ValueLayout.JAVA_LONG, 0, v.length);
-        DevicePtr p = ctx.alloc(h.byteSize()).ptr();
-        CudaMemory.copyHtoD(p, h, h.byteSize());
-        return p;
+        return upload(h);
     }
 
     /** Uploads {@code v} rounded to bf16 and rounds {@code v} in place, so the CPU oracle sees the same values. */
@@ -68,9 +69,7 @@ final class GpuHarness implements AutoCloseable {
             h.setAtIndex(ValueLayout.JAVA_SHORT, i, b);
             v[i] = Bf16.toFloat(b);
         }
-        DevicePtr p = ctx.alloc(h.byteSize()).ptr();
-        CudaMemory.copyHtoD(p, h, h.byteSize());
-        return p;
+        return upload(h);
     }
 
     DevicePtr zeros(long bytes) {

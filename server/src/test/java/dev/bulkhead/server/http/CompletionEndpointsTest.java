@@ -29,14 +29,9 @@ class CompletionEndpointsTest {
         fx.close();
     }
 
-    private JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
     @Test
     void completionHasOpenAiShapeAndUsage() throws Exception {
-        JsonNode body = ok(fx.post("/v1/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/completions", """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":12,"temperature":0,"ignore_eos":true}
                 """));
         assertThat(body.get("id").asText()).startsWith("cmpl-");
@@ -56,7 +51,7 @@ class CompletionEndpointsTest {
 
     @Test
     void chatCompletionHasOpenAiShapeAndUsage() throws Exception {
-        JsonNode body = ok(fx.post("/v1/chat/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"system","content":"Tell a story."},
                  {"role":"user","content":[{"type":"text","text":"Lily had a cat"}]}],
                  "max_completion_tokens":8,"temperature":0,"seed":7}
@@ -75,7 +70,7 @@ class CompletionEndpointsTest {
         String req = """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":40,"temperature":0,"ignore_eos":true
                 """;
-        String whole = ok(fx.post("/v1/completions", req + "}")).get("choices").get(0).get("text").asText();
+        String whole = fx.ok(fx.post("/v1/completions", req + "}")).get("choices").get(0).get("text").asText();
         HttpResponse<String> r = fx.post("/v1/completions",
                 req + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         assertThat(r.statusCode()).isEqualTo(200);
@@ -119,13 +114,13 @@ class CompletionEndpointsTest {
         String req = """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":40,"temperature":0,"ignore_eos":true
                 """;
-        String whole = ok(fx.post("/v1/completions", req + "}")).get("choices").get(0).get("text").asText();
+        String whole = fx.ok(fx.post("/v1/completions", req + "}")).get("choices").get(0).get("text").asText();
         String stop = whole.substring(whole.length() / 2, whole.length() / 2 + 3);
         int cut = whole.indexOf(stop);
-        JsonNode one = ok(fx.post("/v1/completions", req + ",\"stop\":" + json.writeValueAsString(stop) + "}"));
+        JsonNode one = fx.ok(fx.post("/v1/completions", req + ",\"stop\":" + json.writeValueAsString(stop) + "}"));
         assertThat(one.get("choices").get(0).get("text").asText()).isEqualTo(whole.substring(0, cut));
         assertThat(one.get("choices").get(0).get("finish_reason").asText()).isEqualTo("stop");
-        JsonNode list = ok(fx.post("/v1/completions", req + ",\"stop\":[\"zzzz\","
+        JsonNode list = fx.ok(fx.post("/v1/completions", req + ",\"stop\":[\"zzzz\","
                 + json.writeValueAsString(stop) + "]}"));
         assertThat(list.get("choices").get(0).get("text").asText()).isEqualTo(whole.substring(0, cut));
     }

@@ -37,14 +37,9 @@ class LogprobsAndChoicesTest {
         fx.close();
     }
 
-    private JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return json.readTree(r.body());
-    }
-
     @Test
     void chatLogprobsHaveOpenAiShape() throws Exception {
-        JsonNode body = ok(fx.post("/v1/chat/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"user","content":"Hi"}],"max_tokens":6,
                  "temperature":0,"ignore_eos":true,"logprobs":true,"top_logprobs":3}
                 """));
@@ -77,7 +72,7 @@ class LogprobsAndChoicesTest {
 
     @Test
     void chatLogprobsWithoutTopHaveEmptyAlternatives() throws Exception {
-        JsonNode body = ok(fx.post("/v1/chat/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/chat/completions", """
                 {"model":"stories260K","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,
                  "temperature":0,"ignore_eos":true,"logprobs":true}
                 """));
@@ -89,7 +84,7 @@ class LogprobsAndChoicesTest {
 
     @Test
     void completionLogprobsHaveLegacyShape() throws Exception {
-        JsonNode body = ok(fx.post("/v1/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/completions", """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":8,"temperature":0,
                  "ignore_eos":true,"logprobs":4}
                 """));
@@ -120,7 +115,7 @@ class LogprobsAndChoicesTest {
 
     @Test
     void logprobsAreNullWhenNotAsked() throws Exception {
-        JsonNode body = ok(fx.post("/v1/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/completions", """
                 {"model":"stories260K","prompt":"Once","max_tokens":2,"temperature":0}
                 """));
         assertThat(body.get("choices").get(0).get("logprobs").isNull()).isTrue();
@@ -128,7 +123,7 @@ class LogprobsAndChoicesTest {
 
     @Test
     void nChoicesWithSeedHaveIndexesAndSummedUsage() throws Exception {
-        JsonNode body = ok(fx.post("/v1/completions", """
+        JsonNode body = fx.ok(fx.post("/v1/completions", """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":5,"temperature":0,
                  "ignore_eos":true,"n":3,"seed":11}
                 """));
@@ -138,7 +133,7 @@ class LogprobsAndChoicesTest {
             assertThat(choices.get(i).get("index").asInt()).isEqualTo(i);
             assertThat(choices.get(i).get("text").asText()).isEqualTo(choices.get(0).get("text").asText());
         }
-        JsonNode one = ok(fx.post("/v1/completions", """
+        JsonNode one = fx.ok(fx.post("/v1/completions", """
                 {"model":"stories260K","prompt":"Once upon a time","max_tokens":5,"temperature":0,"ignore_eos":true}
                 """));
         assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(15);
@@ -152,8 +147,8 @@ class LogprobsAndChoicesTest {
                 {"model":"stories260K","messages":[{"role":"user","content":"Hi"}],"max_tokens":8,
                  "temperature":1,"n":3,"seed":5}
                 """;
-        JsonNode a = ok(fx.post("/v1/chat/completions", req));
-        JsonNode b = ok(fx.post("/v1/chat/completions", req));
+        JsonNode a = fx.ok(fx.post("/v1/chat/completions", req));
+        JsonNode b = fx.ok(fx.post("/v1/chat/completions", req));
         assertThat(a.get("choices")).hasSize(3);
         for (int i = 0; i < 3; i++) {
             assertThat(a.get("choices").get(i).get("index").asInt()).isEqualTo(i);

@@ -1,5 +1,9 @@
 package dev.bulkhead.server.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
@@ -20,6 +24,7 @@ final class ServerFixture implements AutoCloseable {
     final LlmEngine engine;
     final BulkheadServer server;
     final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
 
     ServerFixture(ServerConfig config) {
         this(config, ModelRunnerFactory.CPU);
@@ -47,6 +52,12 @@ final class ServerFixture implements AutoCloseable {
     HttpResponse<String> post(String path, byte[] body) throws Exception {
         return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Asserts a 200 (showing the body otherwise) and parses the body as JSON. */
+    JsonNode ok(HttpResponse<String> r) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return json.readTree(r.body());
     }
 
     HttpResponse<String> get(String path) throws Exception {
