@@ -65,9 +65,9 @@ public final class HfTokenizer implements Tokenizer {
                 idToToken[id] = t;
             }
         });
-        Path parent = file.toAbsolutePath().getParent();
-        int bos = specialId(json, parent, "bos_token", tokenToId, configBosId);
-        int eos = specialId(json, parent, "eos_token", tokenToId, configEosId);
+        JsonNode tokenizerConfig = tokenizerConfig(json, file.toAbsolutePath().getParent());
+        int bos = specialId(tokenizerConfig, "bos_token", tokenToId, configBosId);
+        int eos = specialId(tokenizerConfig, "eos_token", tokenToId, configEosId);
         HuggingFaceTokenizer hf;
         try {
             // NOTE: DJL truncates to 512 tokens and pads by default; an engine needs every token.
@@ -79,20 +79,23 @@ public final class HfTokenizer implements Tokenizer {
         return new HfTokenizer(hf, idToToken, Map.copyOf(tokenToId), bos, eos);
     }
 
-    private static int specialId(ObjectMapper json, Path dir, String field, Map<String, Integer> vocab, int fallback) {
+    /** tokenizer_config.json beside tokenizer.json, or a missing node when there is none. */
+    private static JsonNode tokenizerConfig(ObjectMapper json, Path dir) {
         Path config = dir == null ? null : dir.resolve("tokenizer_config.json");
-        if (config != null && Files.isRegularFile(config)) {
-            try {
-                JsonNode node = json.readTree(config.toFile()).path(field);
-                String text = node.isObject() ? node.path("content").asText(null) : node.asText(null);
-                if (text != null && vocab.containsKey(text)) {
-                    return vocab.get(text);
-                }
-            } catch (IOException e) {
-                throw new ModelFormatException(config, "is not valid JSON: " + e.getMessage(), e);
-            }
+        if (config == null || !Files.isRegularFile(config)) {
+            return json.missingNode();
         }
-        return fallback;
+        try {
+            return json.readTree(config.toFile());
+        } catch (IOException e) {
+            throw new ModelFormatException(config, "is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static int specialId(JsonNode tokenizerConfig, String field, Map<String, Integer> vocab, int fallback) {
+        JsonNode node = tokenizerConfig.path(field);
+        String text = node.isObject() ? node.path("content").asText(null) : node.asText(null);
+        return text != null && vocab.containsKey(text) ? vocab.get(text) : fallback;
     }
 
     @Override
