@@ -37,10 +37,12 @@ public final class BulkheadServer implements AutoCloseable {
 
     private final WebServer server;
     private final ModelBackend backend;
+    private final DisconnectWatcher watcher;
 
-    private BulkheadServer(WebServer server, ModelBackend backend) {
+    private BulkheadServer(WebServer server, ModelBackend backend, DisconnectWatcher watcher) {
         this.server = server;
         this.backend = backend;
+        this.watcher = watcher;
     }
 
     /**
@@ -94,9 +96,11 @@ public final class BulkheadServer implements AutoCloseable {
         JsonBodies bodies = new JsonBodies(json, config.maxBodyBytes());
         ChatPrompts prompts = new ChatPrompts();
         OpsHandlers ops = new OpsHandlers(backend, json, registry);
+        DisconnectWatcher watcher = DisconnectWatcher.system();
         Handler completions = new CompletionHandler(false, backend, json, bodies, errors, prompts,
-                config.logPrompts());
-        Handler chat = new CompletionHandler(true, backend, json, bodies, errors, prompts, config.logPrompts());
+                config.logPrompts(), watcher);
+        Handler chat = new CompletionHandler(true, backend, json, bodies, errors, prompts, config.logPrompts(),
+                watcher);
         Handler wrongMethod = (req, res) -> errors.send(res, new ApiException(405, "invalid_request_error", null,
                 "method_not_allowed", req.prologue().method().text() + " is not allowed on " + req.path().path(), -1));
         Handler notFound = (req, res) -> errors.send(res, new ApiException(404, "invalid_request_error", null,
@@ -117,16 +121,22 @@ public final class BulkheadServer implements AutoCloseable {
             routing.any(path, wrongMethod);
         }
         routing.any(notFound);
-        WebServer server = WebServer.builder()
-                .host(config.host())
-                .port(config.port())
-                .routing(routing)
-                .build()
-                .start();
+        WebServer server;
+        try {
+            server = WebServer.builder()
+                    .host(config.host())
+                    .port(config.port())
+                    .routing(routing)
+                    .build()
+                    .start();
+        } catch (RuntimeException e) {
+            watcher.close();
+            throw e;
+        }
         LOG.info("bulkhead server listening on {}:{} serving {} ({})", config.host(), server.port(), backend.models(),
                 config.apiKeys().enabled() ? config.apiKeys().size() + " API keys required on /v1/"
                         : "no API keys: /v1/ is open");
-        return new BulkheadServer(server, backend);
+        return new BulkheadServer(server, backend, watcher);
     }
 
     /** The bound port. */
@@ -139,6 +149,7 @@ public final class BulkheadServer implements AutoCloseable {
         try {
             server.stop();
         } finally {
+            watcher.close();
             backend.close();
         }
     }

@@ -6,6 +6,7 @@ import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.sampling.SamplingParams;
+import io.helidon.http.Status;
 import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.ServerRequest;
@@ -24,13 +25,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: parse and validate strictly, render chat
  * messages, then answer whole or as SSE chunks. Each request runs on its own virtual thread, so blocking on the
- * engine here is cheap. A client that goes away mid-stream is noticed on the next write and its request aborted.
+ * engine here is cheap. A client that goes away is noticed by the {@link DisconnectWatcher} (or, mid-stream, on the
+ * next write) and its request aborted, which frees its KV blocks.
  */
 final class CompletionHandler implements Handler {
 
@@ -39,6 +42,8 @@ final class CompletionHandler implements Handler {
     // NOTE: how often a stream waiting for its next token wakes up; it only bounds how late a stuck stream ends.
     private static final long POLL_MILLIS = 1_000;
     private static final long ORIGIN_WAIT_MILLIS = 1_000;
+    /** nginx's status for "the client closed the connection before the answer": recorded in metrics, never seen. */
+    private static final Status CLIENT_CLOSED = Status.create(499, "Client Closed Request");
     /** Response header naming the model that answered. */
     static final String SERVED_BY = "X-Bulkhead-Served-By";
     /** Response header present, {@code true}, when a fallback answered. */
@@ -51,9 +56,10 @@ final class CompletionHandler implements Handler {
     private final ErrorResponses errors;
     private final ChatPrompts prompts;
     private final boolean logPrompts;
+    private final DisconnectWatcher watcher;
 
     CompletionHandler(boolean chat, ModelBackend backend, ObjectMapper json, JsonBodies bodies, ErrorResponses errors,
-                      ChatPrompts prompts, boolean logPrompts) {
+                      ChatPrompts prompts, boolean logPrompts, DisconnectWatcher watcher) {
         this.chat = chat;
         this.backend = backend;
         this.json = json;
@@ -61,6 +67,7 @@ final class CompletionHandler implements Handler {
         this.errors = errors;
         this.prompts = prompts;
         this.logPrompts = logPrompts;
+        this.watcher = watcher;
     }
 
     @Override
@@ -86,9 +93,9 @@ final class CompletionHandler implements Handler {
             }
             ResponseBodies shapes = new ResponseBodies(json, id, Instant.now().getEpochSecond(), chat);
             if (r.stream()) {
-                stream(res, r, gs, shapes, logprobs, requestId);
+                stream(req, res, r, gs, shapes, logprobs, requestId);
             } else {
-                complete(res, r, gs, shapes, logprobs);
+                complete(req, res, r, gs, shapes, logprobs, requestId);
             }
         } catch (RuntimeException e) {
             errors.send(res, ErrorResponses.toApi(e, requestId));
@@ -111,17 +118,29 @@ final class CompletionHandler implements Handler {
         return out;
     }
 
-    private void complete(ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs, ResponseBodies shapes,
-                          LogprobsBodies logprobs) {
+    private void complete(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
+                          ResponseBodies shapes, LogprobsBodies logprobs, String requestId) {
         List<CompletableFuture<ModelBackend.ServedCompletion>> fs = new ArrayList<>(gs.size());
         List<ModelBackend.ServedCompletion> served = new ArrayList<>(gs.size());
+        AtomicBoolean gone = new AtomicBoolean();
         try {
             for (GenerateRequest g : gs) {
                 fs.add(backend.complete(r.model(), g));
             }
-            for (CompletableFuture<ModelBackend.ServedCompletion> f : fs) {
-                served.add(f.join());
+            try (DisconnectWatcher.Watch w = watch(req, () -> {
+                gone.set(true);
+                fs.forEach(f -> f.cancel(true));
+            })) {
+                for (CompletableFuture<ModelBackend.ServedCompletion> f : fs) {
+                    served.add(f.join());
+                }
             }
+        } catch (CancellationException e) {
+            if (gone.get()) {
+                clientLeft(res, requestId);
+                return;
+            }
+            throw e;
         } catch (RuntimeException e) {
             fs.forEach(f -> f.cancel(true));
             throw e;
@@ -134,18 +153,23 @@ final class CompletionHandler implements Handler {
                 served.stream().map(ModelBackend.ServedCompletion::completion).toList(), origin, logprobs));
     }
 
-    private void stream(ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs, ResponseBodies shapes,
-                        LogprobsBodies logprobs, String requestId) {
+    private void stream(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
+                        ResponseBodies shapes, LogprobsBodies logprobs, String requestId) {
         DeltaQueue queue = new DeltaQueue();
         List<ModelBackend.ServedStream> streams = new ArrayList<>(gs.size());
         boolean finished = false;
-        try {
+        // NOTE: a write notices a gone client too, but none happens while the request waits for its first token.
+        try (DisconnectWatcher.Watch w = watch(req, queue::clientGone)) {
             for (int i = 0; i < gs.size(); i++) {
                 ModelBackend.ServedStream ss = backend.streamServed(r.model(), gs.get(i));
                 streams.add(ss);
                 ss.tokens().subscribe(queue.subscriber(i));
             }
             DeltaQueue.Event first = next(queue);
+            if (first instanceof DeltaQueue.ClientGone) {
+                clientLeft(res, requestId);
+                return;
+            }
             if (first instanceof DeltaQueue.Failed(var _, Throwable error)) {
                 // NOTE: nothing is sent yet, so a rejection (overload, bad input) still gets its real status.
                 errors.send(res, ErrorResponses.toApi(error, requestId));
@@ -213,6 +237,10 @@ final class CompletionHandler implements Handler {
                         open--;
                     }
                 }
+                case DeltaQueue.ClientGone() -> {
+                    LOG.info("request {}: client went away mid-stream; aborting it", requestId);
+                    return false;
+                }
             }
             if (open == 0) {
                 if (r.includeUsage()) {
@@ -229,6 +257,23 @@ final class CompletionHandler implements Handler {
                 out.flush();
                 return true;
             }
+        }
+    }
+
+    private DisconnectWatcher.Watch watch(ServerRequest req, Runnable onGone) {
+        return watcher.watch(req.localPeer().address(), req.remotePeer().address(), onGone);
+    }
+
+    /**
+     * Ends a request whose client closed the connection: its engine requests are cancelled already, and the status
+     * (499, as nginx logs it) only reaches the metrics, since writing to a closed socket fails.
+     */
+    private static void clientLeft(ServerResponse res, String requestId) {
+        LOG.info("request {}: client closed the connection before the answer; aborted it", requestId);
+        try {
+            res.status(CLIENT_CLOSED).send();
+        } catch (RuntimeException e) {
+            // expected: the peer is gone
         }
     }
 

@@ -28,6 +28,14 @@ final class DeltaQueue {
     record Done(int index) implements Event {
     }
 
+    /** The client closed its connection; ends the request whatever its streams are doing. */
+    record ClientGone() implements Event {
+        @Override
+        public int index() {
+            return -1;
+        }
+    }
+
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final Queue<Flow.Subscription> subscriptions = new ConcurrentLinkedQueue<>();
     private volatile boolean cancelled;
@@ -65,6 +73,11 @@ final class DeltaQueue {
     /** The next event, or null after {@code timeoutMillis} without one. */
     Event poll(long timeoutMillis) throws InterruptedException {
         return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Wakes the writer with {@link ClientGone}; called from the disconnect watcher's thread. */
+    void clientGone() {
+        events.add(new ClientGone());
     }
 
     /** Aborts every request fed into this queue (frees their KV blocks). */

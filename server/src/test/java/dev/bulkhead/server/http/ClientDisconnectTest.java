@@ -1,0 +1,68 @@
+package dev.bulkhead.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * A client that closes its connection while a non-streamed request computes: nothing is written until the end, so
+ * only the {@link DisconnectWatcher} can notice, and it must abort the request and free its blocks at once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClientDisconnectTest {
+
+    private ServerFixture fx;
+
+    @BeforeAll
+    void start() {
+        // NOTE: 20 ms a step makes a 200-token answer take 4 s or more, far longer than noticing should.
+        fx = new ServerFixture(ServerConfig.local(0), SlowRunners.withStepMillis(20));
+    }
+
+    @AfterAll
+    void stop() {
+        fx.close();
+    }
+
+    @Test
+    void clientLeavingANonStreamedRequestAbortsItWithinAPoll() throws Exception {
+        assumeThat(DisconnectWatcher.system().available()).as("a kernel TCP table (Linux)").isTrue();
+        String body = "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":200,"
+                + "\"ignore_eos\":true}";
+        long closed;
+        try (Socket s = new Socket("127.0.0.1", fx.server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (fx.engine.inFlight() == 0 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(fx.engine.inFlight()).as("request admitted").isOne();
+            closed = System.nanoTime();
+        }
+        long until = System.nanoTime() + 10_000_000_000L;
+        // NOTE: scheduler stats are as of the loop's last iteration, so wait for both to settle.
+        while ((fx.engine.inFlight() > 0 || fx.engine.stats().kv().numInUse() > 0) && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        long tookMillis = (System.nanoTime() - closed) / 1_000_000;
+        assertThat(fx.engine.inFlight()).isZero();
+        assertThat(fx.engine.stats().kv().numInUse()).isZero();
+        // NOTE: one watcher period (200 ms) plus scheduling slack on a busy 2-core box; the request itself needs 4 s.
+        assertThat(tookMillis).isLessThan(2_000);
+        String metrics = fx.get("/metrics").body();
+        assertThat(metrics).containsPattern(
+                "bulkhead_requests_finished_total\\{[^}]*finish_reason=\"abort\"[^}]*} 1\\.0");
+        assertThat(metrics).containsPattern("bulkhead_http_requests_total\\{[^}]*status=\"499\"[^}]*} 1\\.0");
+    }
+}
