@@ -1,8 +1,10 @@
 package dev.bulkhead.router;
 
+import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.model.LoadedModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
@@ -271,6 +273,20 @@ public final class Router implements AutoCloseable {
                     slots.keySet(), fresh.modelNames());
         }
         return updateRoutingTable(fresh.routing());
+    }
+
+    /**
+     * The checkpoint behind {@code alias} while it is loaded: the first target's of its route, or the model's own
+     * when {@code alias} names a model. The HTTP layer needs it before routing, to render a chat prompt with the
+     * model's template and to name the tokens of logprobs; a fallback of another family gets that same prompt.
+     */
+    public Optional<LoadedModel> model(String alias) {
+        Route route = table.get().routes().get(alias);
+        String name = route == null ? alias
+                : route.targets().isEmpty() ? null : route.targets().getFirst().model();
+        ModelSlot slot = name == null ? null : slots.get(name);
+        LlmEngine engine = slot == null ? null : slot.engine();
+        return engine == null ? Optional.empty() : Optional.of(engine.model());
     }
 
     /** The routing table serving now. */

@@ -2,6 +2,8 @@ package dev.bulkhead.server.http;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.model.LoadedModel;
+import dev.bulkhead.model.tokenizer.Tokenizer;
 import dev.bulkhead.router.ModelHealth;
 import dev.bulkhead.router.RoutedCompletion;
 import dev.bulkhead.router.RoutedStream;
@@ -73,7 +75,13 @@ public final class RouterBackend implements ModelBackend {
 
     @Override
     public Optional<ChatTemplateSource> chatTemplate(String model) {
-        return Optional.empty();
+        return router.model(model).flatMap(m -> m.chatTemplate()
+                .map(t -> new ChatTemplateSource(t, m.specialTokens())));
+    }
+
+    @Override
+    public Optional<Tokenizer> tokenizer(String model) {
+        return router.model(model).map(LoadedModel::tokenizer);
     }
 
     @Override

@@ -121,6 +121,24 @@ class RouterModeTest {
     }
 
     @Test
+    void anAliasAnswersWithLogprobsNamedByItsModelsTokenizer() throws Exception {
+        try (Served s = serve()) {
+            assertThat(s.router().model("chat")).hasValueSatisfying(m -> assertThat(m.tokenizer()).isNotNull());
+            assertThat(s.router().model("b")).isPresent();
+            assertThat(s.router().model("nope")).isEmpty();
+            HttpResponse<String> r = post(s, REQUEST.strip() + ",\"logprobs\":2}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode lp = json.readTree(r.body()).at("/choices/0/logprobs");
+            assertThat(lp.get("tokens")).hasSize(6);
+            assertThat(lp.get("token_logprobs")).hasSize(6).allSatisfy(v -> assertThat(v.asDouble()).isNotPositive());
+            assertThat(lp.get("top_logprobs").get(0).size()).isBetween(1, 3);
+            StringBuilder joined = new StringBuilder();
+            lp.get("tokens").forEach(t -> joined.append(t.asText()));
+            assertThat(joined.toString()).isEqualTo(json.readTree(r.body()).at("/choices/0/text").asText());
+        }
+    }
+
+    @Test
     void aStreamedChatArrivesTokenByToken() throws Exception {
         try (Served s = serve()) {
             String body = """
