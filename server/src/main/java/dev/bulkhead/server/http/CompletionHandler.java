@@ -81,7 +81,14 @@ final class CompletionHandler implements Handler {
                 throw ApiException.unknownModel(r.model());
             }
             String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-            List<GenerateRequest> gs = toGenerate(id, r);
+            Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(r.model())
+                    : Optional.empty();
+            ToolCallFormat tools = ChatPrompts.toolCallFormat(template, r.tools()).orElse(null);
+            if (tools != null && r.tools().choice() != ChatTools.Choice.AUTO) {
+                throw ApiException.badRequest("tool_choice", "tool_choice '" + r.tools().choice().name()
+                        .toLowerCase(java.util.Locale.ROOT) + "' is not supported yet; use 'auto' or 'none'");
+            }
+            List<GenerateRequest> gs = toGenerate(id, r, template);
             if (logPrompts) {
                 LOG.info("request {} prompt: {}", requestId, gs.get(0).prompt());
             }
@@ -93,9 +100,9 @@ final class CompletionHandler implements Handler {
             }
             ResponseBodies shapes = new ResponseBodies(json, id, Instant.now().getEpochSecond(), chat);
             if (r.stream()) {
-                stream(req, res, r, gs, shapes, logprobs, requestId);
+                stream(req, res, r, gs, shapes, logprobs, tools, requestId);
             } else {
-                complete(req, res, r, gs, shapes, logprobs, requestId);
+                complete(req, res, r, gs, shapes, logprobs, tools, requestId);
             }
         } catch (RuntimeException e) {
             errors.send(res, ErrorResponses.toApi(e, requestId));
@@ -103,8 +110,9 @@ final class CompletionHandler implements Handler {
     }
 
     /** One engine request per choice; choice i of a seeded request uses seed + i, so choices differ yet repeat. */
-    private List<GenerateRequest> toGenerate(String id, OpenAiRequest r) {
-        String prompt = r.chat() ? prompts.render(backend.chatTemplate(r.model()), r.messages()) : r.prompt();
+    private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
+                                             Optional<ModelBackend.ChatTemplateSource> template) {
+        String prompt = r.chat() ? prompts.render(template, r.messages(), r.tools()) : r.prompt();
         int[] ids = r.chat() ? null : r.promptTokenIds();
         if (r.n() == 1) {
             return List.of(new GenerateRequest(id, prompt, ids, r.sampling(), 0, null));
@@ -119,7 +127,7 @@ final class CompletionHandler implements Handler {
     }
 
     private void complete(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                          ResponseBodies shapes, LogprobsBodies logprobs, String requestId) {
+                          ResponseBodies shapes, LogprobsBodies logprobs, ToolCallFormat tools, String requestId) {
         List<CompletableFuture<ModelBackend.ServedCompletion>> fs = new ArrayList<>(gs.size());
         List<ModelBackend.ServedCompletion> served = new ArrayList<>(gs.size());
         AtomicBoolean gone = new AtomicBoolean();
@@ -149,12 +157,22 @@ final class CompletionHandler implements Handler {
         ModelBackend.Origin origin = new ModelBackend.Origin(first.servedBy(), first.degraded());
         originHeaders(res, origin);
         res.header("Content-Type", "application/json");
-        res.send(shapes.completion(first.servedBy(),
-                served.stream().map(ModelBackend.ServedCompletion::completion).toList(), origin, logprobs));
+        List<Completion> cs = served.stream().map(ModelBackend.ServedCompletion::completion).toList();
+        List<ResponseBodies.Said> said = cs.stream().map(c -> tools == null ? ResponseBodies.Said.text(c.text())
+                : said(c.text(), tools, r.tools().parallel())).toList();
+        res.send(shapes.completion(first.servedBy(), cs, said, origin, logprobs));
+    }
+
+    /** A whole answer split into its content (null when only calls remain, as OpenAI sends it) and its calls. */
+    private ResponseBodies.Said said(String text, ToolCallFormat tools, boolean parallel) {
+        ToolCallExtractor.Split split = ToolCallExtractor.Split.of(new ToolCallExtractor(tools, json).push(text, true),
+                parallel, 0);
+        String c = split.text();
+        return new ResponseBodies.Said(!split.calls().isEmpty() && c.isBlank() ? null : c, split.calls());
     }
 
     private void stream(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                        ResponseBodies shapes, LogprobsBodies logprobs, String requestId) {
+                        ResponseBodies shapes, LogprobsBodies logprobs, ToolCallFormat tools, String requestId) {
         DeltaQueue queue = new DeltaQueue();
         List<ModelBackend.ServedStream> streams = new ArrayList<>(gs.size());
         boolean finished = false;
@@ -179,7 +197,7 @@ final class CompletionHandler implements Handler {
             res.header("Content-Type", "text/event-stream");
             res.header("Cache-Control", "no-cache");
             try (OutputStream out = res.outputStream()) {
-                finished = writeEvents(out, first, queue, r, streams, shapes, logprobs, requestId);
+                finished = writeEvents(out, first, queue, r, streams, shapes, logprobs, tools, requestId);
             }
         } catch (UncheckedIOException | IOException | ServerConnectionException e) {
             LOG.info("request {}: client went away mid-stream; aborting it", requestId);
@@ -199,21 +217,37 @@ final class CompletionHandler implements Handler {
      */
     private boolean writeEvents(OutputStream out, DeltaQueue.Event first, DeltaQueue queue, OpenAiRequest r,
                                 List<ModelBackend.ServedStream> streams, ResponseBodies shapes,
-                                LogprobsBodies logprobs, String requestId)
+                                LogprobsBodies logprobs, ToolCallFormat tools, String requestId)
             throws IOException, InterruptedException {
         int n = streams.size();
         boolean[] started = new boolean[n];
         boolean[] ended = new boolean[n];
         int[] textOffset = new int[n];
+        int[] callsSent = new int[n];
+        ToolCallExtractor[] extractors = new ToolCallExtractor[n];
+        for (int k = 0; tools != null && k < n; k++) {
+            extractors[k] = new ToolCallExtractor(tools, json);
+        }
         int open = n;
         for (DeltaQueue.Event e = first; ; e = next(queue)) {
             int i = e.index();
             switch (e) {
                 case DeltaQueue.Delta(var _, TokenDelta d) -> {
                     JsonNode lp = chunkLogprobs(logprobs, d, textOffset[i]);
-                    if (!d.text().isEmpty() || d.isLast() || !started[i] || lp != null) {
-                        write(out, shapes.chunk(r.model(), i, d.text(), d.finishReason(), !started[i],
+                    String text = d.text();
+                    List<ToolCall> calls = List.of();
+                    if (extractors[i] != null) {
+                        ToolCallExtractor.Split split = ToolCallExtractor.Split.of(
+                                extractors[i].push(text, d.isLast()), r.tools().parallel(), callsSent[i]);
+                        text = split.text();
+                        calls = split.calls();
+                    }
+                    if (!text.isEmpty() || !calls.isEmpty() || d.isLast() || !started[i] || lp != null) {
+                        String finish = d.isLast() ? ResponseBodies.finishReason(d.finishReason(),
+                                callsSent[i] + calls.size() > 0) : null;
+                        write(out, shapes.chunk(r.model(), i, text, calls, callsSent[i], finish, !started[i],
                                 r.includeUsage(), lp));
+                        callsSent[i] += calls.size();
                         started[i] = true;
                     }
                     if (d.logprobs() != null && logprobs != null) {

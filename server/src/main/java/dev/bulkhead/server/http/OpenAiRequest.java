@@ -16,8 +16,9 @@ import java.util.Map;
  * @param n              how many choices to generate (1..8)
  * @param stream         send SSE chunks
  * @param includeUsage   {@code stream_options.include_usage}: a last chunk with usage
+ * @param tools          the chat request's tools and tool choice ({@link ChatTools#NONE} for completions)
  */
 record OpenAiRequest(boolean chat, String model, String prompt, int[] promptTokenIds,
                      List<Map<String, Object>> messages, SamplingParams sampling, int n, boolean stream,
-                     boolean includeUsage) {
+                     boolean includeUsage, ChatTools tools) {
 }

@@ -22,10 +22,14 @@ final class RequestParser {
             "max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty", "n", "logprobs",
             "top_logprobs", "user", "top_k", "min_p", "repetition_penalty", "ignore_eos", "stop_token_ids");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt");
-    private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens");
+    private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "tools", "tool_choice",
+            "parallel_tool_calls");
     /** Most choices per request. */
     static final int MAX_N = 8;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper ARGS =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private RequestParser() {
     }
@@ -65,21 +69,24 @@ final class RequestParser {
         string(body, "user"); // NOTE: accepted for compatibility, type-checked, and not used.
         SamplingParams sampling = sampling(body, chat, logprobs);
         if (chat) {
-            return new OpenAiRequest(true, model, null, null, messages(body), sampling, n, stream, includeUsage);
+            return new OpenAiRequest(true, model, null, null, messages(body), sampling, n, stream, includeUsage,
+                    ChatTools.parse(body));
         }
         JsonNode prompt = given(body, "prompt");
         if (prompt == null) {
             throw ApiException.badRequest("prompt", "'prompt' is required");
         }
         if (prompt.isTextual()) {
-            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, n, stream, includeUsage);
+            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, n, stream, includeUsage,
+                    ChatTools.NONE);
         }
         if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
-            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, n, stream, includeUsage);
+            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, n, stream, includeUsage,
+                    ChatTools.NONE);
         }
         if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isNumber()) {
             return new OpenAiRequest(false, model, null, intArray(prompt, "prompt"), null, sampling, n, stream,
-                    includeUsage);
+                    includeUsage, ChatTools.NONE);
         }
         throw ApiException.badRequest("prompt", "'prompt' must be a string, a list of one string or a list of "
                 + "token ids (several prompts per request are not supported yet)");
@@ -226,6 +233,18 @@ final class RequestParser {
                         }
                         msg.put("name", e.getValue().asText());
                     }
+                    case "tool_call_id" -> {
+                        if (!e.getValue().isTextual()) {
+                            throw ApiException.badRequest(where + ".tool_call_id", where
+                                    + ".tool_call_id must be a string");
+                        }
+                        msg.put("tool_call_id", e.getValue().asText());
+                    }
+                    case "tool_calls" -> {
+                        if (!e.getValue().isNull()) {
+                            msg.put("tool_calls", toolCalls(e.getValue(), where + ".tool_calls"));
+                        }
+                    }
                     default -> throw ApiException.badRequest(where + "." + e.getKey(),
                             "unknown field '" + where + "." + e.getKey() + "'");
                 }
@@ -233,8 +252,53 @@ final class RequestParser {
             if (!msg.containsKey("role")) {
                 throw ApiException.badRequest(where + ".role", where + ".role is required");
             }
+            if (msg.containsKey("tool_calls") && !"assistant".equals(msg.get("role"))) {
+                throw ApiException.badRequest(where + ".tool_calls", "only assistant messages carry tool_calls");
+            }
+            if ("tool".equals(msg.get("role")) && !msg.containsKey("tool_call_id")) {
+                throw ApiException.badRequest(where + ".tool_call_id", "a tool message needs tool_call_id");
+            }
             msg.putIfAbsent("content", "");
             out.add(msg);
+        }
+        return out;
+    }
+
+    /**
+     * An assistant turn's earlier calls, as templates read them: {@code function.arguments} becomes the object it
+     * encodes when it is a JSON object (Llama's template writes it with {@code tojson}, Qwen's takes either), as vLLM
+     * does before rendering.
+     */
+    private static List<Map<String, Object>> toolCalls(JsonNode calls, String where) {
+        if (!calls.isArray()) {
+            throw ApiException.badRequest(where, where + " must be a list of tool calls");
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode c = calls.get(i);
+            String at = where + "[" + i + "]";
+            JsonNode f = c.path("function");
+            if (!c.isObject() || !f.path("name").isTextual() || !f.path("arguments").isTextual()) {
+                throw ApiException.badRequest(at, at + " must be {\"id\": ..., \"type\": \"function\", \"function\": "
+                        + "{\"name\": ..., \"arguments\": \"<JSON text>\"}}");
+            }
+            Object args = f.get("arguments").asText();
+            try {
+                JsonNode parsed = ARGS.readTree((String) args);
+                if (parsed != null && parsed.isObject()) {
+                    args = ARGS.convertValue(parsed, LinkedHashMap.class);
+                }
+            } catch (java.io.IOException e) {
+                // NOTE: kept as the text it is; the template decides what to do with it.
+            }
+            Map<String, Object> fn = new LinkedHashMap<>();
+            fn.put("name", f.get("name").asText());
+            fn.put("arguments", args);
+            Map<String, Object> call = new LinkedHashMap<>();
+            call.put("id", c.path("id").asText(""));
+            call.put("type", "function");
+            call.put("function", fn);
+            out.add(call);
         }
         return out;
     }

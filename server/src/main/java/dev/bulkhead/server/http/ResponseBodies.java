@@ -24,43 +24,53 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
     /** Value of {@code system_fingerprint}: names the engine, so clients can tell who answered. */
     static final String FINGERPRINT = "bulkhead";
 
-    /** The non-streamed response of the requested model itself. */
-    byte[] completion(String model, Completion c) {
-        return completion(model, c, new ModelBackend.Origin(model, false));
-    }
+    /**
+     * What one chat choice says: its {@code content} (null when it only called tools) and its tool calls. For a
+     * completion, or a chat without tools, it is the generated text and no calls.
+     *
+     * @param content   the text, or null
+     * @param toolCalls the calls, in order
+     */
+    record Said(String content, List<ToolCall> toolCalls) {
 
-    /** The non-streamed response with one choice and no log-probabilities. */
-    byte[] completion(String model, Completion c, ModelBackend.Origin origin) {
-        return completion(model, List.of(c), origin, null);
+        static Said text(String text) {
+            return new Said(text, List.of());
+        }
     }
 
     /**
-     * The non-streamed response: choice {@code i} is {@code cs.get(i)}; {@code logprobs} (null when not asked)
-     * renders each choice's log-probabilities. Usage counts the prompt once and every choice's tokens. A degraded
-     * answer (a router fallback) also carries the extension object
+     * The non-streamed response: choice {@code i} is {@code cs.get(i)}, saying {@code said.get(i)}; {@code logprobs}
+     * (null when not asked) renders each choice's log-probabilities. Usage counts the prompt once and every choice's
+     * tokens. A degraded answer (a router fallback) also carries the extension object
      * {@code "bulkhead": {"served_by": ..., "degraded": true}}, which OpenAI clients ignore.
      */
-    byte[] completion(String model, List<Completion> cs, ModelBackend.Origin origin, LogprobsBodies logprobs) {
+    byte[] completion(String model, List<Completion> cs, List<Said> said, ModelBackend.Origin origin,
+                      LogprobsBodies logprobs) {
         ObjectNode root = head(model, chat ? "chat.completion" : "text_completion");
         ArrayNode choices = root.putArray("choices");
         int completionTokens = 0;
         for (int i = 0; i < cs.size(); i++) {
             Completion c = cs.get(i);
+            Said s = said.get(i);
             ObjectNode choice = choices.addObject();
             choice.put("index", i);
             if (chat) {
                 ObjectNode msg = choice.putObject("message");
                 msg.put("role", "assistant");
-                msg.put("content", c.text());
+                msg.put("content", s.content());
+                if (!s.toolCalls().isEmpty()) {
+                    ArrayNode calls = msg.putArray("tool_calls");
+                    s.toolCalls().forEach(t -> toolCall(calls.addObject(), t));
+                }
             } else {
-                choice.put("text", c.text());
+                choice.put("text", s.content());
             }
             if (logprobs == null) {
                 choice.putNull("logprobs");
             } else {
                 choice.set("logprobs", chat ? logprobs.chat(c.logprobs()) : logprobs.completion(c.logprobs(), 0));
             }
-            choice.put("finish_reason", finishReason(c.finishReason()));
+            choice.put("finish_reason", finishReason(c.finishReason(), !s.toolCalls().isEmpty()));
             completionTokens += c.tokenIds().length;
         }
         usage(root, cs.get(0).promptTokenIds().length, completionTokens);
@@ -70,18 +80,20 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         return bytes(root);
     }
 
-    /** {@link #chunk(String, int, String, FinishReason, boolean, boolean, JsonNode)} of choice 0 without logprobs. */
+    /** {@link #chunk(String, int, String, List, int, String, boolean, boolean, JsonNode)} of choice 0, text only. */
     byte[] chunk(String model, String text, FinishReason finish, boolean first, boolean withUsageField) {
-        return chunk(model, 0, text, finish, first, withUsageField, null);
+        return chunk(model, 0, text, List.of(), 0, finish == null ? null : finishReason(finish, false), first,
+                withUsageField, null);
     }
 
     /**
-     * One streamed chunk of choice {@code index} with {@code text} and, on the last, the finish reason; {@code first}
-     * adds the assistant role to a chat delta. {@code withUsageField} adds {@code "usage": null}, as OpenAI does when
-     * usage is asked. {@code logprobs} is the chunk's log-probabilities object, or null.
+     * One streamed chunk of choice {@code index} with {@code text}, the tool calls completed in it (numbered from
+     * {@code firstCallIndex} within the choice) and, on the last, {@code finish} (OpenAI's name, null before);
+     * {@code first} adds the assistant role to a chat delta. {@code withUsageField} adds {@code "usage": null}, as
+     * OpenAI does when usage is asked. {@code logprobs} is the chunk's log-probabilities object, or null.
      */
-    byte[] chunk(String model, int index, String text, FinishReason finish, boolean first, boolean withUsageField,
-                 JsonNode logprobs) {
+    byte[] chunk(String model, int index, String text, List<ToolCall> calls, int firstCallIndex, String finish,
+                 boolean first, boolean withUsageField, JsonNode logprobs) {
         ObjectNode root = head(model, chat ? "chat.completion.chunk" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", index);
@@ -90,8 +102,14 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
             if (first) {
                 delta.put("role", "assistant");
             }
-            if (!text.isEmpty() || finish == null) {
+            if (!text.isEmpty() || (finish == null && calls.isEmpty())) {
                 delta.put("content", text);
+            }
+            if (!calls.isEmpty()) {
+                ArrayNode out = delta.putArray("tool_calls");
+                for (int k = 0; k < calls.size(); k++) {
+                    toolCall(out.addObject().put("index", firstCallIndex + k), calls.get(k));
+                }
             }
         } else {
             choice.put("text", text);
@@ -104,12 +122,18 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         if (finish == null) {
             choice.putNull("finish_reason");
         } else {
-            choice.put("finish_reason", finishReason(finish));
+            choice.put("finish_reason", finish);
         }
         if (withUsageField) {
             root.putNull("usage");
         }
         return bytes(root);
+    }
+
+    private static void toolCall(ObjectNode out, ToolCall t) {
+        out.put("id", t.id());
+        out.put("type", "function");
+        out.putObject("function").put("name", t.name()).put("arguments", t.arguments());
     }
 
     /** The last chunk of {@code stream_options.include_usage}: no choices, just usage. */
@@ -137,8 +161,14 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         u.put("total_tokens", prompt + completion);
     }
 
-    /** OpenAI's names; an aborted request (deadline, shutdown) reports {@code abort}, as vLLM does. */
-    static String finishReason(FinishReason r) {
+    /**
+     * OpenAI's names; an aborted request (deadline, shutdown) reports {@code abort}, as vLLM does, and an answer that
+     * ended by itself after calling tools reports {@code tool_calls}.
+     */
+    static String finishReason(FinishReason r, boolean calledTools) {
+        if (calledTools && r == FinishReason.STOP) {
+            return "tool_calls";
+        }
         return switch (r) {
             case STOP -> "stop";
             case LENGTH -> "length";
