@@ -49,6 +49,15 @@ class CliTest {
     }
 
     @Test
+    void serveRefusesAKvCacheLargerThanTheHeapWithOneLine() {
+        long tooBig = (Runtime.getRuntime().maxMemory() >> 20) + 1;
+        Run r = run("serve", "--port", "0", "--kv-cache-mb", Long.toString(tooBig));
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("bulkhead: error: --kv-cache-mb " + tooBig + " does not fit in this JVM's heap")
+                .contains("BULKHEAD_JAVA_OPTS=-Xmx");
+    }
+
+    @Test
     void generateStreamsThePromptAndItsContinuation() {
         Run r = run("generate", "--prompt", "Once upon a time", "--seed", "7", "-n", "16", "--threads", "1");
         assertThat(r.code()).as(r.err()).isZero();

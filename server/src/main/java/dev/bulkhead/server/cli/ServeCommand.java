@@ -148,9 +148,19 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxModelLen(Math.min(context, loaded.config().maxPositionEmbeddings()))
                 .withKvCacheBytes(kvCacheMb << 20)
                 .withMaxRunning(maxRunning);
+        Backends.Choice backend = Backends.choose(device);
+        long heap = Runtime.getRuntime().maxMemory();
+        // NOTE: the CPU backend's KV pool is one heap array set; failing here beats an OutOfMemoryError mid-start.
+        if (backend.name().equals("cpu") && (kvCacheMb << 20) > heap - (heap >> 2)) {
+            loaded.close();
+            throw new IllegalArgumentException("--kv-cache-mb " + kvCacheMb + " does not fit in this "
+                    + "JVM's heap (" + (heap >> 20) + " MB at most, and the CPU backend keeps the KV cache on it): "
+                    + "lower --kv-cache-mb or raise the heap, e.g. BULKHEAD_JAVA_OPTS=-Xmx" + (2 * kvCacheMb + 512)
+                    + "m");
+        }
         LlmEngine engine;
         try {
-            engine = new LlmEngine(served, loaded, options, registry, Backends.choose(device).factory());
+            engine = new LlmEngine(served, loaded, options, registry, backend.factory());
         } catch (RuntimeException e) {
             loaded.close();
             throw e;
