@@ -2,6 +2,7 @@ package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.TokenDelta;
+import dev.bulkhead.engine.guided.JsonGuide;
 import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
 import dev.bulkhead.engine.sampling.SampleResult;
 import dev.bulkhead.engine.sampling.Sampler;
@@ -33,6 +34,7 @@ final class ActiveRequest {
     private final StopChecker stop;
     private final Consumer<TokenDelta> sink;
     private final Consumer<Throwable> errorSink;
+    private final JsonGuide guide;               // null unless the request asked for guided decoding
     private int[] output = new int[16];
     private final List<SampleResult> logprobs;  // one per output token, or null when the request asked for none
     private SampleResult pending;                // the last sample's log-probabilities, until accept() takes them
@@ -45,9 +47,11 @@ final class ActiveRequest {
      * @param deadlineNanos {@link System#nanoTime()} after which the request is aborted, or Long.MAX_VALUE
      * @param sink          receives every delta (a stream's publisher, or nothing for plain futures)
      * @param errorSink     receives the error that failed the request
+     * @param guide         constrains sampling for {@link SamplingParams#guidedDecoding()}, or null
      */
     ActiveRequest(String id, int[] promptIds, SamplingParams params, int[] eosIds, Tokenizer tokenizer,
-                  long submitNanos, long deadlineNanos, Consumer<TokenDelta> sink, Consumer<Throwable> errorSink) {
+                  long submitNanos, long deadlineNanos, Consumer<TokenDelta> sink, Consumer<Throwable> errorSink,
+                  JsonGuide guide) {
         this.id = id;
         this.promptIds = promptIds;
         this.submitNanos = submitNanos;
@@ -58,15 +62,17 @@ final class ActiveRequest {
                 new IncrementalDetokenizer(tokenizer, promptIds, params.skipSpecialTokens()));
         this.sink = sink;
         this.errorSink = errorSink;
+        this.guide = guide;
         this.logprobs = params.logprobs() >= 0 ? new ArrayList<>() : null;
     }
 
-    /** Samples this request's next token from its row of logits. */
+    /** Samples this request's next token from its row of logits, among the tokens its guide allows. */
     int sample(float[] logits, int offset, int vocabSize) {
+        long[] allowed = guide == null ? null : guide.allowedTokens();
         if (logprobs == null) {
-            return sampler.sample(logits, offset, vocabSize, history);
+            return sampler.sample(logits, offset, vocabSize, history, allowed);
         }
-        pending = sampler.sampleWithLogprobs(logits, offset, vocabSize, history);
+        pending = sampler.sampleWithLogprobs(logits, offset, vocabSize, history, allowed);
         return pending.tokenId();
     }
 
@@ -83,6 +89,11 @@ final class ActiveRequest {
         }
         output[produced++] = token;
         history.addOutput(token);
+        if (guide != null) {
+            // NOTE: the guide's state is a function of the accepted tokens; preemption re-runs the model over
+            // them but never accepts them again, so the state stays in step with the output.
+            guide.accept(token);
+        }
         SampleResult lp = null;
         if (logprobs != null) {
             // NOTE: pending belongs to this token unless the caller passed one it did not sample here.

@@ -5,9 +5,12 @@ import dev.bulkhead.engine.api.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.guided.JsonGuide;
+import dev.bulkhead.engine.guided.JsonGuideFactory;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.kvcache.KvCacheConfig;
 import dev.bulkhead.kvcache.KvCacheManager;
 import dev.bulkhead.kvcache.MemoryBudget;
@@ -62,6 +65,7 @@ public final class LlmEngine implements AutoCloseable {
     private final int maxModelLen;
     private final int kvCapacityTokens;
     private final int[] eosIds;
+    private final JsonGuideFactory guides;
     private final EngineMetrics metrics;
     private final Duration stopTimeout;
     private volatile boolean closed;
@@ -112,6 +116,7 @@ public final class LlmEngine implements AutoCloseable {
         this.stopTimeout = STOP_TIMEOUT;
         holder[0] = loop;
         this.eosIds = eosIds(c, model.tokenizer());
+        this.guides = JsonGuideFactory.of(model.tokenizer(), c.vocabSize());
         this.loopThread = Thread.ofPlatform().daemon().unstarted(loop);
         loopThread.start();
         LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens), context {}, {} threads", name,
@@ -186,7 +191,7 @@ public final class LlmEngine implements AutoCloseable {
         long now = System.nanoTime();
         long deadline = RequestValidator.deadlineNanos(req.deadline(), Instant.now(), now);
         ActiveRequest r = new ActiveRequest(req.requestId(), prompt, req.sampling(), eosIds, model.tokenizer(), now,
-                deadline, sink, errorSink);
+                deadline, sink, errorSink, guide(req.sampling()));
         if (inFlight.putIfAbsent(r.id, r) != null) {
             throw new InvalidRequestException("request_id", "request_id " + r.id + " is already in flight");
         }
@@ -198,6 +203,15 @@ public final class LlmEngine implements AutoCloseable {
         });
         loop.submit(r, new SchedulerRequest(r.id, prompt, maxTokens, req.priority(), now));
         return r;
+    }
+
+    /** The request's guide, built here on the caller's thread (the first one also builds the vocabulary). */
+    private JsonGuide guide(SamplingParams sampling) {
+        if (sampling.guidedDecoding() == null) {
+            return null;
+        }
+        int[] terminals = IntStream.concat(Arrays.stream(eosIds), Arrays.stream(sampling.stopTokenIds())).toArray();
+        return guides.create(sampling.guidedDecoding(), terminals);
     }
 
     public ModelConfig config() {

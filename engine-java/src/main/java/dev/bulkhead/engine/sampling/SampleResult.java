@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * A sampled token with its log-probability and the most likely alternatives, for OpenAI's {@code logprobs}.
  * Log-probabilities are those of the model's raw distribution ({@code log_softmax} of the logits before
- * penalties, temperature and truncation), vLLM's default {@code raw_logprobs} mode.
+ * penalties, temperature and truncation, and before a guided-decoding mask), vLLM's default
+ * {@code raw_logprobs} mode.
  *
  * @param tokenId the sampled token
  * @param logprob its log-probability

@@ -54,7 +54,18 @@ public final class Sampler {
      * @throws IllegalArgumentException when the row is out of bounds or has no finite logit
      */
     public int sample(float[] logits, int offset, int vocabSize, TokenHistory history) {
-        prepare(logits, offset, vocabSize, history);
+        return sample(logits, offset, vocabSize, history, null);
+    }
+
+    /**
+     * Like {@link #sample(float[], int, int, TokenHistory)}, choosing only among the ids set in {@code allowed}
+     * (bit {@code id % 64} of word {@code id / 64}; null allows all): the others count as -infinity before
+     * temperature, top-k, top-p and min-p, so truncation and greedy work over the allowed tokens alone.
+     *
+     * @throws IllegalArgumentException when no allowed token has a finite logit
+     */
+    public int sample(float[] logits, int offset, int vocabSize, TokenHistory history, long[] allowed) {
+        prepare(logits, offset, vocabSize, history, allowed);
         if (params.isGreedy()) {
             return argmax(work, vocabSize);
         }
@@ -67,7 +78,17 @@ public final class Sampler {
      * (0 alternatives when it is off). Costs one more pass over the row; {@link #sample} pays nothing for it.
      */
     public SampleResult sampleWithLogprobs(float[] logits, int offset, int vocabSize, TokenHistory history) {
-        int token = sample(logits, offset, vocabSize, history);
+        return sampleWithLogprobs(logits, offset, vocabSize, history, null);
+    }
+
+    /**
+     * Like {@link #sample(float[], int, int, TokenHistory, long[])} with log-probabilities. They are those of
+     * the raw, unmasked distribution (vLLM's default {@code raw_logprobs}): alternatives may include tokens
+     * the mask ruled out, and the chosen token's value is what the model itself gave it.
+     */
+    public SampleResult sampleWithLogprobs(float[] logits, int offset, int vocabSize, TokenHistory history,
+                                           long[] allowed) {
+        int token = sample(logits, offset, vocabSize, history, allowed);
         if (logprobs == null) {
             logprobs = new Logprobs();
         }
@@ -80,7 +101,7 @@ public final class Sampler {
      * underflows to 0). Does not touch the random generator.
      */
     float[] processedLogits(float[] logits, int offset, int vocabSize, TokenHistory history) {
-        prepare(logits, offset, vocabSize, history);
+        prepare(logits, offset, vocabSize, history, null);
         float[] penalised = Arrays.copyOf(work, vocabSize);
         if (params.isGreedy()) {
             return penalised;
@@ -93,7 +114,7 @@ public final class Sampler {
         return out;
     }
 
-    private void prepare(float[] logits, int offset, int vocabSize, TokenHistory history) {
+    private void prepare(float[] logits, int offset, int vocabSize, TokenHistory history, long[] allowed) {
         Objects.requireNonNull(logits, "logits");
         Objects.requireNonNull(history, "history");
         if (vocabSize < 1 || offset < 0 || offset > logits.length - vocabSize) {
@@ -112,11 +133,15 @@ public final class Sampler {
             } else if (v == Float.POSITIVE_INFINITY) {
                 v = Float.MAX_VALUE;
             }
+            if (allowed != null && ((i >>> 6) >= allowed.length || (allowed[i >>> 6] >>> i & 1) == 0)) {
+                v = Float.NEGATIVE_INFINITY;
+            }
             finite |= v != Float.NEGATIVE_INFINITY;
             work[i] = v;
         }
         if (!finite) {
-            throw new IllegalArgumentException("logits row at offset " + offset + " has no finite value");
+            throw new IllegalArgumentException("logits row at offset " + offset + " has no finite value"
+                    + (allowed == null ? "" : " among the allowed tokens"));
         }
         Penalties.apply(work, vocabSize, history, params);
     }

@@ -34,6 +34,9 @@ import java.util.Objects;
  * @param skipSpecialTokens drop special tokens (BOS, EOS, chat markers) from the detokenized text
  * @param logprobs {@link #LOGPROBS_OFF} for none, 0 for the chosen token's log-probability only, n in
  *                 [1, {@value #MAX_LOGPROBS}] for it and the n most likely alternatives
+ * @param guidedDecoding OpenAI's {@code response_format}: null for free text, else the JSON the output must
+ *                       form (see {@link GuidedDecoding}); an invalid or unsupported schema is rejected when
+ *                       the {@link GuidedDecoding.JsonSchema} is made, with field {@code response_format}
  */
 public record SamplingParams(
         float temperature,
@@ -50,7 +53,8 @@ public record SamplingParams(
         boolean ignoreEos,
         boolean includeStopStringInOutput,
         boolean skipSpecialTokens,
-        int logprobs) {
+        int logprobs,
+        GuidedDecoding guidedDecoding) {
 
     /** Largest accepted temperature; beyond it the distribution is uniform for every practical purpose. */
     public static final float MAX_TEMPERATURE = 100f;
@@ -182,14 +186,15 @@ public record SamplingParams(
                 && Objects.equals(seed, p.seed) && maxTokens == p.maxTokens
                 && Arrays.equals(stopTokenIds, p.stopTokenIds) && stop.equals(p.stop)
                 && ignoreEos == p.ignoreEos && includeStopStringInOutput == p.includeStopStringInOutput
-                && skipSpecialTokens == p.skipSpecialTokens && logprobs == p.logprobs;
+                && skipSpecialTokens == p.skipSpecialTokens && logprobs == p.logprobs
+                && Objects.equals(guidedDecoding, p.guidedDecoding);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                 seed, maxTokens, Arrays.hashCode(stopTokenIds), stop, ignoreEos, includeStopStringInOutput,
-                skipSpecialTokens, logprobs);
+                skipSpecialTokens, logprobs, guidedDecoding);
     }
 
     @Override
@@ -199,7 +204,8 @@ public record SamplingParams(
                 + ", frequencyPenalty=" + frequencyPenalty + ", seed=" + seed + ", maxTokens=" + maxTokens
                 + ", stopTokenIds=" + Arrays.toString(stopTokenIds) + ", stop=" + stop + ", ignoreEos=" + ignoreEos
                 + ", includeStopStringInOutput=" + includeStopStringInOutput
-                + ", skipSpecialTokens=" + skipSpecialTokens + ", logprobs=" + logprobs + "]";
+                + ", skipSpecialTokens=" + skipSpecialTokens + ", logprobs=" + logprobs
+                + ", guidedDecoding=" + guidedDecoding + "]";
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -219,6 +225,7 @@ public record SamplingParams(
         private boolean includeStopStringInOutput;
         private boolean skipSpecialTokens = true;
         private int logprobs = LOGPROBS_OFF;
+        private GuidedDecoding guidedDecoding;
 
         private Builder() {
         }
@@ -239,6 +246,7 @@ public record SamplingParams(
             includeStopStringInOutput = p.includeStopStringInOutput;
             skipSpecialTokens = p.skipSpecialTokens;
             logprobs = p.logprobs;
+            guidedDecoding = p.guidedDecoding;
         }
 
         /** See {@link SamplingParams#temperature()}. */
@@ -337,11 +345,17 @@ public record SamplingParams(
             return this;
         }
 
+        /** See {@link SamplingParams#guidedDecoding()}; null for free text. */
+        public Builder guidedDecoding(GuidedDecoding v) {
+            guidedDecoding = v;
+            return this;
+        }
+
         /** Validates and builds. */
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty,
                     frequencyPenalty, seed, maxTokens, stopTokenIds, stop, ignoreEos, includeStopStringInOutput,
-                    skipSpecialTokens, logprobs);
+                    skipSpecialTokens, logprobs, guidedDecoding);
         }
     }
 }

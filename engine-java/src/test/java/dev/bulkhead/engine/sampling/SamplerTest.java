@@ -359,4 +359,61 @@ class SamplerTest {
             assertThat(allocated).as(params.toString()).isLessThan(4096);
         }
     }
+
+    private static long[] maskOf(int vocabSize, int... ids) {
+        long[] mask = new long[(vocabSize + 63) / 64];
+        for (int id : ids) {
+            mask[id >>> 6] |= 1L << id;
+        }
+        return mask;
+    }
+
+    @Test
+    void greedyPicksTheBestAllowedToken() {
+        float[] logits = new float[130];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (i * 37 % 101) / 10f;
+        }
+        int[] allowed = {3, 64, 99, 129};
+        int best = 3;
+        for (int id : allowed) {
+            best = logits[id] > logits[best] ? id : best;
+        }
+        Sampler s = new Sampler(SamplingParams.greedy(1));
+        assertThat(referenceArgmax(logits)).isNotIn(3, 64, 99, 129);
+        assertThat(s.sample(logits, 0, logits.length, NO_HISTORY, maskOf(logits.length, allowed))).isEqualTo(best);
+    }
+
+    @Test
+    void samplingDrawsOnlyAllowedTokensInProportion() {
+        float[] logits = logitsOf(0.4, 0.1, 0.3, 0.2);
+        long[] mask = maskOf(4, 1, 3);
+        Sampler s = new Sampler(SamplingParams.builder().seed(5L).topP(0.9f).build());
+        int[] counts = new int[4];
+        int draws = 20000;
+        for (int i = 0; i < draws; i++) {
+            counts[s.sample(logits, 0, 4, NO_HISTORY, mask)]++;
+        }
+        assertThat(counts[0] + counts[2]).isZero();
+        // renormalised over {1, 3}: 1/3 and 2/3; top-p 0.9 keeps both (token 3 alone holds only 2/3)
+        assertThat(counts[1] / (double) draws).isCloseTo(1 / 3.0, within(0.02));
+    }
+
+    @Test
+    void maskedLogprobsStayThoseOfTheRawDistribution() {
+        float[] logits = {1f, 2f, 3f};
+        double logZ = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+        SampleResult r = new Sampler(SamplingParams.builder().temperature(0).logprobs(1).build())
+                .sampleWithLogprobs(logits, 0, 3, NO_HISTORY, maskOf(3, 0));
+        assertThat(r.tokenId()).isZero();
+        assertThat(r.logprob()).isCloseTo((float) (1 - logZ), within(1e-6f));
+        assertThat(r.top()).extracting(SampleResult.TokenLogprob::tokenId).containsExactly(2);
+    }
+
+    @Test
+    void aMaskWithoutFiniteLogitsIsRejected() {
+        float[] logits = {1f, Float.NEGATIVE_INFINITY, 2f};
+        assertThatThrownBy(() -> new Sampler(SamplingParams.defaults()).sample(logits, 0, 3, NO_HISTORY, maskOf(3, 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("among the allowed tokens");
+    }
 }

@@ -109,4 +109,27 @@ class SamplingParamsTest {
                 .frequencyPenalty(2).stop(Collections.nCopies(16, "x".repeat(256))).logprobs(20).build();
         assertThat(p.stop()).hasSize(16);
     }
+
+    @Test
+    void guidedDecodingTakesPartInEqualityAndToString() {
+        SamplingParams schema = SamplingParams.builder()
+                .guidedDecoding(new GuidedDecoding.JsonSchema("{\"type\": \"object\"}")).build();
+        SamplingParams same = SamplingParams.builder()
+                .guidedDecoding(new GuidedDecoding.JsonSchema("{\"type\": \"object\"}")).build();
+        SamplingParams object = SamplingParams.builder().guidedDecoding(new GuidedDecoding.JsonObject()).build();
+        assertThat(schema).isEqualTo(same).hasSameHashCodeAs(same).isNotEqualTo(object);
+        assertThat(object).isNotEqualTo(SamplingParams.defaults());
+        assertThat(SamplingParams.defaults().guidedDecoding()).isNull();
+        assertThat(object.toBuilder().build()).isEqualTo(object);
+        assertThat(schema.toString()).contains("guidedDecoding=JsonSchema");
+    }
+
+    @Test
+    void unsupportedSchemaKeywordsAreRejectedAsResponseFormat() {
+        assertThatThrownBy(() -> new GuidedDecoding.JsonSchema("{\"type\": \"string\", \"pattern\": \"a+\"}"))
+                .isInstanceOfSatisfying(dev.bulkhead.engine.InvalidRequestException.class, e -> {
+                    assertThat(e.field()).isEqualTo("response_format");
+                    assertThat(e.getMessage()).contains("'pattern'");
+                });
+    }
 }

@@ -74,20 +74,17 @@ final class CompletionHandler implements Handler {
     public void handle(ServerRequest req, ServerResponse res) {
         String requestId = req.context().get(RequestId.class).map(RequestId::value).orElse("-");
         try {
-            OpenAiRequest r = RequestParser.parse(bodies.readObject(req.content().inputStream(),
+            OpenAiRequest parsed = RequestParser.parse(bodies.readObject(req.content().inputStream(),
                     req.headers().contentLength().orElse(-1)), chat);
-            AuthFilter.checkModelAccess(req, r.model());
-            if (!backend.serves(r.model())) {
-                throw ApiException.unknownModel(r.model());
+            AuthFilter.checkModelAccess(req, parsed.model());
+            if (!backend.serves(parsed.model())) {
+                throw ApiException.unknownModel(parsed.model());
             }
             String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-            Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(r.model())
+            Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
                     : Optional.empty();
-            ToolCallFormat tools = ChatPrompts.toolCallFormat(template, r.tools()).orElse(null);
-            if (tools != null && r.tools().choice() != ChatTools.Choice.AUTO) {
-                throw ApiException.badRequest("tool_choice", "tool_choice '" + r.tools().choice().name()
-                        .toLowerCase(java.util.Locale.ROOT) + "' is not supported yet; use 'auto' or 'none'");
-            }
+            ToolCalls tools = ToolCalls.of(parsed, template, json);
+            OpenAiRequest r = tools.constrain(parsed);
             List<GenerateRequest> gs = toGenerate(id, r, template);
             if (logPrompts) {
                 LOG.info("request {} prompt: {}", requestId, gs.get(0).prompt());
@@ -127,7 +124,7 @@ final class CompletionHandler implements Handler {
     }
 
     private void complete(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                          ResponseBodies shapes, LogprobsBodies logprobs, ToolCallFormat tools, String requestId) {
+                          ResponseBodies shapes, LogprobsBodies logprobs, ToolCalls tools, String requestId) {
         List<CompletableFuture<ModelBackend.ServedCompletion>> fs = new ArrayList<>(gs.size());
         List<ModelBackend.ServedCompletion> served = new ArrayList<>(gs.size());
         AtomicBoolean gone = new AtomicBoolean();
@@ -158,21 +155,22 @@ final class CompletionHandler implements Handler {
         originHeaders(res, origin);
         res.header("Content-Type", "application/json");
         List<Completion> cs = served.stream().map(ModelBackend.ServedCompletion::completion).toList();
-        List<ResponseBodies.Said> said = cs.stream().map(c -> tools == null ? ResponseBodies.Said.text(c.text())
+        List<ResponseBodies.Said> said = cs.stream().map(c -> tools.none() ? ResponseBodies.Said.text(c.text())
                 : said(c.text(), tools, r.tools().parallel())).toList();
         res.send(shapes.completion(first.servedBy(), cs, said, origin, logprobs));
     }
 
     /** A whole answer split into its content (null when only calls remain, as OpenAI sends it) and its calls. */
-    private ResponseBodies.Said said(String text, ToolCallFormat tools, boolean parallel) {
-        ToolCallExtractor.Split split = ToolCallExtractor.Split.of(new ToolCallExtractor(tools, json).push(text, true),
-                parallel, 0);
+    private static ResponseBodies.Said said(String text, ToolCalls tools, boolean parallel) {
+        ToolCallExtractor.Split split = ToolCallExtractor.Split.of(tools.extractor().push(text, true), parallel, 0);
         String c = split.text();
-        return new ResponseBodies.Said(!split.calls().isEmpty() && c.isBlank() ? null : c, split.calls());
+        boolean calls = !split.calls().isEmpty();
+        return new ResponseBodies.Said(calls && c.isBlank() ? null : c, split.calls(),
+                calls && tools.finishAsToolCalls());
     }
 
     private void stream(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                        ResponseBodies shapes, LogprobsBodies logprobs, ToolCallFormat tools, String requestId) {
+                        ResponseBodies shapes, LogprobsBodies logprobs, ToolCalls tools, String requestId) {
         DeltaQueue queue = new DeltaQueue();
         List<ModelBackend.ServedStream> streams = new ArrayList<>(gs.size());
         boolean finished = false;
@@ -217,7 +215,7 @@ final class CompletionHandler implements Handler {
      */
     private boolean writeEvents(OutputStream out, DeltaQueue.Event first, DeltaQueue queue, OpenAiRequest r,
                                 List<ModelBackend.ServedStream> streams, ResponseBodies shapes,
-                                LogprobsBodies logprobs, ToolCallFormat tools, String requestId)
+                                LogprobsBodies logprobs, ToolCalls tools, String requestId)
             throws IOException, InterruptedException {
         int n = streams.size();
         boolean[] started = new boolean[n];
@@ -225,8 +223,8 @@ final class CompletionHandler implements Handler {
         int[] textOffset = new int[n];
         int[] callsSent = new int[n];
         ToolCallExtractor[] extractors = new ToolCallExtractor[n];
-        for (int k = 0; tools != null && k < n; k++) {
-            extractors[k] = new ToolCallExtractor(tools, json);
+        for (int k = 0; !tools.none() && k < n; k++) {
+            extractors[k] = tools.extractor();
         }
         int open = n;
         for (DeltaQueue.Event e = first; ; e = next(queue)) {
@@ -244,7 +242,7 @@ final class CompletionHandler implements Handler {
                     }
                     if (!text.isEmpty() || !calls.isEmpty() || d.isLast() || !started[i] || lp != null) {
                         String finish = d.isLast() ? ResponseBodies.finishReason(d.finishReason(),
-                                callsSent[i] + calls.size() > 0) : null;
+                                tools.finishAsToolCalls() && callsSent[i] + calls.size() > 0) : null;
                         write(out, shapes.chunk(r.model(), i, text, calls, callsSent[i], finish, !started[i],
                                 r.includeUsage(), lp));
                         callsSent[i] += calls.size();

@@ -21,4 +21,9 @@ import java.util.Map;
 record OpenAiRequest(boolean chat, String model, String prompt, int[] promptTokenIds,
                      List<Map<String, Object>> messages, SamplingParams sampling, int n, boolean stream,
                      boolean includeUsage, ChatTools tools) {
+
+    /** This request with other sampling settings. */
+    OpenAiRequest withSampling(SamplingParams s) {
+        return new OpenAiRequest(chat, model, prompt, promptTokenIds, messages, s, n, stream, includeUsage, tools);
+    }
 }

@@ -23,7 +23,7 @@ final class RequestParser {
             "top_logprobs", "user", "top_k", "min_p", "repetition_penalty", "ignore_eos", "stop_token_ids");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "tools", "tool_choice",
-            "parallel_tool_calls");
+            "parallel_tool_calls", "response_format");
     /** Most choices per request. */
     static final int MAX_N = 8;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
@@ -176,6 +176,9 @@ final class RequestParser {
             b.stopTokenIds(intArray(ids, "stop_token_ids"));
         }
         b.ignoreEos(bool(body, "ignore_eos", false));
+        if (chat) {
+            b.guidedDecoding(ResponseFormats.parse(body.get("response_format")));
+        }
         try {
             return b.build();
         } catch (InvalidRequestException e) {

@@ -30,11 +30,12 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
      *
      * @param content   the text, or null
      * @param toolCalls the calls, in order
+     * @param choseCalls the model chose to call (finish reason {@code tool_calls}); false for text and forced calls
      */
-    record Said(String content, List<ToolCall> toolCalls) {
+    record Said(String content, List<ToolCall> toolCalls, boolean choseCalls) {
 
         static Said text(String text) {
-            return new Said(text, List.of());
+            return new Said(text, List.of(), false);
         }
     }
 
@@ -70,7 +71,7 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
             } else {
                 choice.set("logprobs", chat ? logprobs.chat(c.logprobs()) : logprobs.completion(c.logprobs(), 0));
             }
-            choice.put("finish_reason", finishReason(c.finishReason(), !s.toolCalls().isEmpty()));
+            choice.put("finish_reason", finishReason(c.finishReason(), s.choseCalls()));
             completionTokens += c.tokenIds().length;
         }
         usage(root, cs.get(0).promptTokenIds().length, completionTokens);

@@ -63,6 +63,7 @@ final class ToolCallExtractor {
     private enum LlamaMode { UNDECIDED, CALLS, TEXT }
 
     private final ToolCallFormat format;
+    private final String forced;
     private final ObjectMapper json;
     private final StringBuilder pending = new StringBuilder();
     private boolean insideCall;
@@ -70,14 +71,30 @@ final class ToolCallExtractor {
     private int calls;
 
     ToolCallExtractor(ToolCallFormat format, ObjectMapper json) {
+        this(format, null, json);
+    }
+
+    private ToolCallExtractor(ToolCallFormat format, String forced, ObjectMapper json) {
         this.format = format;
+        this.forced = forced;
         this.json = json;
+    }
+
+    /**
+     * For a call the request forced ({@code tool_choice} naming a function): the whole output, constrained to the
+     * function's parameters schema, is that call's arguments, released at the end.
+     */
+    static ToolCallExtractor forced(String function, ObjectMapper json) {
+        return new ToolCallExtractor(null, function, json);
     }
 
     /** The pieces that {@code text}, appended to what came before, makes certain. */
     List<Piece> push(String text) {
         pending.append(text);
         List<Piece> out = new ArrayList<>(2);
+        if (forced != null) {
+            return out;
+        }
         if (format == ToolCallFormat.HERMES) {
             hermes(out);
         } else {
@@ -101,7 +118,11 @@ final class ToolCallExtractor {
         List<Piece> out = new ArrayList<>(1);
         String rest = pending.toString();
         pending.setLength(0);
-        if (format == ToolCallFormat.HERMES && insideCall) {
+        if (forced != null) {
+            // NOTE: output cut by max_tokens is not valid JSON; it is passed on as it is, as OpenAI does.
+            JsonNode args = parse(rest.strip());
+            out.add(new Call(call(forced, args == null ? json.getNodeFactory().textNode(rest) : args)));
+        } else if (format == ToolCallFormat.HERMES && insideCall) {
             // NOTE: a model may stop (EOS) right after the JSON without the closing tag.
             insideCall = false;
             out.add(hermesCall(rest).<Piece>map(Call::new).orElse(new Text(OPEN + rest)));

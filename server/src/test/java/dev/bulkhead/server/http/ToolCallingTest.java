@@ -130,6 +130,66 @@ class ToolCallingTest {
     }
 
     @Test
+    void aForcedFunctionConstrainsDecodingToItsParametersAndTheAnswerIsTheCall() throws Exception {
+        for (String choice : List.of("{\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}",
+                "\"required\"")) {
+            backend.answer = "{\"city\": \"Lyon\"}";
+            for (boolean stream : List.of(false, true)) {
+                HttpResponse<String> r = post("""
+                        {"model": "qwen", "stream": %s, "tool_choice": %s, %s,
+                         "messages": [{"role": "user", "content": "Lyon?"}]}
+                        """.formatted(stream, choice, TOOLS));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
+                        dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+                JsonNode call;
+                String finish;
+                if (stream) {
+                    List<JsonNode> chunks = new ArrayList<>();
+                    for (String line : r.body().split("\n")) {
+                        if (line.startsWith("data: {")) {
+                            chunks.add(json.readTree(line.substring(6)).at("/choices/0"));
+                        }
+                    }
+                    call = chunks.stream().filter(c -> c.at("/delta/tool_calls").isArray()).findFirst().orElseThrow()
+                            .at("/delta/tool_calls/0");
+                    finish = chunks.getLast().get("finish_reason").asText();
+                } else {
+                    JsonNode c = json.readTree(r.body()).at("/choices/0");
+                    call = c.at("/message/tool_calls/0");
+                    finish = c.get("finish_reason").asText();
+                }
+                assertThat(call.at("/function/name").asText()).isEqualTo("get_weather");
+                assertThat(call.at("/function/arguments").asText()).isEqualTo("{\"city\":\"Lyon\"}");
+                assertThat(finish).as("OpenAI ends a forced call with stop").isEqualTo("stop");
+            }
+        }
+    }
+
+    @Test
+    void responseFormatReachesTheEngineAsAConstraint() throws Exception {
+        backend.answer = "{}";
+        String user = "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]";
+        post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_object\"}}");
+        assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
+                dev.bulkhead.engine.sampling.GuidedDecoding.JsonObject.class);
+        post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"text\"}}");
+        assertThat(backend.lastSampling.guidedDecoding()).isNull();
+        post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_schema\", "
+                + "\"json_schema\": {\"name\": \"x\", \"schema\": {\"type\": \"object\", \"properties\": "
+                + "{\"a\": {\"type\": \"integer\"}}, \"required\": [\"a\"]}}}}");
+        assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
+                dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+        assertBad("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"xml\"}}",
+                "response_format.type");
+        assertBad("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_schema\", "
+                + "\"json_schema\": {\"name\": \"x\", \"schema\": {\"type\": \"string\", \"pattern\": \"a+\"}}}}",
+                "response_format.json_schema.schema");
+        assertBad("{\"model\": \"qwen\", " + user + ", " + TOOLS + ", \"tool_choice\": \"required\", "
+                + "\"response_format\": {\"type\": \"json_object\"}}", "response_format");
+    }
+
+    @Test
     void toolChoiceNoneLeavesTheAnswerAsText() throws Exception {
         backend.answer = ANSWER;
         HttpResponse<String> r = post("""
@@ -154,6 +214,8 @@ class ToolCallingTest {
         assertBad("{\"model\": \"qwen\", " + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"x\", "
                 + "\"tool_calls\": []}]}", "messages[0].tool_calls");
         assertBad("{\"model\": \"plain\", " + user + ", " + TOOLS + "}", "tools");
+        String two = TOOLS.replace("}}}]", "}}}, {\"type\": \"function\", \"function\": {\"name\": \"other\"}}]");
+        assertBad("{\"model\": \"qwen\", " + user + ", " + two + ", \"tool_choice\": \"required\"}", "tool_choice");
     }
 
     private void assertBad(String body, String param) throws Exception {
@@ -174,6 +236,7 @@ class ToolCallingTest {
         private final String template;
         volatile String answer = "";
         volatile String lastPrompt;
+        volatile dev.bulkhead.engine.sampling.SamplingParams lastSampling;
 
         ScriptedBackend(String template) {
             this.template = template;
@@ -187,12 +250,14 @@ class ToolCallingTest {
         @Override
         public CompletableFuture<ServedCompletion> complete(String model, GenerateRequest request) {
             lastPrompt = request.prompt();
+            lastSampling = request.sampling();
             return CompletableFuture.completedFuture(new ServedCompletion(completion(request), model, false));
         }
 
         @Override
         public TokenStream stream(String model, GenerateRequest request) {
             lastPrompt = request.prompt();
+            lastSampling = request.sampling();
             DeltaPublisher p = new DeltaPublisher(Executors.newVirtualThreadPerTaskExecutor(), () -> {
             });
             String text = answer;

@@ -1,0 +1,112 @@
+package dev.bulkhead.engine.guided;
+
+import dev.bulkhead.engine.guided.JsonGrammar.AliasNode;
+import dev.bulkhead.engine.guided.JsonGrammar.LiteralNode;
+import dev.bulkhead.engine.guided.JsonGrammar.Node;
+import dev.bulkhead.engine.guided.JsonGrammar.NumberNode;
+import dev.bulkhead.engine.guided.JsonGrammar.StringNode;
+import dev.bulkhead.engine.guided.JsonGrammar.UnionNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns each union's list of alternatives into a table from first byte to alternative. The automaton then
+ * never guesses: a value's first byte decides which alternative it is. Where two alternatives share a first
+ * byte, one must contain the other (number over integer, string over string literals) or both be literal
+ * sets (merged); anything else (two object schemas, say) is rejected.
+ */
+final class UnionLinker {
+
+    private final List<Node> nodes;
+    private final Map<Integer, int[]> pending;
+    private final Set<Integer> inProgress = new HashSet<>();
+    private final Map<Long, Integer> merged = new HashMap<>();
+
+    UnionLinker(List<Node> nodes, Map<Integer, int[]> pending) {
+        this.nodes = nodes;
+        this.pending = pending;
+    }
+
+    void linkAll() {
+        for (int id : List.copyOf(pending.keySet())) {
+            link(id);
+        }
+    }
+
+    private int[] link(int id) {
+        if (nodes.get(id) instanceof UnionNode u) {
+            return u.dispatch();
+        }
+        if (!inProgress.add(id)) {
+            throw SchemaCompiler.invalid("JSON schema anyOf/oneOf contains itself as an alternative");
+        }
+        int[] dispatch = new int[256];
+        Arrays.fill(dispatch, -1);
+        for (int alt : pending.get(id)) {
+            for (int b = 0; b < 256; b++) {
+                int c = concrete(alt, b);
+                if (c >= 0) {
+                    dispatch[b] = dispatch[b] < 0 ? c : merge(dispatch[b], c, b);
+                }
+            }
+        }
+        nodes.set(id, new UnionNode(dispatch));
+        inProgress.remove(id);
+        return dispatch;
+    }
+
+    private int concrete(int id, int b) {
+        for (int hops = 0; nodes.get(id) instanceof AliasNode a; hops++) {
+            if (hops > nodes.size()) {
+                throw SchemaCompiler.invalid("JSON schema $ref cycle that never reaches a schema");
+            }
+            id = a.target();
+        }
+        if (pending.containsKey(id)) {
+            return link(id)[b];
+        }
+        return JsonGrammar.startsWith(nodes.get(id), b) ? id : -1;
+    }
+
+    private int merge(int a, int c, int b) {
+        if (a == c) {
+            return a;
+        }
+        Node x = nodes.get(a);
+        Node y = nodes.get(c);
+        if (x instanceof NumberNode nx && y instanceof NumberNode ny) {
+            return nx.integer() ? c : a;
+        }
+        if (x instanceof StringNode && y instanceof LiteralNode || x instanceof NumberNode nx && !nx.integer()
+                && y instanceof LiteralNode) {
+            return a;
+        }
+        if (y instanceof StringNode && x instanceof LiteralNode || y instanceof NumberNode ny && !ny.integer()
+                && x instanceof LiteralNode) {
+            return c;
+        }
+        if (x instanceof LiteralNode lx && y instanceof LiteralNode ly) {
+            return merged.computeIfAbsent((long) a << 32 | c, k -> addMerged(lx.values(), ly.values()));
+        }
+        throw SchemaCompiler.invalid("JSON schema anyOf/oneOf alternatives overlap: two of them can start with '"
+                + (char) b + "' (only alternatives of different JSON types are supported)");
+    }
+
+    private int addMerged(LiteralSet x, LiteralSet y) {
+        Set<String> texts = new LinkedHashSet<>();
+        for (LiteralSet set : List.of(x, y)) {
+            for (int i = 0; i < set.size(); i++) {
+                texts.add(new String(set.value(i), StandardCharsets.UTF_8));
+            }
+        }
+        nodes.add(SchemaCompiler.literals(new ArrayList<>(texts)));
+        return nodes.size() - 1;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.bulkhead.engine.sampling;
+
+import dev.bulkhead.engine.guided.JsonGrammar;
+import java.util.Objects;
+
+/**
+ * A constraint on what a request may generate, OpenAI's {@code response_format}: the sampler only ever
+ * picks tokens that keep the output a prefix of a valid document, and EOS only once it is complete. The
+ * output is then valid JSON whenever the request finishes with reason STOP on EOS; it is a truncated prefix
+ * when it finishes on {@code max_tokens}, and a stop string that matches inside the JSON cuts it wherever it
+ * matched. Log-probabilities stay those of the unconstrained model (see {@link SampleResult}).
+ */
+public sealed interface GuidedDecoding {
+
+    /** The grammar this constraint compiles to (compiled anew on each call; cheap for practical schemas). */
+    JsonGrammar grammar();
+
+    /** {@code {"type": "json_object"}}: any JSON object. */
+    record JsonObject() implements GuidedDecoding {
+        @Override
+        public JsonGrammar grammar() {
+            return JsonGrammar.anyObject();
+        }
+    }
+
+    /**
+     * {@code {"type": "json_schema", "json_schema": {"schema": ...}}}: JSON matching the schema, as far as its
+     * supported subset goes: {@code type} (one or a list), object {@code properties} / {@code required} /
+     * {@code additionalProperties} (declared properties are generated in declared order, extra ones never),
+     * array {@code items} / {@code minItems} / {@code maxItems}, {@code enum}, {@code const}, {@code anyOf} /
+     * {@code oneOf} of alternatives of different JSON types, single-element {@code allOf}, local {@code $ref}
+     * ({@code #/$defs/...}, recursion included); annotations such as {@code title} and {@code description} are
+     * ignored. Every other keyword ({@code pattern}, {@code format}, {@code minLength}, {@code minimum}, ...)
+     * is rejected by name rather than silently ignored.
+     *
+     * @param schemaJson the schema as JSON text
+     * @throws dev.bulkhead.engine.InvalidRequestException (field {@code response_format}) when the schema is
+     *                                                     not valid JSON or uses something unsupported
+     */
+    record JsonSchema(String schemaJson) implements GuidedDecoding {
+        public JsonSchema {
+            Objects.requireNonNull(schemaJson, "schemaJson");
+            JsonGrammar.ofSchema(schemaJson); // validates now, so a bad schema fails the request before queueing
+        }
+
+        @Override
+        public JsonGrammar grammar() {
+            return JsonGrammar.ofSchema(schemaJson);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.bulkhead.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.sampling.GuidedDecoding;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * OpenAI's {@code response_format} on chat, and the constraint a forced tool call needs, as the engine's
+ * {@link GuidedDecoding}: {@code text} is free text, {@code json_object} any JSON object, {@code json_schema} JSON
+ * matching the schema's supported subset (an unsupported keyword is a 400 naming it, never silently ignored).
+ */
+final class ResponseFormats {
+
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    private static final String FIELD = "response_format";
+
+    private ResponseFormats() {
+    }
+
+    /** The constraint {@code response_format} asks for; null for free text (absent or {@code text}). */
+    static GuidedDecoding parse(JsonNode format) {
+        if (format == null || format.isNull()) {
+            return null;
+        }
+        if (!format.isObject() || !format.path("type").isTextual()) {
+            throw ApiException.badRequest(FIELD, "response_format must be {\"type\": \"text\" | \"json_object\" | "
+                    + "\"json_schema\", ...}");
+        }
+        String type = format.get("type").asText();
+        switch (type) {
+            case "text" -> {
+                only(format, Set.of("type"));
+                return null;
+            }
+            case "json_object" -> {
+                only(format, Set.of("type"));
+                return new GuidedDecoding.JsonObject();
+            }
+            case "json_schema" -> {
+                only(format, Set.of("type", "json_schema"));
+                JsonNode spec = format.get("json_schema");
+                if (spec == null || !spec.isObject()) {
+                    throw ApiException.badRequest(FIELD + ".json_schema", "json_schema must be an object with "
+                            + "'name' and 'schema'");
+                }
+                for (Iterator<String> it = spec.fieldNames(); it.hasNext(); ) {
+                    String f = it.next();
+                    if (!Set.of("name", "description", "schema", "strict").contains(f)) {
+                        throw ApiException.badRequest(FIELD + ".json_schema." + f, "unknown field '" + FIELD
+                                + ".json_schema." + f + "'");
+                    }
+                }
+                if (!spec.path("name").isTextual() || !NAME.matcher(spec.get("name").asText()).matches()) {
+                    throw ApiException.badRequest(FIELD + ".json_schema.name", "json_schema.name must be 1 to 64 of "
+                            + "a-z, A-Z, 0-9, _ and -");
+                }
+                JsonNode schema = spec.get("schema");
+                if (schema == null || schema.isNull()) {
+                    return new GuidedDecoding.JsonObject();
+                }
+                return schema(schema, FIELD + ".json_schema.schema");
+            }
+            default -> throw ApiException.badRequest(FIELD + ".type", "response_format.type must be 'text', "
+                    + "'json_object' or 'json_schema', got '" + type + "'");
+        }
+    }
+
+    /** JSON matching {@code schema} (a JSON Schema object); {@code field} names it in errors. */
+    static GuidedDecoding schema(JsonNode schema, String field) {
+        if (!schema.isObject()) {
+            throw ApiException.badRequest(field, field + " must be a JSON Schema object");
+        }
+        try {
+            return new GuidedDecoding.JsonSchema(schema.toString());
+        } catch (InvalidRequestException e) {
+            throw ApiException.badRequest(field, e.getMessage());
+        }
+    }
+
+    private static void only(JsonNode obj, Set<String> allowed) {
+        for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw ApiException.badRequest(FIELD + "." + f, "unknown field '" + FIELD + "." + f + "'");
+            }
+        }
+    }
+}
