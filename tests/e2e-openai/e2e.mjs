@@ -135,6 +135,21 @@ check('stop strings end the text before the stop, finish_reason stop', async () 
   assert.equal(finish, 'stop');
 });
 
+check('response_format json_schema: choices that stop are conforming JSON', async () => {
+  const schema = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } },
+    required: ['name', 'age'], additionalProperties: false };
+  const r = await client.chat.completions.create({ model, messages, n: 4, seed: 0, temperature: 1,
+    max_completion_tokens: 120, response_format: { type: 'json_schema', json_schema: { name: 'person', schema } } });
+  const stopped = r.choices.filter((c) => c.finish_reason === 'stop');
+  assert.ok(stopped.length > 0, `no choice finished: ${JSON.stringify(r.choices.map((c) => c.finish_reason))}`);
+  for (const c of stopped) {
+    const doc = JSON.parse(c.message.content);
+    assert.deepEqual(Object.keys(doc), ['name', 'age'], c.message.content);
+    assert.equal(typeof doc.name, 'string');
+    assert.ok(Number.isInteger(doc.age), c.message.content);
+  }
+});
+
 check('models list names the model', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
