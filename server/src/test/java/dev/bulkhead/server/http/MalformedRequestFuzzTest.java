@@ -106,8 +106,33 @@ class MalformedRequestFuzzTest {
                     "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":5}]}]",
                     "[{\"role\":\"user\",\"content\":[\"Hi\"]}]", "[{\"role\":\"user\",\"content\":\"Hi\",\"x\":1}]",
                     "[{\"role\":\"user\",\"content\":\"Hi\",\"name\":5}]",
-                    "[{\"role\":\"user\",\"content\":\"Hi\",\"tool_calls\":[]}]"));
+                    "[{\"role\":\"user\",\"content\":\"Hi\",\"tool_calls\":[]}]",
+                    "[{\"role\":\"tool\",\"content\":\"Hi\"}]", "[{\"role\":\"tool\",\"content\":\"x\",\"tool_call_id\":5}]",
+                    "[{\"role\":\"assistant\",\"tool_calls\":5}]", "[{\"role\":\"assistant\",\"tool_calls\":[5]}]",
+                    "[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":{}}}]}]"));
             m.put("max_completion_tokens", notInt);
+            String fn = "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}";
+            m.put("tools", List.of("5", "\"f\"", "{}", "[]", "[5]", "[{}]", "[{\"type\":\"function\"}]",
+                    "[{\"type\":\"code\",\"function\":{\"name\":\"f\"}}]",
+                    "[{\"type\":\"function\",\"function\":{\"name\":\"bad name\"}}]",
+                    "[{\"type\":\"function\",\"function\":{\"name\":5}}]",
+                    "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":5}}]",
+                    "[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"x\":1}}]",
+                    "[" + fn + "," + fn + "]", "[" + fn + "]"));
+            m.put("tool_choice", List.of("5", "\"sometimes\"", "{}", "[]", "\"auto\"", "\"required\"",
+                    "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}"));
+            m.put("parallel_tool_calls", notBool);
+            m.put("response_format", List.of("5", "\"json\"", "[]", "{}", "{\"type\":5}", "{\"type\":\"xml\"}",
+                    "{\"type\":\"text\",\"x\":1}", "{\"type\":\"json_schema\"}",
+                    "{\"type\":\"json_schema\",\"json_schema\":5}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{}}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":5}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"wat\"}}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"minimum\":1}}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"$ref\":\"#/nope\"}}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"required\":[\"a\"]}}}",
+                    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":"
+                            + "{\"type\":\"array\",\"items\":".repeat(900) + "{}" + "}".repeat(900) + "}}"));
         } else {
             m.put("prompt", List.of("null", "5", "-1", "1.5", "true", "{}", "{\"a\":1}", "[]", "[true]", "[{}]",
                     "[\"a\",\"b\"]", "[[1,2]]", "[1.5]", "[1,\"a\"]", "[4294967296]", "[1e309]", "[null]",
