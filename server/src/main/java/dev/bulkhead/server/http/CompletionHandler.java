@@ -157,7 +157,9 @@ final class CompletionHandler implements Handler {
         List<Completion> cs = served.stream().map(ModelBackend.ServedCompletion::completion).toList();
         List<ResponseBodies.Said> said = cs.stream().map(c -> tools.none() ? ResponseBodies.Said.text(c.text())
                 : said(c.text(), tools, r.tools().parallel())).toList();
-        res.send(shapes.completion(first.servedBy(), cs, said, origin, logprobs));
+        // NOTE: "model" echoes what was asked for (an alias stays the alias), as streams and vLLM do; who answered is
+        // in the headers and, when degraded, in the "bulkhead" object.
+        res.send(shapes.completion(r.model(), cs, said, origin, logprobs));
     }
 
     /** A whole answer split into its content (null when only calls remain, as OpenAI sends it) and its calls. */

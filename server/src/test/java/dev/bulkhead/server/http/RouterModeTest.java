@@ -101,6 +101,7 @@ class RouterModeTest {
             assertThat(primary.headers().firstValue(CompletionHandler.SERVED_BY)).hasValue("a");
             assertThat(primary.headers().firstValue(CompletionHandler.DEGRADED)).isEmpty();
             assertThat(json.readTree(primary.body()).has("bulkhead")).isFalse();
+            assertThat(json.readTree(primary.body()).get("model").asText()).isEqualTo("chat");
 
             s.router().faults().inject("a", Fault.STEP_EXCEPTION);
             HttpResponse<String> fallback = post(s, REQUEST + "}");
@@ -110,6 +111,7 @@ class RouterModeTest {
             JsonNode ext = json.readTree(fallback.body()).get("bulkhead");
             assertThat(ext.get("served_by").asText()).isEqualTo("b");
             assertThat(ext.get("degraded").asBoolean()).isTrue();
+            assertThat(json.readTree(fallback.body()).get("model").asText()).as("the alias asked for").isEqualTo("chat");
             assertThat(json.readTree(fallback.body()).get("usage").get("completion_tokens").asInt()).isEqualTo(6);
 
             HttpResponse<String> streamed = post(s, REQUEST + ",\"stream\":true}");
