@@ -49,13 +49,24 @@ public final class CpuThreadPool implements AutoCloseable {
     private final Worker[] workers;
     private final Object submitLock = new Object();
 
-    // The current task. Plain fields written by the caller before it publishes a new generation through the
-    // volatile `state`; a worker validates what it read by the CAS that claims a chunk.
-    private RangeBody body;
-    private int length;
-    private int grain;
-    private int units;
-    private int chunks;
+    /**
+     * One published task, immutable, tagged with its generation.
+     *
+     * @param generation the generation it belongs to
+     * @param body       the range body
+     * @param length     n
+     * @param grain      chunk boundaries are multiples of it
+     * @param units      grains in all
+     * @param chunks     chunks in all
+     */
+    private record Task(int generation, RangeBody body, int length, int grain, int units, int chunks) {
+    }
+
+    // NOTE: the caller writes `task` before it publishes the generation in `state`. A worker holding an old
+    // `state` may read the next task already (it is written while the old generation's state is still there),
+    // so it only claims a chunk when the task's generation is the state's: claiming by the old state with the
+    // new task's chunk count once ran a chunk of the next task early and counted it in that task, one too many.
+    private volatile Task task;
 
     /** Generation in the high 32 bits, next unclaimed chunk in the low 32. */
     private volatile long state;
@@ -133,15 +144,11 @@ public final class CpuThreadPool implements AutoCloseable {
         return owner == current || (current instanceof Worker w && w.pool() == this);
     }
 
-    private void runTask(int n, int grainSize, int unitCount, int chunkCount, RangeBody task) {
-        this.body = task;
-        this.length = n;
-        this.grain = grainSize;
-        this.units = unitCount;
-        this.chunks = chunkCount;
+    private void runTask(int n, int grainSize, int unitCount, int chunkCount, RangeBody body) {
+        int generation = generation(state) + 1;
         failure = null;
         done = 0;
-        int generation = generation(state) + 1;
+        task = new Task(generation, body, n, grainSize, unitCount, chunkCount);
         state = (long) generation << 32;
         for (Worker w : workers) {
             if (w.parked) {
@@ -150,7 +157,8 @@ public final class CpuThreadPool implements AutoCloseable {
         }
         runChunks(generation);
         awaitDone(chunkCount);
-        this.body = null;
+        // NOTE: a finished task keeps its body reachable until the next one replaces it; the body holds no more
+        // than the step's own arrays.
         Throwable f = failure;
         failure = null;
         if (f != null) {
@@ -166,27 +174,26 @@ public final class CpuThreadPool implements AutoCloseable {
                 return;
             }
             int chunk = (int) s;
-            RangeBody task = body;
-            int n = length;
-            int g = grain;
-            int unitCount = units;
-            int chunkCount = chunks;
+            Task t = task;
+            if (t == null || t.generation() != generation) {
+                // The next task is written but `s` is the old generation's: every chunk of ours is claimed.
+                return;
+            }
+            int chunkCount = t.chunks();
             if (chunk >= chunkCount) {
                 return;
             }
             if (!STATE.compareAndSet(this, s, s + 1)) {
                 continue;
             }
-            // NOTE: the successful CAS proves the fields above belong to this generation: the next task is
-            // only written after every chunk of this one, ours included, is counted done.
             try {
                 if (failure == null) {
-                    int start = (int) Math.min(n, (long) chunk * unitCount / chunkCount * g);
-                    int end = (int) Math.min(n, (long) (chunk + 1) * unitCount / chunkCount * g);
-                    task.run(start, end);
+                    int start = (int) Math.min(t.length(), (long) chunk * t.units() / chunkCount * t.grain());
+                    int end = (int) Math.min(t.length(), (long) (chunk + 1) * t.units() / chunkCount * t.grain());
+                    t.body().run(start, end);
                 }
-            } catch (Throwable t) {
-                FAILURE.compareAndSet(this, null, t);
+            } catch (Throwable e) {
+                FAILURE.compareAndSet(this, null, e);
             } finally {
                 int finished = (int) DONE.getAndAdd(this, 1) + 1;
                 if (finished == chunkCount) {

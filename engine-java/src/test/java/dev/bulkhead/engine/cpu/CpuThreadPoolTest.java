@@ -42,6 +42,32 @@ class CpuThreadPoolTest {
         }
     }
 
+    /**
+     * Back-to-back tasks whose chunk counts alternate (few, then many) with near-empty bodies, so a worker that
+     * finished its last chunk keeps racing the caller publishing the next task: no chunk may run twice or be
+     * counted in the wrong task (a stale claim once ran a chunk of the next task early and left its count one too
+     * high, which hung the caller forever).
+     */
+    @Test
+    void backToBackTasksOfChangingSizeNeverRunAChunkTwice() {
+        for (long spin : new long[] {CpuThreadPool.DEFAULT_SPIN_NANOS, 0}) {
+            try (CpuThreadPool pool = new CpuThreadPool(2, spin)) {
+                for (int trial = 0; trial < 200_000; trial++) {
+                    int n = trial % 2 == 0 ? 3 : 22;
+                    AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                    pool.parallelFor(n, 1, (start, end) -> {
+                        for (int i = start; i < end; i++) {
+                            hits.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < n; i++) {
+                        assertThat(hits.get(i)).as("trial %d index %d", trial, i).isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
     /** A computation split over the pool gives the same floats as the serial loop, call after call. */
     @Test
     void resultsEqualSerial() {
