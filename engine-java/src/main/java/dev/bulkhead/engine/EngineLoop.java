@@ -149,7 +149,14 @@ final class EngineLoop implements Runnable {
             int row = 0;
             for (ScheduledChunk c : out.chunks()) {
                 if (c.sample()) {
-                    sampled.put(c.requestId(), active.get(c.requestId()).sample(logits, row * vocabSize, vocabSize));
+                    try {
+                        sampled.put(c.requestId(), active.get(c.requestId()).sample(logits, row * vocabSize,
+                                vocabSize));
+                    } catch (RuntimeException e) {
+                        // NOTE: a row that cannot be sampled (no finite logit, no token its JSON constraint
+                        // allows) is that request's problem, not its batch-mates'.
+                        failRequest(c.requestId(), e);
+                    }
                     row++;
                 }
             }
@@ -184,6 +191,18 @@ final class EngineLoop implements Runnable {
             }
         }
         scheduler.update(out, Map.of());
+    }
+
+    /** Fails one request of a step that otherwise went well, and frees its blocks. */
+    private void failRequest(String id, RuntimeException e) {
+        LOG.warn("sampling request {} of {} failed: {}", id, modelName, e.toString());
+        ActiveRequest r = active.remove(id);
+        scheduler.finish(id, FinishReason.ERROR);
+        if (r != null) {
+            metrics.finished(FinishReason.ERROR);
+            r.fail(new EngineStepException("sampling failed for request " + id + " of model " + modelName + ": "
+                    + e.getMessage(), e));
+        }
     }
 
     private void finish(String id, FinishReason reason) {
