@@ -41,6 +41,7 @@ final class RequestParser {
                 throw ApiException.badRequest(f, "unknown field '" + f + "'");
             }
         }
+        WellFormedText.require(body);
         String model = string(body, "model");
         if (model == null || model.isBlank()) {
             throw ApiException.badRequest("model", "'model' is required");

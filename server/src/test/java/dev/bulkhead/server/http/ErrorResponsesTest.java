@@ -76,6 +76,18 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void loneSurrogatesAre400NamingTheStringAndPairsAreServed() throws Exception {
+        JsonNode err = error(fx.post("/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"ok \\ud800\"}],\"max_tokens\":2}"), 400);
+        assertThat(err.get("param").asText()).isEqualTo("messages[0].content");
+        assertThat(err.get("message").asText()).contains("lone UTF-16 surrogate at character 3");
+        assertThat(error(fx.post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"x\","
+                + "\"stop\":[\"a\",\"\\udc00\"]}"), 400).get("param").asText()).isEqualTo("stop[1]");
+        assertThat(fx.post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"\\ud83d\\ude00\","
+                + "\"max_tokens\":2}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void malformedBodiesAre400WithAClearMessage() throws Exception {
         assertThat(error(fx.post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"Hi"), 400)
                 .get("message").asText()).contains("malformed JSON");
