@@ -31,6 +31,7 @@ public final class BulkheadCli {
             // NOTE: must happen before the first logger is created; slf4j-simple reads it once.
             System.setProperty("org.slf4j.simpleLogger.log.dev.bulkhead", "debug");
         }
+        dev.bulkhead.server.http.Slf4jLogging.install();
         System.exit(run(args, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                 new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }

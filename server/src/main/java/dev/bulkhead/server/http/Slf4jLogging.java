@@ -1,0 +1,33 @@
+package dev.bulkhead.server.http;
+
+import io.helidon.logging.common.spi.LoggingProvider;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * Helidon's logging hook (found through {@code META-INF/services}): Helidon logs through JUL, which would print
+ * its own two-line format beside ours and announce that it found no logging implementation; this routes JUL into
+ * SLF4J instead, so the server's lines share one format and one level setting.
+ */
+public final class Slf4jLogging implements LoggingProvider {
+
+    @Override
+    public void initialization() {
+        install();
+    }
+
+    @Override
+    public void runTime() {
+        install();
+    }
+
+    /**
+     * Routes JUL to SLF4J now. Helidon finds this provider (which also silences its "no logging implementation"
+     * notice), but calls it only on some start paths, so the CLI calls this first thing as well.
+     */
+    public static synchronized void install() {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+    }
+}
