@@ -5,6 +5,7 @@ import dev.bulkhead.engine.guided.JsonGrammar.LiteralNode;
 import dev.bulkhead.engine.guided.JsonGrammar.MapNode;
 import dev.bulkhead.engine.guided.JsonGrammar.NumberNode;
 import dev.bulkhead.engine.guided.JsonGrammar.ObjectNode;
+import dev.bulkhead.engine.guided.JsonGrammar.TagNode;
 import java.util.Arrays;
 
 /**
@@ -17,6 +18,10 @@ import java.util.Arrays;
  * for each open object and array, and on top the value being read (VALUE before its first byte, then STR,
  * NUM or LIT). Numbers and literals have no closing byte: the byte after them pops their frame and is read
  * again by the frame below.
+ *
+ * <p>A discriminated union of objects starts as its head object, whose one member is the discriminator; when
+ * the discriminator's literal ends, its value picks the alternative and the OBJ frame below is rewritten in
+ * place to that alternative's object, past its first member. The state stays the same few frames.
  *
  * <p>Not thread safe. After {@link #advance} returns false the state is undefined: copy first to keep it.
  */
@@ -163,7 +168,7 @@ public final class JsonAutomaton {
         return switch (kind(f)) {
             case NUM -> JsonLexer.numberCanEnd(payload(f));
             case LIT -> {
-                LiteralSet set = ((LiteralNode) grammar.node(node(f))).values();
+                LiteralSet set = grammar.literals(node(f));
                 yield set.exact(hi16(payload(f)), set.size() - 1, lo16(payload(f))) >= 0;
             }
             default -> false;
@@ -197,6 +202,7 @@ public final class JsonAutomaton {
             case ArrayNode a -> replace(ARR, id, ARRAY_FIRST << 30);
             case NumberNode n -> replace(NUM, id, JsonLexer.numberStart(b));
             case LiteralNode l -> replace(LIT, id, l.values().next(0, l.values().size() - 1, 0, b) << 16 | 1);
+            case TagNode t -> replace(LIT, id, t.values().next(0, t.values().size() - 1, 0, b) << 16 | 1);
             default -> replace(STR, id, JsonLexer.STRING_START);
         }
         return TOKEN;
@@ -340,19 +346,26 @@ public final class JsonAutomaton {
     }
 
     private int literal(long f, int b) {
-        LiteralSet set = ((LiteralNode) grammar.node(node(f))).values();
+        int id = node(f);
+        LiteralSet set = grammar.literals(id);
         int lo = hi16(payload(f));
         int read = lo16(payload(f));
         int j = set.next(lo, set.size() - 1, read, b);
         if (j >= 0) {
-            replace(LIT, node(f), j << 16 | read + 1);
+            replace(LIT, id, j << 16 | read + 1);
             return TOKEN;
         }
-        if (set.exact(lo, set.size() - 1, read) >= 0) {
-            depth--;
-            return RETRY;
+        j = set.exact(lo, set.size() - 1, read);
+        if (j < 0) {
+            return REJECT;
         }
-        return REJECT;
+        depth--;
+        if (grammar.node(id) instanceof TagNode tag) {
+            // NOTE: only now, with the value closed, is the alternative known ("a" vs "ab"): the head object's
+            // frame becomes the chosen object's, keeping its phase and index (after member 0).
+            replace(OBJ, tag.objects()[j], payload(stack[depth - 1]));
+        }
+        return RETRY;
     }
 
     private void replace(int kind, int node, int payload) {

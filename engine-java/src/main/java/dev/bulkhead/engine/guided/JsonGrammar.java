@@ -43,6 +43,14 @@ public final class JsonGrammar {
     record LiteralNode(LiteralSet values) implements Node {
     }
 
+    /**
+     * The value of a discriminated object union's first member: one of {@code values}, the i-th choosing
+     * {@code objects[i]} as the object the enclosing (union head) object goes on as. Only ever the single
+     * member of such a head object, built by {@link DiscriminatedUnion}.
+     */
+    record TagNode(LiteralSet values, int[] objects) implements Node {
+    }
+
     /** One of several alternatives, told apart by their first byte: {@code dispatch[b]} is the node or -1. */
     record UnionNode(int[] dispatch) implements Node {
     }
@@ -86,6 +94,15 @@ public final class JsonGrammar {
         return nodes.length;
     }
 
+    /** The values a literal or tag node {@code id} matches. */
+    LiteralSet literals(int id) {
+        return switch (nodes[id]) {
+            case LiteralNode l -> l.values();
+            case TagNode t -> t.values();
+            default -> throw new IllegalArgumentException("node " + id + " is not a literal: " + nodes[id]);
+        };
+    }
+
     /** The concrete (neither union nor alias) node a value of {@code id} starting with byte {@code b} is, or -1. */
     int resolve(int id, int b) {
         for (int hops = 0; hops <= nodes.length; hops++) {
@@ -121,6 +138,7 @@ public final class JsonGrammar {
             case StringNode s -> b == '"';
             case NumberNode num -> JsonLexer.isNumberStart(b);
             case LiteralNode l -> l.values().next(0, l.values().size() - 1, 0, b) >= 0;
+            case TagNode t -> t.values().next(0, t.values().size() - 1, 0, b) >= 0;
             case UnionNode u -> u.dispatch()[b] >= 0;
             case AliasNode a -> false; // never reached: resolve follows aliases first
         };

@@ -28,7 +28,8 @@ import java.util.Set;
  * Compiles a JSON Schema into a {@link JsonGrammar}. The subset: {@code type} (one or a list), object
  * {@code properties} / {@code required} / {@code additionalProperties}, array {@code items} /
  * {@code minItems} / {@code maxItems}, {@code enum}, {@code const}, {@code anyOf} / {@code oneOf} whose
- * alternatives start differently (distinct JSON types), single-element {@code allOf}, local {@code $ref}
+ * alternatives start differently (distinct JSON types) or are objects told apart by a discriminator (see
+ * {@link DiscriminatedUnion}), single-element {@code allOf}, local {@code $ref}
  * into {@code $defs} / {@code definitions} (recursion included). Annotations (title, description, ...)
  * are ignored; any other keyword is rejected by name, since silently ignoring a constraint would produce
  * output the client's validator rejects.
@@ -66,11 +67,11 @@ final class SchemaCompiler {
     private final JsonNode root;
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Integer> refs = new HashMap<>();
-    private final Map<Integer, int[]> unions = new LinkedHashMap<>(); // union id -> its alternatives, until linked
+    private final Map<Integer, UnionLinker.Alternatives> unions = new LinkedHashMap<>(); // until linked
 
     private SchemaCompiler(JsonNode root) {
         this.root = root;
-        union(new int[] {ANY_OBJECT, ANY_ARRAY, STRING, NUMBER, BOOLEAN, NULL});
+        union(new int[] {ANY_OBJECT, ANY_ARRAY, STRING, NUMBER, BOOLEAN, NULL}, "any value");
         add(new MapNode(ANY));
         add(new ArrayNode(ANY, 0, Integer.MAX_VALUE));
         add(new StringNode());
@@ -133,7 +134,7 @@ final class SchemaCompiler {
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = compile(alts.get(i), path + "/" + combinator + "/" + i, depth + 1);
                 }
-                return ids.length == 1 ? ids[0] : union(ids);
+                return ids.length == 1 ? ids[0] : union(ids, path + "/" + combinator);
             }
         }
         if (s.has("allOf")) {
@@ -165,7 +166,7 @@ final class SchemaCompiler {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = compileType(s, types.get(i).asText(), path, depth);
         }
-        return ids.length == 1 ? ids[0] : union(ids);
+        return ids.length == 1 ? ids[0] : union(ids, path + "/type");
     }
 
     private static String inferType(JsonNode s) {
@@ -350,9 +351,9 @@ final class SchemaCompiler {
         return nodes.size() - 1;
     }
 
-    private int union(int[] alternatives) {
+    private int union(int[] alternatives, String path) {
         int id = add(null);
-        unions.put(id, alternatives);
+        unions.put(id, new UnionLinker.Alternatives(alternatives, path));
         return id;
     }
 

@@ -20,18 +20,25 @@ import java.util.Set;
  * Turns each union's list of alternatives into a table from first byte to alternative. The automaton then
  * never guesses: a value's first byte decides which alternative it is. Where two alternatives share a first
  * byte, one must contain the other (number over integer, string over string literals) or both be literal
- * sets (merged); anything else (two object schemas, say) is rejected.
+ * sets (merged); several objects must form a discriminated union, which {@link DiscriminatedUnion} links
+ * into one object whose first member decides; anything else is rejected.
  */
 final class UnionLinker {
 
+    /** A union's alternatives as compiled, and where in the schema it is (for messages). */
+    record Alternatives(int[] ids, String path) {
+    }
+
     private final List<Node> nodes;
-    private final Map<Integer, int[]> pending;
+    private final Map<Integer, Alternatives> pending;
+    private final DiscriminatedUnion objects;
     private final Set<Integer> inProgress = new HashSet<>();
     private final Map<Long, Integer> merged = new HashMap<>();
 
-    UnionLinker(List<Node> nodes, Map<Integer, int[]> pending) {
+    UnionLinker(List<Node> nodes, Map<Integer, Alternatives> pending) {
         this.nodes = nodes;
         this.pending = pending;
+        this.objects = new DiscriminatedUnion(nodes);
     }
 
     void linkAll() {
@@ -47,15 +54,25 @@ final class UnionLinker {
         if (!inProgress.add(id)) {
             throw SchemaCompiler.invalid("JSON schema anyOf/oneOf contains itself as an alternative");
         }
+        Alternatives alternatives = pending.get(id);
         int[] dispatch = new int[256];
         Arrays.fill(dispatch, -1);
-        for (int alt : pending.get(id)) {
+        // NOTE: objects are gathered rather than merged pair by pair, so that a discriminated union (flattened
+        // through nested unions) is checked and built once, over all its objects.
+        Set<Integer> objectAlternatives = new LinkedHashSet<>();
+        for (int alt : alternatives.ids()) {
             for (int b = 0; b < 256; b++) {
                 int c = concrete(alt, b);
-                if (c >= 0) {
+                if (c >= 0 && b == '{' && objects.isObject(c)) {
+                    objectAlternatives.addAll(objects.alternatives(c));
+                } else if (c >= 0) {
                     dispatch[b] = dispatch[b] < 0 ? c : merge(dispatch[b], c, b);
                 }
             }
+        }
+        if (!objectAlternatives.isEmpty()) {
+            int o = objects.link(List.copyOf(objectAlternatives), alternatives.path());
+            dispatch['{'] = dispatch['{'] < 0 ? o : merge(dispatch['{'], o, '{');
         }
         nodes.set(id, new UnionNode(dispatch));
         inProgress.remove(id);
@@ -96,7 +113,8 @@ final class UnionLinker {
             return merged.computeIfAbsent((long) a << 32 | c, k -> addMerged(lx.values(), ly.values()));
         }
         throw SchemaCompiler.invalid("JSON schema anyOf/oneOf alternatives overlap: two of them can start with '"
-                + (char) b + "' (only alternatives of different JSON types are supported)");
+                + (char) b + "' (only alternatives of different JSON types, or objects told apart by a discriminator, are "
+                + "supported)");
     }
 
     private int addMerged(LiteralSet x, LiteralSet y) {

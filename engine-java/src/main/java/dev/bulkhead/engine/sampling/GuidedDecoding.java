@@ -28,9 +28,11 @@ public sealed interface GuidedDecoding {
      * supported subset goes: {@code type} (one or a list), object {@code properties} / {@code required} /
      * {@code additionalProperties} (declared properties are generated in declared order, extra ones never),
      * array {@code items} / {@code minItems} / {@code maxItems}, {@code enum}, {@code const}, {@code anyOf} /
-     * {@code oneOf} of alternatives of different JSON types, single-element {@code allOf}, local {@code $ref}
-     * ({@code #/$defs/...}, recursion included); annotations such as {@code title} and {@code description} are
-     * ignored. Every other keyword ({@code pattern}, {@code format}, {@code minLength}, {@code minimum}, ...)
+     * {@code oneOf} of alternatives of different JSON types, where several objects must be a discriminated union
+     * (each one's first declared property has the same name, is required, and is a {@code const} or one-value
+     * {@code enum} of a value no other alternative has, as in {@code {"name": "tool", "arguments": ...}}),
+     * single-element {@code allOf}, local {@code $ref} ({@code #/$defs/...}, recursion included); annotations
+     * such as {@code title} and {@code description} are ignored. Every other keyword ({@code pattern}, {@code format}, {@code minLength}, {@code minimum}, ...)
      * is rejected by name rather than silently ignored.
      *
      * @param schemaJson the schema as JSON text

@@ -64,6 +64,7 @@ final class ToolCallExtractor {
 
     private final ToolCallFormat format;
     private final String forced;
+    private final boolean chosen;
     private final ObjectMapper json;
     private final StringBuilder pending = new StringBuilder();
     private boolean insideCall;
@@ -71,12 +72,13 @@ final class ToolCallExtractor {
     private int calls;
 
     ToolCallExtractor(ToolCallFormat format, ObjectMapper json) {
-        this(format, null, json);
+        this(format, null, false, json);
     }
 
-    private ToolCallExtractor(ToolCallFormat format, String forced, ObjectMapper json) {
+    private ToolCallExtractor(ToolCallFormat format, String forced, boolean chosen, ObjectMapper json) {
         this.format = format;
         this.forced = forced;
+        this.chosen = chosen;
         this.json = json;
     }
 
@@ -85,14 +87,22 @@ final class ToolCallExtractor {
      * function's parameters schema, is that call's arguments, released at the end.
      */
     static ToolCallExtractor forced(String function, ObjectMapper json) {
-        return new ToolCallExtractor(null, function, json);
+        return new ToolCallExtractor(null, function, false, json);
+    }
+
+    /**
+     * For {@code tool_choice: "required"}: the whole output, constrained to {@code {"name": ..., "arguments":
+     * {...}}} over the offered functions, is one call, released at the end.
+     */
+    static ToolCallExtractor required(ObjectMapper json) {
+        return new ToolCallExtractor(null, null, true, json);
     }
 
     /** The pieces that {@code text}, appended to what came before, makes certain. */
     List<Piece> push(String text) {
         pending.append(text);
         List<Piece> out = new ArrayList<>(2);
-        if (forced != null) {
+        if (forced != null || chosen) {
             return out;
         }
         if (format == ToolCallFormat.HERMES) {
@@ -122,6 +132,13 @@ final class ToolCallExtractor {
             // NOTE: output cut by max_tokens is not valid JSON; it is passed on as it is, as OpenAI does.
             JsonNode args = parse(rest.strip());
             out.add(new Call(call(forced, args == null ? json.getNodeFactory().textNode(rest) : args)));
+        } else if (chosen) {
+            JsonNode choice = parse(rest.strip());
+            if (choice != null && choice.path("name").isTextual()) {
+                out.add(new Call(call(choice.get("name").asText(), choice.get("arguments"))));
+            } else if (!rest.isEmpty()) {
+                out.add(new Text(rest));
+            }
         } else if (format == ToolCallFormat.HERMES && insideCall) {
             // NOTE: a model may stop (EOS) right after the JSON without the closing tag.
             insideCall = false;

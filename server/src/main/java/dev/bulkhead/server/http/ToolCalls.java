@@ -14,20 +14,26 @@ import java.util.Optional;
  *   <li>no tools, or {@code none}: the answer is text;</li>
  *   <li>{@code auto}: calls are parsed out of the answer in the format the template asks for;</li>
  *   <li>a named function (or {@code required} with one tool): decoding is constrained to that function's parameters
- *       schema and the whole answer is the call's arguments, as vLLM does it. {@code required} over several tools
- *       would need a choice between objects that the JSON constraint cannot express yet, so it is a 400.</li>
+ *       schema and the whole answer is the call's arguments, as vLLM does it;</li>
+ *   <li>{@code required} over several tools: decoding is constrained to {@code {"name": ..., "arguments": ...}}
+ *       with the arguments of the function named, and the answer is that one call.</li>
  * </ul>
  */
 final class ToolCalls {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final ToolCallFormat format;
     private final String forced;
+    private final boolean chosen;
     private final GuidedDecoding constraint;
     private final ObjectMapper json;
 
-    private ToolCalls(ToolCallFormat format, String forced, GuidedDecoding constraint, ObjectMapper json) {
+    private ToolCalls(ToolCallFormat format, String forced, boolean chosen, GuidedDecoding constraint,
+                      ObjectMapper json) {
         this.format = format;
         this.forced = forced;
+        this.chosen = chosen;
         this.constraint = constraint;
         this.json = json;
     }
@@ -40,22 +46,50 @@ final class ToolCalls {
         }
         switch (t.choice()) {
             case NONE -> {
-                return new ToolCalls(null, null, null, json);
+                return new ToolCalls(null, null, false, null, json);
             }
             case AUTO -> {
-                return new ToolCalls(ChatPrompts.toolCallFormat(template, t).orElseThrow(), null, null, json);
+                return new ToolCalls(ChatPrompts.toolCallFormat(template, t).orElseThrow(), null, false, null, json);
             }
-            case REQUIRED -> throw ApiException.badRequest("tool_choice", "tool_choice 'required' with several tools "
-                    + "is not supported yet; name the function ({\"type\": \"function\", \"function\": {\"name\": "
-                    + "...}}) or use 'auto'");
+            case REQUIRED -> {
+                noResponseFormat(r);
+                return new ToolCalls(null, null, true, anyCall(t), json);
+            }
             default -> {
-                if (r.sampling().guidedDecoding() != null) {
-                    throw ApiException.badRequest("response_format", "response_format cannot be combined with a "
-                            + "tool_choice that forces a function");
-                }
-                return new ToolCalls(null, t.named(), parameters(t), json);
+                noResponseFormat(r);
+                return new ToolCalls(null, t.named(), false, parameters(t), json);
             }
         }
+    }
+
+    private static void noResponseFormat(OpenAiRequest r) {
+        if (r.sampling().guidedDecoding() != null) {
+            throw ApiException.badRequest("response_format", "response_format cannot be combined with a "
+                    + "tool_choice that forces a call");
+        }
+    }
+
+    /**
+     * One call to any offered function: {@code {"name": <one of them>, "arguments": <its parameters>}}, a union the
+     * name's value decides (vLLM constrains {@code required} the same way, over a list of such calls).
+     */
+    @SuppressWarnings("unchecked")
+    private static GuidedDecoding anyCall(ChatTools t) {
+        com.fasterxml.jackson.databind.node.ObjectNode schema = JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ArrayNode anyOf = schema.putArray("anyOf");
+        for (Map<String, Object> def : t.definitions()) {
+            Map<String, Object> f = (Map<String, Object>) def.get("function");
+            com.fasterxml.jackson.databind.node.ObjectNode alt = anyOf.addObject();
+            alt.put("type", "object");
+            com.fasterxml.jackson.databind.node.ObjectNode props = alt.putObject("properties");
+            props.putObject("name").put("const", (String) f.get("name"));
+            Object params = f.get("parameters");
+            props.set("arguments", params == null ? JSON.createObjectNode().put("type", "object")
+                    : JSON.valueToTree(params));
+            alt.putArray("required").add("name").add("arguments");
+            alt.put("additionalProperties", false);
+        }
+        return ResponseFormats.schema(schema, "tool_choice");
     }
 
     /** The named function's parameters as a constraint: any object when it declares none. */
@@ -69,7 +103,7 @@ final class ToolCalls {
                 if (params == null) {
                     return new GuidedDecoding.JsonObject();
                 }
-                JsonNode schema = new ObjectMapper().valueToTree(params);
+                JsonNode schema = JSON.valueToTree(params);
                 return ResponseFormats.schema(schema, "tools[" + i + "].function.parameters");
             }
         }
@@ -83,17 +117,20 @@ final class ToolCalls {
 
     /** Whether the answer is plain text. */
     boolean none() {
-        return format == null && forced == null;
+        return format == null && forced == null && !chosen;
     }
 
     /** A fresh extractor for one choice. */
     ToolCallExtractor extractor() {
+        if (chosen) {
+            return ToolCallExtractor.required(json);
+        }
         return forced != null ? ToolCallExtractor.forced(forced, json) : new ToolCallExtractor(format, json);
     }
 
     /**
      * Whether an answer with calls ends in {@code finish_reason: "tool_calls"}: OpenAI says {@code stop} when the
-     * request forced the call, and {@code tool_calls} when the model chose to make it.
+     * request named the function, and {@code tool_calls} when the model chose the call (or which one to make).
      */
     boolean finishAsToolCalls() {
         return forced == null;

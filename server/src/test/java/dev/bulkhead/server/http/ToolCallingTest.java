@@ -167,6 +167,41 @@ class ToolCallingTest {
     }
 
     @Test
+    void requiredOverSeveralToolsConstrainsToOneCallOfAnyAndReturnsIt() throws Exception {
+        String two = TOOLS.replace("}}}]", "}}}, {\"type\": \"function\", \"function\": {\"name\": \"other\"}}]");
+        backend.answer = "{\"name\": \"other\", \"arguments\": {}}";
+        for (boolean stream : List.of(false, true)) {
+            HttpResponse<String> r = post("""
+                    {"model": "qwen", "stream": %s, "tool_choice": "required", %s,
+                     "messages": [{"role": "user", "content": "Anything?"}]}
+                    """.formatted(stream, two));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
+                    dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+            String body = r.body();
+            JsonNode call = stream
+                    ? json.readTree(java.util.Arrays.stream(body.split("\n")).filter(l -> l.contains("tool_calls"))
+                            .findFirst().orElseThrow().substring(6)).at("/choices/0/delta/tool_calls/0")
+                    : json.readTree(body).at("/choices/0/message/tool_calls/0");
+            assertThat(call.at("/function/name").asText()).isEqualTo("other");
+            assertThat(call.at("/function/arguments").asText()).isEqualTo("{}");
+            assertThat(body).contains("\"finish_reason\":\"tool_calls\"");
+        }
+        // The constraint is real: a document naming no offered function cannot be generated.
+        dev.bulkhead.engine.guided.JsonGrammar g = dev.bulkhead.engine.guided.JsonGrammar.ofSchema(
+                ((dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema) backend.lastSampling.guidedDecoding())
+                        .schemaJson());
+        assertThat(accepts(g, "{\"name\": \"other\", \"arguments\": {}}")).isTrue();
+        assertThat(accepts(g, "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}")).isTrue();
+        assertThat(accepts(g, "{\"name\": \"nope\", \"arguments\": {}}")).isFalse();
+    }
+
+    private static boolean accepts(dev.bulkhead.engine.guided.JsonGrammar g, String doc) {
+        dev.bulkhead.engine.guided.JsonAutomaton a = new dev.bulkhead.engine.guided.JsonAutomaton(g);
+        return a.advance(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)) && a.isComplete();
+    }
+
+    @Test
     void responseFormatReachesTheEngineAsAConstraint() throws Exception {
         backend.answer = "{}";
         String user = "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]";
@@ -214,8 +249,7 @@ class ToolCallingTest {
         assertBad("{\"model\": \"qwen\", " + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"x\", "
                 + "\"tool_calls\": []}]}", "messages[0].tool_calls");
         assertBad("{\"model\": \"plain\", " + user + ", " + TOOLS + "}", "tools");
-        String two = TOOLS.replace("}}}]", "}}}, {\"type\": \"function\", \"function\": {\"name\": \"other\"}}]");
-        assertBad("{\"model\": \"qwen\", " + user + ", " + two + ", \"tool_choice\": \"required\"}", "tool_choice");
+
     }
 
     private void assertBad(String body, String param) throws Exception {
