@@ -84,34 +84,10 @@ class JsonDiscriminatedUnionMaskTest {
         byte[][] bytes = pieces.stream().map(p -> p == null ? null : p.getBytes(StandardCharsets.UTF_8))
                 .toArray(byte[][]::new);
         TokenVocabulary vocab = TokenVocabulary.ofBytes(bytes);
-        int eos = pieces.size() - 1;
         GuidedDecoding spec = new GuidedDecoding.JsonSchema(tools("get_weather", "get_time", "get_weather_hourly"));
         int completed = 0;
         for (int run = 0; run < 30; run++) {
-            JsonGuide g = new JsonGuideFactory(() -> vocab, pieces.size()).create(spec, new int[] {eos});
-            JsonAutomaton reference = new JsonAutomaton(spec.grammar());
-            for (int step = 0; step < 60; step++) {
-                long[] mask = g.allowedTokens();
-                List<Integer> expected = new ArrayList<>();
-                for (int id = 0; id < eos; id++) {
-                    if (reference.copy().advance(vocab.bytes(id))) {
-                        expected.add(id);
-                    }
-                }
-                if (reference.isComplete() || expected.isEmpty()) {
-                    expected.add(eos);
-                }
-                List<Integer> got = IntStream.range(0, pieces.size())
-                        .filter(i -> (mask[i >>> 6] >>> i & 1) != 0).boxed().toList();
-                assertThat(got).as("run %d step %d", run, step).isEqualTo(expected);
-                int pick = got.get(rnd.nextInt(got.size()));
-                if (pick == eos) {
-                    completed += reference.isComplete() ? 1 : 0;
-                    break;
-                }
-                g.accept(pick);
-                assertThat(reference.advance(vocab.bytes(pick))).isTrue();
-            }
+            completed += MaskOracle.randomWalk(vocab, pieces.size(), spec, rnd, 60, "run " + run) ? 1 : 0;
         }
         assertThat(completed).as("walks that chose an alternative and finished it").isPositive();
     }

@@ -107,35 +107,12 @@ class JsonGuideTest {
         }
         pieces.add(null); // EOS, the last id
         TokenVocabulary vocab = vocabulary(pieces.toArray(String[]::new));
-        int eos = pieces.size() - 1;
         GuidedDecoding schema = new GuidedDecoding.JsonSchema("""
                 {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "number"}},
                  "b": {"anyOf": [{"type": "string"}, {"type": "boolean"}, {"type": "null"}]}}, "required": ["b"]}""");
         for (GuidedDecoding spec : List.of(new GuidedDecoding.JsonObject(), schema)) {
             for (int run = 0; run < 20; run++) {
-                JsonGuide g = new JsonGuideFactory(() -> vocab, pieces.size()).create(spec, new int[] {eos});
-                JsonAutomaton reference = new JsonAutomaton(spec.grammar());
-                for (int step = 0; step < 40; step++) {
-                    long[] mask = g.allowedTokens();
-                    List<Integer> expected = new ArrayList<>();
-                    for (int id = 0; id < eos; id++) {
-                        if (reference.copy().advance(vocab.bytes(id))) {
-                            expected.add(id);
-                        }
-                    }
-                    if (reference.isComplete() || expected.isEmpty()) {
-                        expected.add(eos);
-                    }
-                    List<Integer> got = IntStream.range(0, pieces.size())
-                            .filter(i -> (mask[i >>> 6] >>> i & 1) != 0).boxed().toList();
-                    assertThat(got).as("run %d step %d", run, step).isEqualTo(expected);
-                    int pick = got.get(rnd.nextInt(got.size()));
-                    if (pick == eos) {
-                        break;
-                    }
-                    g.accept(pick);
-                    assertThat(reference.advance(vocab.bytes(pick))).isTrue();
-                }
+                MaskOracle.randomWalk(vocab, pieces.size(), spec, rnd, 40, spec + " run " + run);
             }
         }
     }
