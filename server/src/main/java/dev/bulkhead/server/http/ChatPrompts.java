@@ -15,10 +15,6 @@ final class ChatPrompts {
 
     private final Map<String, ChatTemplate> compiled = new ConcurrentHashMap<>();
 
-    String render(Optional<ModelBackend.ChatTemplateSource> template, List<Map<String, Object>> messages) {
-        return render(template, messages, ChatTools.NONE);
-    }
-
     /**
      * Renders {@code messages}, giving the template {@code tools} when there are any. A model whose template does
      * not take tools cannot be offered them: that is a 400 naming {@code tools}, not a silent drop.
@@ -43,20 +39,6 @@ final class ChatPrompts {
             throw ApiException.badRequest("messages", "the model's chat template rejected the messages: "
                     + e.getMessage());
         }
-    }
-
-    /**
-     * The format the model writes tool calls in, when the request lets it call tools ({@code tool_choice} other than
-     * {@code none}); empty when it does not. A template that shows no format this server parses is a 400.
-     */
-    static Optional<ToolCallFormat> toolCallFormat(Optional<ModelBackend.ChatTemplateSource> template,
-                                                   ChatTools tools) {
-        if (!tools.any() || tools.choice() == ChatTools.Choice.NONE) {
-            return Optional.empty();
-        }
-        return Optional.of(template.flatMap(t -> ToolCallFormat.of(t.source())).orElseThrow(() ->
-                ApiException.badRequest("tools", "this model's chat template asks for tool calls in a format this "
-                        + "server does not parse (it parses Hermes-style <tool_call> tags and Llama 3 JSON calls)")));
     }
 
     private static String plain(List<Map<String, Object>> messages) {

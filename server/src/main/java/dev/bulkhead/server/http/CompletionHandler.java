@@ -140,14 +140,12 @@ final class CompletionHandler implements Handler {
                     served.add(f.join());
                 }
             }
-        } catch (CancellationException e) {
-            if (gone.get()) {
+        } catch (RuntimeException e) {
+            fs.forEach(f -> f.cancel(true));
+            if (gone.get() && e instanceof CancellationException) {
                 clientLeft(res, requestId);
                 return;
             }
-            throw e;
-        } catch (RuntimeException e) {
-            fs.forEach(f -> f.cancel(true));
             throw e;
         }
         ModelBackend.ServedCompletion first = served.get(0);

@@ -81,12 +81,6 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
         return bytes(root);
     }
 
-    /** {@link #chunk(String, int, String, List, int, String, boolean, boolean, JsonNode)} of choice 0, text only. */
-    byte[] chunk(String model, String text, FinishReason finish, boolean first, boolean withUsageField) {
-        return chunk(model, 0, text, List.of(), 0, finish == null ? null : finishReason(finish, false), first,
-                withUsageField, null);
-    }
-
     /**
      * One streamed chunk of choice {@code index} with {@code text}, the tool calls completed in it (numbered from
      * {@code firstCallIndex} within the choice) and, on the last, {@code finish} (OpenAI's name, null before);

@@ -21,8 +21,6 @@ import java.util.Optional;
  */
 final class ToolCalls {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final ToolCallFormat format;
     private final String forced;
     private final boolean chosen;
@@ -49,17 +47,24 @@ final class ToolCalls {
                 return new ToolCalls(null, null, false, null, json);
             }
             case AUTO -> {
-                return new ToolCalls(ChatPrompts.toolCallFormat(template, t).orElseThrow(), null, false, null, json);
+                return new ToolCalls(format(template), null, false, null, json);
             }
             case REQUIRED -> {
                 noResponseFormat(r);
-                return new ToolCalls(null, null, true, anyCall(t), json);
+                return new ToolCalls(null, null, true, anyCall(t, json), json);
             }
             default -> {
                 noResponseFormat(r);
-                return new ToolCalls(null, t.named(), false, parameters(t), json);
+                return new ToolCalls(null, t.named(), false, parameters(t, json), json);
             }
         }
+    }
+
+    /** The format the model's template asks tool calls in; a 400 when it shows none this server parses. */
+    private static ToolCallFormat format(Optional<ModelBackend.ChatTemplateSource> template) {
+        return template.flatMap(t -> ToolCallFormat.of(t.source())).orElseThrow(() ->
+                ApiException.badRequest("tools", "this model's chat template asks for tool calls in a format this "
+                        + "server does not parse (it parses Hermes-style <tool_call> tags and Llama 3 JSON calls)"));
     }
 
     private static void noResponseFormat(OpenAiRequest r) {
@@ -74,8 +79,8 @@ final class ToolCalls {
      * name's value decides (vLLM constrains {@code required} the same way, over a list of such calls).
      */
     @SuppressWarnings("unchecked")
-    private static GuidedDecoding anyCall(ChatTools t) {
-        com.fasterxml.jackson.databind.node.ObjectNode schema = JSON.createObjectNode();
+    private static GuidedDecoding anyCall(ChatTools t, ObjectMapper json) {
+        com.fasterxml.jackson.databind.node.ObjectNode schema = json.createObjectNode();
         com.fasterxml.jackson.databind.node.ArrayNode anyOf = schema.putArray("anyOf");
         for (Map<String, Object> def : t.definitions()) {
             Map<String, Object> f = (Map<String, Object>) def.get("function");
@@ -84,8 +89,8 @@ final class ToolCalls {
             com.fasterxml.jackson.databind.node.ObjectNode props = alt.putObject("properties");
             props.putObject("name").put("const", (String) f.get("name"));
             Object params = f.get("parameters");
-            props.set("arguments", params == null ? JSON.createObjectNode().put("type", "object")
-                    : JSON.valueToTree(params));
+            props.set("arguments", params == null ? json.createObjectNode().put("type", "object")
+                    : json.valueToTree(params));
             alt.putArray("required").add("name").add("arguments");
             alt.put("additionalProperties", false);
         }
@@ -94,7 +99,7 @@ final class ToolCalls {
 
     /** The named function's parameters as a constraint: any object when it declares none. */
     @SuppressWarnings("unchecked")
-    private static GuidedDecoding parameters(ChatTools t) {
+    private static GuidedDecoding parameters(ChatTools t, ObjectMapper json) {
         List<Map<String, Object>> defs = t.definitions();
         for (int i = 0; i < defs.size(); i++) {
             Map<String, Object> f = (Map<String, Object>) defs.get(i).get("function");
@@ -103,7 +108,7 @@ final class ToolCalls {
                 if (params == null) {
                     return new GuidedDecoding.JsonObject();
                 }
-                JsonNode schema = JSON.valueToTree(params);
+                JsonNode schema = json.valueToTree(params);
                 return ResponseFormats.schema(schema, "tools[" + i + "].function.parameters");
             }
         }
