@@ -183,12 +183,7 @@ final class EngineLoop implements Runnable {
         LOG.warn("step of {} with {} requests failed: {}", modelName, out.chunks().size(), e.toString());
         EngineStepException error = new EngineStepException("engine step failed for model " + modelName + ": " + e, e);
         for (ScheduledChunk c : out.chunks()) {
-            ActiveRequest r = active.remove(c.requestId());
-            scheduler.finish(c.requestId(), FinishReason.ERROR);
-            if (r != null) {
-                metrics.finished(FinishReason.ERROR);
-                r.fail(error);
-            }
+            fail(c.requestId(), error);
         }
         scheduler.update(out, Map.of());
     }
@@ -196,12 +191,16 @@ final class EngineLoop implements Runnable {
     /** Fails one request of a step that otherwise went well, and frees its blocks. */
     private void failRequest(String id, RuntimeException e) {
         LOG.warn("sampling request {} of {} failed: {}", id, modelName, e.toString());
+        fail(id, new EngineStepException("sampling failed for request " + id + " of model " + modelName + ": "
+                + e.getMessage(), e));
+    }
+
+    private void fail(String id, EngineStepException error) {
         ActiveRequest r = active.remove(id);
         scheduler.finish(id, FinishReason.ERROR);
         if (r != null) {
             metrics.finished(FinishReason.ERROR);
-            r.fail(new EngineStepException("sampling failed for request " + id + " of model " + modelName + ": "
-                    + e.getMessage(), e));
+            r.fail(error);
         }
     }
 
