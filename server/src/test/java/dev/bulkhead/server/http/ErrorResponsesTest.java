@@ -136,12 +136,6 @@ class ErrorResponsesTest {
                 "{\"model\":\"stories260K\",\"prompt\":\"Once\",\"max_tokens\":5,\"temperature\":0,\"ignore_eos\":true}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(json.readTree(r.body()).get("usage").get("completion_tokens").asInt()).isEqualTo(5);
-        // NOTE: scheduler stats are as of the loop's last iteration, which may trail the answer by a step.
-        long until = System.nanoTime() + 5_000_000_000L;
-        while ((fx.engine.inFlight() > 0 || fx.engine.stats().kv().numInUse() > 0) && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertThat(fx.engine.inFlight()).isZero();
-        assertThat(fx.engine.stats().kv().numInUse()).isZero();
+        fx.assertIdleWithin(5_000);
     }
 }

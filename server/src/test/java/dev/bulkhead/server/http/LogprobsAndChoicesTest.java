@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -222,12 +221,7 @@ class LogprobsAndChoicesTest {
         try (ServerFixture slow = new ServerFixture(ServerConfig.local(0), SlowRunners.withStepMillis(5))) {
             String body = "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":200,"
                     + "\"ignore_eos\":true,\"stream\":true,\"n\":3}";
-            try (Socket s = new Socket("127.0.0.1", slow.server.port())) {
-                OutputStream out = s.getOutputStream();
-                out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
-                        .getBytes(StandardCharsets.UTF_8));
-                out.flush();
+            try (Socket s = slow.openPost("/v1/completions", body)) {
                 InputStream in = s.getInputStream();
                 StringBuilder seen = new StringBuilder();
                 while (!seen.toString().contains("data: ")) {
@@ -236,13 +230,7 @@ class LogprobsAndChoicesTest {
                     seen.append((char) b);
                 }
             }
-            long until = System.nanoTime() + 10_000_000_000L;
-            while ((slow.engine.inFlight() > 0 || slow.engine.stats().kv().numInUse() > 0)
-                    && System.nanoTime() < until) {
-                Thread.sleep(10);
-            }
-            assertThat(slow.engine.inFlight()).isZero();
-            assertThat(slow.engine.stats().kv().numInUse()).isZero();
+            slow.assertIdleWithin(10_000);
             assertThat(slow.get("/metrics").body()).containsPattern(
                     "bulkhead_requests_finished_total\\{[^}]*finish_reason=\"abort\"[^}]*} 3\\.0");
         }

@@ -1,27 +1,19 @@
 package dev.bulkhead.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 
 /** /v1/models, /health, /ready, /metrics, and what a client that leaves before its answer leaves behind. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OpsEndpointsTest {
 
     private final ObjectMapper json = new ObjectMapper();
@@ -72,11 +64,10 @@ class OpsEndpointsTest {
     }
 
     @Test
-    @Order(1)
     void clientLeavingMidStreamAbortsTheRequestAndFreesItsBlocks() throws Exception {
         String body = "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":200,"
                 + "\"ignore_eos\":true,\"stream\":true}";
-        try (Socket s = send(body)) {
+        try (Socket s = fx.openPost("/v1/completions", body)) {
             InputStream in = s.getInputStream();
             StringBuilder seen = new StringBuilder();
             while (!seen.toString().contains("data: ")) {
@@ -85,28 +76,8 @@ class OpsEndpointsTest {
                 seen.append((char) b);
             }
         }
-        awaitIdle(10_000);
+        fx.assertIdleWithin(10_000);
         assertThat(fx.get("/metrics").body()).containsPattern(
                 "bulkhead_requests_finished_total\\{[^}]*finish_reason=\"abort\"[^}]*} 1\\.0");
-    }
-
-    private Socket send(String body) throws IOException {
-        Socket s = new Socket("127.0.0.1", fx.server.port());
-        OutputStream out = s.getOutputStream();
-        out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
-                .getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        return s;
-    }
-
-    private void awaitIdle(long millis) throws InterruptedException {
-        long until = System.nanoTime() + millis * 1_000_000;
-        // NOTE: scheduler stats are as of the loop's last iteration, so wait for both to settle.
-        while ((fx.engine.inFlight() > 0 || fx.engine.stats().kv().numInUse() > 0) && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertThat(fx.engine.inFlight()).isZero();
-        assertThat(fx.engine.stats().kv().numInUse()).isZero();
     }
 }

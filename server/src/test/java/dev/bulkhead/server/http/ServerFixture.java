@@ -10,6 +10,8 @@ import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.model.ModelLoader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,6 +64,31 @@ final class ServerFixture implements AutoCloseable {
 
     HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Sends {@code body} as a POST to {@code path} over a raw socket the caller owns, so a test can close the
+     * connection whenever it likes (java.net.http offers no way to drop a connection mid-answer).
+     */
+    Socket openPost(String path, String body) throws java.io.IOException {
+        Socket s = new Socket("127.0.0.1", server.port());
+        OutputStream out = s.getOutputStream();
+        out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                .getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return s;
+    }
+
+    /** Waits up to {@code millis} for the engine to go idle, then asserts nothing is in flight and no block is held. */
+    void assertIdleWithin(long millis) throws InterruptedException {
+        long until = System.nanoTime() + millis * 1_000_000;
+        // NOTE: scheduler stats are as of the loop's last iteration, which may trail the answer by a step.
+        while ((engine.inFlight() > 0 || engine.stats().kv().numInUse() > 0) && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(engine.inFlight()).isZero();
+        assertThat(engine.stats().kv().numInUse()).isZero();
     }
 
     @Override
