@@ -3,7 +3,6 @@ package dev.bulkhead.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -65,9 +64,9 @@ record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choic
             if (!t.isObject() || !"function".equals(t.path("type").asText()) || !t.path("function").isObject()) {
                 throw ApiException.badRequest(where, where + " must be {\"type\": \"function\", \"function\": {...}}");
             }
-            only(t, where, Set.of("type", "function"));
+            RequestParser.knownFields(t, where, Set.of("type", "function"));
             JsonNode f = t.get("function");
-            only(f, where + ".function", Set.of("name", "description", "parameters", "strict"));
+            RequestParser.knownFields(f, where + ".function", Set.of("name", "description", "parameters", "strict"));
             String name = f.path("name").asText(null);
             if (!f.path("name").isTextual() || !NAME.matcher(name).matches()) {
                 throw ApiException.badRequest(where + ".function.name", where + ".function.name must be 1 to 64 of "
@@ -115,15 +114,6 @@ record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choic
         }
         return new ChatTools(List.copyOf(defs), java.util.Collections.unmodifiableSet(names), c, named,
                 parallel == null || parallel.asBoolean());
-    }
-
-    private static void only(JsonNode obj, String where, Set<String> allowed) {
-        for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!allowed.contains(f)) {
-                throw ApiException.badRequest(where + "." + f, "unknown field '" + where + "." + f + "'");
-            }
-        }
     }
 
     private static JsonNode given(JsonNode obj, String field) {

@@ -329,6 +329,16 @@ final class RequestParser {
         throw ApiException.badRequest(where, where + " must be a string or a list of text parts");
     }
 
+    /** A 400 naming {@code where.f} for the first field {@code f} of {@code obj} not in {@code allowed}. */
+    static void knownFields(JsonNode obj, String where, Set<String> allowed) {
+        for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw ApiException.badRequest(where + "." + f, "unknown field '" + where + "." + f + "'");
+            }
+        }
+    }
+
     private static JsonNode given(JsonNode obj, String field) {
         JsonNode n = obj.get(field);
         return n == null || n.isNull() ? null : n;

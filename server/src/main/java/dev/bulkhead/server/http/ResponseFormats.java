@@ -3,7 +3,6 @@ package dev.bulkhead.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.sampling.GuidedDecoding;
-import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -32,27 +31,22 @@ final class ResponseFormats {
         String type = format.get("type").asText();
         switch (type) {
             case "text" -> {
-                only(format, Set.of("type"));
+                RequestParser.knownFields(format, FIELD, Set.of("type"));
                 return null;
             }
             case "json_object" -> {
-                only(format, Set.of("type"));
+                RequestParser.knownFields(format, FIELD, Set.of("type"));
                 return new GuidedDecoding.JsonObject();
             }
             case "json_schema" -> {
-                only(format, Set.of("type", "json_schema"));
+                RequestParser.knownFields(format, FIELD, Set.of("type", "json_schema"));
                 JsonNode spec = format.get("json_schema");
                 if (spec == null || !spec.isObject()) {
                     throw ApiException.badRequest(FIELD + ".json_schema", "json_schema must be an object with "
                             + "'name' and 'schema'");
                 }
-                for (Iterator<String> it = spec.fieldNames(); it.hasNext(); ) {
-                    String f = it.next();
-                    if (!Set.of("name", "description", "schema", "strict").contains(f)) {
-                        throw ApiException.badRequest(FIELD + ".json_schema." + f, "unknown field '" + FIELD
-                                + ".json_schema." + f + "'");
-                    }
-                }
+                RequestParser.knownFields(spec, FIELD + ".json_schema", Set.of("name", "description", "schema",
+                        "strict"));
                 if (!spec.path("name").isTextual() || !NAME.matcher(spec.get("name").asText()).matches()) {
                     throw ApiException.badRequest(FIELD + ".json_schema.name", "json_schema.name must be 1 to 64 of "
                             + "a-z, A-Z, 0-9, _ and -");
@@ -77,15 +71,6 @@ final class ResponseFormats {
             return new GuidedDecoding.JsonSchema(schema.toString());
         } catch (InvalidRequestException e) {
             throw ApiException.badRequest(field, e.getMessage());
-        }
-    }
-
-    private static void only(JsonNode obj, Set<String> allowed) {
-        for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!allowed.contains(f)) {
-                throw ApiException.badRequest(FIELD + "." + f, "unknown field '" + FIELD + "." + f + "'");
-            }
         }
     }
 }
