@@ -1,11 +1,11 @@
 package dev.bulkhead.engine.guided;
 
+import dev.bulkhead.model.tokenizer.ByteLevelAlphabet;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -28,7 +28,6 @@ public final class TokenVocabulary {
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x([0-9A-Fa-f]{2})>");
     private static final char SPIECE_SPACE = '\u2581';
     /** GPT-2's bytes_to_unicode, inverted: stand-in char to byte, -1 for chars that stand for none. */
-    private static final int[] BYTE_LEVEL = byteLevelInverse();
 
     private final byte[][] bytes;
 
@@ -101,7 +100,7 @@ public final class TokenVocabulary {
         byte[] out = new byte[text.length()];
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            int b = c < BYTE_LEVEL.length ? BYTE_LEVEL[c] : -1;
+            int b = ByteLevelAlphabet.byteOf(c);
             if (b < 0) {
                 return text.getBytes(StandardCharsets.UTF_8);
             }
@@ -136,16 +135,5 @@ public final class TokenVocabulary {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    private static int[] byteLevelInverse() {
-        int[] inverse = new int[512];
-        Arrays.fill(inverse, -1);
-        int shifted = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-            inverse[printable ? b : 256 + shifted++] = b;
-        }
-        return inverse;
     }
 }

@@ -1,5 +1,6 @@
 package dev.bulkhead.model.gguf;
 
+import dev.bulkhead.model.tokenizer.ByteLevelAlphabet;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,8 +39,6 @@ final class BpeTokenizer extends GgufTokenizer {
     private final boolean ignoreMerges;
     private final Map<String, Integer> ranks;
     private final Map<String, Integer> pieces;
-    private final char[] byteToChar = new char[256];
-    private final Map<Character, Integer> charToByte = new HashMap<>();
 
     BpeTokenizer(GgufVocab vocab, String pre, String[] merges) {
         super(vocab);
@@ -60,23 +59,11 @@ final class BpeTokenizer extends GgufTokenizer {
             ranks.putIfAbsent(merges[i], i);
         }
         this.pieces = vocab.index(t -> t == GgufVocab.NORMAL || t == GgufVocab.BYTE || t == GgufVocab.UNUSED);
-        buildByteMap();
     }
 
     /** llama.cpp adds BOS for Llama 3 style vocabularies and not for plain GPT-2 ones. */
     static boolean addsBosByDefault(String pre) {
         return pre.equals("llama-bpe") || pre.equals("llama3");
-    }
-
-    /** GPT-2's bijection from bytes to printable characters: printable Latin-1 maps to itself, the rest to 256+. */
-    private void buildByteMap() {
-        int next = 256;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            char c = (char) (printable ? b : next++);
-            byteToChar[b] = c;
-            charToByte.put(c, b);
-        }
     }
 
     @Override
@@ -86,7 +73,7 @@ final class BpeTokenizer extends GgufTokenizer {
             byte[] bytes = m.group().getBytes(StandardCharsets.UTF_8);
             StringBuilder mapped = new StringBuilder(bytes.length);
             for (byte b : bytes) {
-                mapped.append(byteToChar[b & 0xFF]);
+                mapped.append(ByteLevelAlphabet.charOf(b & 0xFF));
             }
             String word = mapped.toString();
             Integer whole = ignoreMerges ? pieces.get(word) : null;
@@ -157,8 +144,8 @@ final class BpeTokenizer extends GgufTokenizer {
     void appendPiece(int id, ByteArrayOutputStream out) {
         String text = vocab.tokens()[id];
         for (int i = 0; i < text.length(); i++) {
-            Integer b = charToByte.get(text.charAt(i));
-            if (b != null) {
+            int b = ByteLevelAlphabet.byteOf(text.charAt(i));
+            if (b >= 0) {
                 out.write(b);
             } else {
                 out.writeBytes(String.valueOf(text.charAt(i)).getBytes(StandardCharsets.UTF_8));
