@@ -12,7 +12,7 @@ import java.util.Objects;
  */
 public sealed interface GuidedDecoding {
 
-    /** The grammar this constraint compiles to (compiled anew on each call; cheap for practical schemas). */
+    /** The grammar this constraint compiles to. */
     JsonGrammar grammar();
 
     /** {@code {"type": "json_object"}}: any JSON object. */
@@ -39,15 +39,41 @@ public sealed interface GuidedDecoding {
      * @throws dev.bulkhead.engine.InvalidRequestException (field {@code response_format}) when the schema is
      *                                                     not valid JSON or uses something unsupported
      */
-    record JsonSchema(String schemaJson) implements GuidedDecoding {
-        public JsonSchema {
-            Objects.requireNonNull(schemaJson, "schemaJson");
-            JsonGrammar.ofSchema(schemaJson); // validates now, so a bad schema fails the request before queueing
+    final class JsonSchema implements GuidedDecoding {
+
+        private final String schemaJson;
+        // NOTE: compiled once, here: validating the schema already compiles it, and every guide reuses it.
+        private final JsonGrammar grammar;
+
+        public JsonSchema(String schemaJson) {
+            this.schemaJson = Objects.requireNonNull(schemaJson, "schemaJson");
+            this.grammar = JsonGrammar.ofSchema(schemaJson);
+        }
+
+        /** The schema as JSON text. */
+        public String schemaJson() {
+            return schemaJson;
         }
 
         @Override
         public JsonGrammar grammar() {
-            return JsonGrammar.ofSchema(schemaJson);
+            return grammar;
+        }
+
+        /** Equal when the schema texts are: the grammar is a function of the text. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof JsonSchema other && schemaJson.equals(other.schemaJson);
+        }
+
+        @Override
+        public int hashCode() {
+            return schemaJson.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "JsonSchema[schemaJson=" + schemaJson + "]";
         }
     }
 }
