@@ -74,8 +74,10 @@ class EngineApiTest {
 
     @Test
     void duplicateRequestIdIsRejected() {
-        CompletableFuture<Completion> first = engine.generate(greedy("dup", new int[] {1, 400}, 40));
-        assertField(() -> engine.generate(greedy("dup", new int[] {1, 401}, 4)), "request_id");
+        // NOTE: the slow engine keeps the first in flight for a while; on the fast one it could finish (40 tokens
+        // in a few ms) before the duplicate arrives if the test thread is descheduled, which once happened in CI.
+        CompletableFuture<Completion> first = slowEngine.generate(greedy("dup", new int[] {1, 400}, 40));
+        assertField(() -> slowEngine.generate(greedy("dup", new int[] {1, 401}, 4)), "request_id");
         await(first);
     }
 
