@@ -20,7 +20,7 @@ extern "C" __global__ void bk_paged_attention_decode(float* part_out, float* par
                                                      int max_blocks_per_seq, int n_queries, int num_heads,
                                                      int num_kv_heads, int head_dim, int block_size,
                                                      int partition_size, int sliding_window, float scale) {
-    extern __shared__ float smem[];
+    BK_DYNAMIC_SHARED(float, smem);
     __shared__ float scratch[32];
     const int qi = blockIdx.x, h = blockIdx.y, p = blockIdx.z, max_parts = gridDim.z;
     if (qi >= n_queries) return;

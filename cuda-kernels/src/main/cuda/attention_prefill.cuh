@@ -21,7 +21,7 @@ extern "C" __global__ void bk_paged_attention_prefill(bf16* out, const float* q,
                                                       int max_blocks_per_seq, int n_tiles, int num_heads,
                                                       int num_kv_heads, int head_dim, int block_size,
                                                       int sliding_window, float scale) {
-    extern __shared__ float smem[];
+    BK_DYNAMIC_SHARED(float, smem);
     const int tile = blockIdx.x, h = blockIdx.y;
     if (tile >= n_tiles) return;
     const int kstride = head_dim + 1;  // NOTE: padded so lanes reading different keys hit different banks

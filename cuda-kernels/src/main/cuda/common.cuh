@@ -1,10 +1,17 @@
 // Shared helpers of the Bulkhead kernels. Every kernel is extern "C" so its symbol in the fatbin is its
 // plain name, which the Java KernelIndex lists with its parameter layout.
 #pragma once
+#ifdef BK_EMULATOR
+// The CPU emulator (cuda-emulator/) compiles these same sources with g++ against its own CUDA header.
+#include "cuda_emu.h"
+#else
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <stdint.h>
 #include <math_constants.h>
+// A kernel's dynamic shared memory (the emulator gives it its own definition).
+#define BK_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
 
 typedef __nv_bfloat16 bf16;
 

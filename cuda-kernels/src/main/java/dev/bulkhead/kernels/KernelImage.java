@@ -1,5 +1,6 @@
 package dev.bulkhead.kernels;
 
+import dev.bulkhead.ffi.CudaLibraries;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,6 +12,20 @@ public final class KernelImage {
     public static final String RESOURCE = "/dev/bulkhead/kernels/bulkhead.fatbin";
 
     private KernelImage() {
+    }
+
+    /**
+     * The image to load into a context of this process: the fatbin, or, when CUDA is bound to the emulator and
+     * nvcc did not build a fatbin, the name of the emulator's own build of the same sources (the emulator runs
+     * that build for a fatbin too: it cannot execute SASS or PTX).
+     *
+     * @throws KernelsNotBuiltException when there is neither
+     */
+    public static byte[] forThisProcess() {
+        if (!isPresent() && CudaLibraries.emulated()) {
+            return "BKEMU:bulkhead\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        return load();
     }
 
     /** Whether this build has the kernels (nvcc was present and not skipped). */

@@ -15,10 +15,8 @@ import java.lang.invoke.MethodHandle;
 final class CublasHandles {
 
     /** NOTE: cuBLASLt is loaded first from wherever it is so that libcublas's DT_NEEDED on it resolves. */
-    static final Downcalls.Library LT = Downcalls.Library.load("cuBLASLt",
-            LibraryLocator.locate(LibrarySpec.CUBLAS_LT, SearchPaths.fromEnvironment()));
-    static final Downcalls.Library LIB = Downcalls.Library.load("cuBLAS",
-            LibraryLocator.locate(LibrarySpec.CUBLAS, SearchPaths.fromEnvironment()));
+    static final Downcalls.Library LT = CudaLibraries.cublasLt();
+    static final Downcalls.Library LIB = CudaLibraries.cublas();
 
     static final MethodHandle cublasCreate = bind("cublasCreate_v2", ADDRESS);
     static final MethodHandle cublasDestroy = bind("cublasDestroy_v2", ADDRESS);

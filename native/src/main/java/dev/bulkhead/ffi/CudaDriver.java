@@ -15,6 +15,7 @@ import dev.bulkhead.ffi.Handles.Module;
 import dev.bulkhead.ffi.Handles.Stream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -218,11 +219,37 @@ public final class CudaDriver {
     public static float eventElapsedMillis(Event start, Event end) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ms = a.allocate(JAVA_FLOAT);
-            check("cuEventElapsedTime_v2", (int) DriverHandles.cuEventElapsedTime.invokeExact(ms, start.handle(), end.handle()));
+            check("cuEventElapsedTime", (int) DriverHandles.cuEventElapsedTime.invokeExact(ms, start.handle(), end.handle()));
             return ms.get(JAVA_FLOAT, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** Makes work queued on {@code s} after this call wait until {@code e}'s recorded work is done. */
+    public static void streamWaitEvent(Stream s, Event e) {
+        int r;
+        try {
+            r = (int) DriverHandles.cuStreamWaitEvent.invokeExact(s.handle(), e.handle(), 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check("cuStreamWaitEvent", r);
+    }
+
+    /** Whether the work {@code e} recorded is done ({@code CUDA_ERROR_NOT_READY} means not yet). */
+    public static boolean eventQuery(Event e) {
+        int r;
+        try {
+            r = (int) DriverHandles.cuEventQuery.invokeExact(e.handle());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r == 600) {
+            return false;
+        }
+        check("cuEventQuery", r);
+        return true;
     }
 
     public static void eventDestroy(Event e) {
@@ -281,6 +308,30 @@ public final class CudaDriver {
         }
         if (r != 0) {
             throw CudaException.of("cuFuncSetAttribute", r, f.name() + " attribute " + attribute + " = " + value);
+        }
+    }
+
+    /**
+     * Where parameter {@code index} of {@code f} sits in the kernel's own parameter layout, as {offset, size}
+     * in bytes ({@code cuFuncGetParamInfo}, drivers 12.4 and newer); empty when the kernel has no such
+     * parameter.
+     *
+     * @throws CudaUnavailableException when the driver is older than 12.4
+     */
+    public static java.util.Optional<long[]> functionParamInfo(Function f, int index) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment offset = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
+            int r = (int) DriverHandles.cuFuncGetParamInfo.invokeExact(f.handle(), (long) index, offset, size);
+            if (r == 1) { // CUDA_ERROR_INVALID_VALUE: index past the last parameter
+                return java.util.Optional.empty();
+            }
+            if (r != 0) {
+                throw CudaException.of("cuFuncGetParamInfo", r, f.name() + " parameter " + index);
+            }
+            return java.util.Optional.of(new long[] {offset.get(ValueLayout.JAVA_LONG, 0), size.get(ValueLayout.JAVA_LONG, 0)});
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -38,6 +38,7 @@ public class CudaException extends RuntimeException {
     /** As {@link #of(String, int)} with a detail (arguments, sizes) appended to the message. */
     public static CudaException of(String api, int code, String detail) {
         String name = CudaErrorNames.name(code);
+        detail = EmulatorReport.append(code, detail);
         return switch (code) {
             case 2 -> new CudaOutOfMemoryException("CUDA driver", api, code, name, detail);
             case 34, 35, 100, 101 -> new CudaNoDeviceException(api, code, name, detail);

@@ -56,6 +56,16 @@ final class Downcalls {
             }
         }
 
+        /** Loads a library file named directly (the CUDA emulator), or records why not. */
+        static Library loadFile(String name, Path file) {
+            try {
+                // NOTE: Arena.global() for the same reason as load().
+                return new Library(name, Optional.of(SymbolLookup.libraryLookup(file, Arena.global())), "");
+            } catch (IllegalArgumentException | IllegalCallerException e) {
+                return new Library(name, Optional.empty(), "cannot load " + file + ": " + e.getMessage());
+            }
+        }
+
         boolean loaded() {
             return symbols.isPresent();
         }
@@ -63,11 +73,22 @@ final class Downcalls {
 
     /** Binds {@code symbol} of {@code lib} with descriptor {@code fd} (which must return a status int). */
     static MethodHandle bind(Library lib, String symbol, FunctionDescriptor fd) {
+        return bindFirst(lib, fd, symbol);
+    }
+
+    /**
+     * Binds the first of {@code symbols} that {@code lib} exports (newest version first, e.g.
+     * {@code cuEventElapsedTime_v2} then {@code cuEventElapsedTime}, which drivers before 12.8 only have).
+     */
+    static MethodHandle bindFirst(Library lib, FunctionDescriptor fd, String... symbols) {
         MethodType type = fd.toMethodType();
-        Optional<java.lang.foreign.MemorySegment> address = lib.symbols().flatMap(s -> s.find(symbol));
-        if (address.isPresent()) {
-            return Linker.nativeLinker().downcallHandle(address.get(), fd);
+        for (String symbol : symbols) {
+            Optional<java.lang.foreign.MemorySegment> address = lib.symbols().flatMap(s -> s.find(symbol));
+            if (address.isPresent()) {
+                return Linker.nativeLinker().downcallHandle(address.get(), fd);
+            }
         }
+        String symbol = String.join(" or ", symbols);
         String reason = lib.loaded() ? symbol + " is not exported by this " + lib.name() + " (driver too old?)"
                 : lib.failure();
         MethodHandle thrower = MethodHandles.insertArguments(FAIL, 0, lib.name(), symbol, reason);

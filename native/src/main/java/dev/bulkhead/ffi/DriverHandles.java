@@ -15,8 +15,7 @@ import java.lang.invoke.MethodHandle;
  */
 final class DriverHandles {
 
-    static final Downcalls.Library LIB = Downcalls.Library.load("CUDA driver",
-            LibraryLocator.locate(LibrarySpec.CUDA_DRIVER, SearchPaths.fromEnvironment()));
+    static final Downcalls.Library LIB = CudaLibraries.driver();
 
     static final MethodHandle cuInit = bind("cuInit", JAVA_INT);
     static final MethodHandle cuDriverGetVersion = bind("cuDriverGetVersion", ADDRESS);
@@ -47,12 +46,20 @@ final class DriverHandles {
     static final MethodHandle cuEventCreate = bind("cuEventCreate", ADDRESS, JAVA_INT);
     static final MethodHandle cuEventRecord = bind("cuEventRecord", ADDRESS, ADDRESS);
     static final MethodHandle cuEventSynchronize = bind("cuEventSynchronize", ADDRESS);
-    static final MethodHandle cuEventElapsedTime = bind("cuEventElapsedTime_v2", ADDRESS, ADDRESS, ADDRESS);
+    /** NOTE: _v2 exists only in drivers >= 12.8; older drivers export the original, same signature. */
+    static final MethodHandle cuEventElapsedTime = Downcalls.bindFirst(LIB,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), "cuEventElapsedTime_v2", "cuEventElapsedTime");
     static final MethodHandle cuEventDestroy = bind("cuEventDestroy_v2", ADDRESS);
     static final MethodHandle cuModuleLoadData = bind("cuModuleLoadData", ADDRESS, ADDRESS);
     static final MethodHandle cuModuleUnload = bind("cuModuleUnload", ADDRESS);
     static final MethodHandle cuModuleGetFunction = bind("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
     static final MethodHandle cuFuncSetAttribute = bind("cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
+    /** Drivers >= 12.4: offset and size of a kernel parameter in the module's own layout. */
+    static final MethodHandle cuFuncGetParamInfo = bind("cuFuncGetParamInfo", ADDRESS, JAVA_LONG, ADDRESS, ADDRESS);
+    static final MethodHandle cuStreamWaitEvent = bind("cuStreamWaitEvent", ADDRESS, ADDRESS, JAVA_INT);
+    static final MethodHandle cuEventQuery = bind("cuEventQuery", ADDRESS);
+    /** The emulator's description of the fault behind a sticky error (absent from the NVIDIA driver). */
+    static final MethodHandle bkemuErrorReport = bind("bkemu_error_report", ADDRESS, JAVA_LONG);
     static final MethodHandle cuLaunchKernel = bind("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
     static final MethodHandle cuStreamBeginCapture = bind("cuStreamBeginCapture_v2", ADDRESS, JAVA_INT);

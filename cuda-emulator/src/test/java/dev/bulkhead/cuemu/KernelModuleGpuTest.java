@@ -1,27 +1,25 @@
-package dev.bulkhead.kernels;
+package dev.bulkhead.cuemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.bulkhead.ffi.CudaAvailability;
 import dev.bulkhead.ffi.CudaContext;
-import dev.bulkhead.ffi.CudaRuntime;
-import org.junit.jupiter.api.Assumptions;
+import dev.bulkhead.kernels.Kernel;
+import dev.bulkhead.kernels.KernelModule;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** On a GPU: the driver accepts the fatbin and finds every indexed kernel in it. */
+/** The module loads, every indexed kernel resolves and its signature matches the kernel's C parameters. */
 @Tag("gpu")
 class KernelModuleGpuTest {
 
     @Test
-    void loadsTheFatbinAndResolvesEveryKernel() {
-        CudaAvailability a = CudaRuntime.probe();
-        Assumptions.assumeTrue(a.available(), a.reason());
-        Assumptions.assumeTrue(KernelImage.isPresent(), "built without nvcc");
+    void loadsTheKernelsAndResolvesEveryOneWithItsSignatureChecked() {
+        GpuTarget.require();
         try (CudaContext ctx = CudaContext.open(0)) {
             KernelModule m = KernelModule.load(ctx);
             for (Kernel k : Kernel.values()) {
                 assertThat(m.function(k).handle().address()).as(k.symbol()).isNotZero();
+                KernelModule.verify(m.function(k), k.signature());
             }
             m.allowSharedMemory(Kernel.PAGED_ATTENTION_PREFILL, Kernel.prefillSharedBytes(256));
         }
