@@ -81,8 +81,9 @@ __device__ uint32_t bk_select_threshold(const float* row, int vocab, float targe
 // Temperature / top-k / top-p sampling of each row. temperature <= 0 means greedy (as bk_argmax_rows);
 // top_k <= 0 or >= vocab disables top-k; top_p >= 1 disables top-p. Top-k keeps every logit >= the k-th
 // largest (ties at the boundary are kept); top-p then keeps the smallest set of the largest survivors whose
-// probability reaches top_p. The draw u in [0, 1) is Philox(seed[r], counter = (offset[r], r... )) and picks
-// the first vocabulary index whose cumulative kept probability exceeds u (vocabulary order, fixed chunks).
+// probability reaches top_p. The draw u in [0, 1) is Philox(key = seed[r], counter = offset[r]) and picks the
+// first vocabulary index whose cumulative kept probability exceeds u (vocabulary order, fixed chunks). The
+// row's place in the batch is not part of the counter: a request draws the same wherever it sits.
 // grid (n_rows), block 256.
 extern "C" __global__ void bk_sample_rows(int* out, const float* logits, const float* temperature,
                                           const int* top_k, const float* top_p,
@@ -123,7 +124,7 @@ extern "C" __global__ void bk_sample_rows(int* out, const float* logits, const f
     const float total = bk_mass_at_least(row, vocab, threshold, m, inv_t, false, scratch);
     const unsigned long long seed = seeds[r], off = offsets[r];
     const uint4 rnd = bk_philox((uint32_t)seed, (uint32_t)(seed >> 32),
-                                make_uint4((uint32_t)off, (uint32_t)(off >> 32), (uint32_t)r, 0u));
+                                make_uint4((uint32_t)off, (uint32_t)(off >> 32), 0u, 0u));
     const float u = (rnd.x >> 8) * (1.0f / 16777216.0f);
     const float target = u * total;
     const int chunk = (vocab + blockDim.x - 1) / blockDim.x;

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine;
 
+import dev.bulkhead.engine.runner.BackendLostException;
 import dev.bulkhead.engine.runner.BatchInput;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.scheduler.FinishReason;
@@ -36,6 +37,7 @@ final class EngineLoop implements Runnable {
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Map<String, ActiveRequest> active = new HashMap<>();
     private volatile boolean stopping;
+    private volatile BackendLostException lost; // why the loop stopped for good, when its backend died
     private volatile long lastStepNanos = System.nanoTime();
     private volatile long steps;
     private volatile SchedulerStats stats;
@@ -97,10 +99,20 @@ final class EngineLoop implements Runnable {
         } finally {
             drainInbox(false);
             for (String id : List.copyOf(active.keySet())) {
-                finish(id, FinishReason.ABORT);
+                if (lost != null) {
+                    fail(id, new EngineStepException("engine of model " + modelName + " lost its backend: "
+                            + lost.getMessage(), lost));
+                } else {
+                    finish(id, FinishReason.ABORT);
+                }
             }
             stats = scheduler.stats();
         }
+    }
+
+    /** Why the loop stopped for good when its backend was lost; null otherwise. */
+    BackendLostException lostBackend() {
+        return lost;
     }
 
     private void drainInbox(boolean idle) {
@@ -160,6 +172,13 @@ final class EngineLoop implements Runnable {
                     row++;
                 }
             }
+        } catch (BackendLostException e) {
+            // NOTE: a dead context fails every later step too: stop, so a supervisor rebuilds this engine.
+            LOG.error("engine of {} lost its backend and stops: {}", modelName, e.getMessage());
+            failStep(out, e);
+            lost = e;
+            stopping = true;
+            return;
         } catch (RuntimeException | Error e) {
             failStep(out, e);
             return;

@@ -6,7 +6,7 @@ package dev.bulkhead.engine;
  *
  * @param threads          CPU threads for the forward pass
  * @param blockSize        tokens per KV block
- * @param kvCacheBytes     byte budget of the KV pool (K and V, every layer, float32 on the CPU backend)
+ * @param kvCacheBytes     byte budget of the KV pool (K and V, every layer; f32 on the CPU backend, bf16 on CUDA)
  * @param maxBatchedTokens token budget of one step (decodes plus prefill chunks)
  * @param maxRunning       most sequences in one step
  * @param maxModelLen      longest prompt + output in tokens; 0 means the model's max_position_embeddings

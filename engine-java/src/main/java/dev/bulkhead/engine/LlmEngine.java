@@ -7,6 +7,7 @@ import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.engine.guided.JsonGuide;
 import dev.bulkhead.engine.guided.JsonGuideFactory;
+import dev.bulkhead.engine.runner.BackendLostException;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
@@ -103,7 +104,7 @@ public final class LlmEngine implements AutoCloseable {
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
-        KvCacheConfig kv = new MemoryBudget(options.kvCacheBytes(), options.blockSize(), c.kvBytesPerToken(Float.BYTES),
+        KvCacheConfig kv = new MemoryBudget(options.kvCacheBytes(), options.blockSize(), c.kvBytesPerToken(runners.kvBytesPerElement()),
                 maxModelLen).toConfig(options.prefixCaching());
         this.kvCapacityTokens = kv.usableBlocks() * kv.blockSize();
         this.runner = runners.create(model.weights(), new CpuRunnerOptions(options.threads(), kv.blockSize(),
@@ -185,6 +186,9 @@ public final class LlmEngine implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("engine is closed");
         }
+        if (loop.lostBackend() != null) {
+            throw new IllegalStateException("engine stopped: " + loop.lostBackend().getMessage());
+        }
         int[] prompt = RequestValidator.promptIds(req, model.tokenizer(), model.config().vocabSize());
         int maxTokens = req.sampling().maxTokens();
         RequestValidator.checkLength(prompt.length, maxTokens, maxModelLen, kvCapacityTokens);
@@ -249,6 +253,15 @@ public final class LlmEngine implements AutoCloseable {
     /** Whether the engine loop thread is alive. */
     public boolean isRunning() {
         return loopThread.isAlive();
+    }
+
+    /**
+     * Why the engine stopped serving for good, when its backend was lost (a sticky CUDA error): it must be
+     * replaced by a new engine. Empty while it serves, and after an ordinary shutdown.
+     */
+    public java.util.Optional<String> failure() {
+        BackendLostException e = loop.lostBackend();
+        return e == null ? java.util.Optional.empty() : java.util.Optional.of(e.getMessage());
     }
 
     /** {@link System#nanoTime()} of the loop's last iteration: the liveness heartbeat. */

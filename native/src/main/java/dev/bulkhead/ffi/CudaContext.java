@@ -74,6 +74,11 @@ public final class CudaContext implements AutoCloseable {
         return CudaRuntime.computeCapability(device);
     }
 
+    /** The device's streaming multiprocessors (132 on an H100 SXM). */
+    public int multiprocessors() {
+        return CudaDriver.deviceAttribute(device, CudaDriver.ATTR_MULTIPROCESSOR_COUNT);
+    }
+
     public DeviceBuffer alloc(long bytes) {
         DevicePtr p = CudaMemory.alloc(bytes);
         releases.push(() -> CudaMemory.free(p));

@@ -49,6 +49,18 @@ public class CudaException extends RuntimeException {
         };
     }
 
+    /**
+     * Whether this error poisons the context for good: after an illegal address, a launch failure or a device
+     * assert every later call on the context returns it ("sticky"), so whatever uses the context must be
+     * rebuilt on a fresh one (CUDA documents that the process should be restarted).
+     */
+    public boolean contextLost() {
+        return "CUDA driver".equals(library) && switch (code) {
+            case 700, 702, 710, 714, 715, 716, 717, 718, 719 -> true;
+            default -> false;
+        };
+    }
+
     /** The library that reported the error ("CUDA driver", "cuBLAS"). */
     public String library() {
         return library;

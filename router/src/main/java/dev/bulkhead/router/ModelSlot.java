@@ -185,7 +185,7 @@ final class ModelSlot implements AutoCloseable {
             return null;
         }
         if (!h.engine().isRunning()) {
-            return "engine loop died";
+            return h.engine().failure().map(f -> "engine loop stopped: " + f).orElse("engine loop died");
         }
         String f = fatal;
         if (f != null) {

@@ -1,6 +1,9 @@
 package dev.bulkhead.engine.cuda;
 
+import dev.bulkhead.cuemu.CudaEmulator;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.ffi.CudaLibraries;
+import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.ffi.CudaAvailability;
 import dev.bulkhead.ffi.CudaRuntime;
 import dev.bulkhead.kernels.KernelImage;
@@ -13,16 +16,21 @@ import org.slf4j.LoggerFactory;
  * Picks the backend at startup, like Lucene's vectorization provider: {@code cpu} always works; {@code cuda}
  * needs a driver, a usable GPU, cuBLAS and a jar built with the kernels, and fails with the reason when one is
  * missing; {@code auto} takes CUDA when all are there and otherwise falls back to the CPU with one WARN
- * naming the reason and the fix. Every choice logs exactly one line.
+ * naming the reason and the fix. {@code cuda-emulator} runs the CUDA backend on the CPU emulator of the driver,
+ * cuBLAS and the kernels, for tests without a GPU; only that name selects it ({@code auto} never does), and it
+ * binds the whole process's CUDA calls to the emulator. Every choice logs exactly one line.
  */
 public final class Backends {
 
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
+    /** The device name that selects the CUDA emulator. */
+    public static final String EMULATOR = "cuda-emulator";
+
     /**
      * What was chosen and why.
      *
-     * @param name    "cpu" or "cuda"
+     * @param name    "cpu", "cuda" or "cuda-emulator"
      * @param factory runners of that backend
      * @param reason  why this one (the probe's words)
      */
@@ -32,18 +40,36 @@ public final class Backends {
     private Backends() {
     }
 
-    /** Chooses for {@code device} ({@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}) from the real probe. */
+    /** Chooses for {@code device} ({@code auto}, {@code cpu}, {@code cuda}, {@code cuda:N} or {@code cuda-emulator}). */
     public static Choice choose(String device) {
         return choose(device, Backends::probe);
     }
 
     /** As {@link #choose(String)} with the CUDA probe supplied (tests). */
     static Choice choose(String device, Supplier<CudaAvailability> probe) {
+        return choose(device, probe, CudaLibraries.emulated());
+    }
+
+    /** As {@link #choose(String, Supplier)}, saying whether this process's CUDA is bound to the emulator (tests). */
+    static Choice choose(String device, Supplier<CudaAvailability> probe, boolean emulatorBound) {
         String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
         if (d.equals("cpu")) {
             Choice c = new Choice("cpu", ModelRunnerFactory.CPU, "--device cpu");
             LOG.info("backend: cpu (requested with --device cpu)");
             return c;
+        }
+        if (d.equals(EMULATOR)) {
+            return emulator();
+        }
+        if (emulatorBound) {
+            // NOTE: this process's CUDA bindings are the emulator's; only asking for it by name may use it.
+            if (d.equals("auto")) {
+                LOG.warn("backend: cpu, because this process's CUDA calls are bound to the CUDA emulator and auto"
+                        + " never picks it");
+                return new Choice("cpu", ModelRunnerFactory.CPU, "CUDA is bound to the emulator");
+            }
+            throw new IllegalStateException("--device " + device + " requested, but this process's CUDA calls are"
+                    + " bound to the CUDA emulator; use --device cuda-emulator or a new process");
         }
         int ordinal = 0;
         if (d.startsWith("cuda:")) {
@@ -51,7 +77,8 @@ public final class Backends {
             d = "cuda";
         }
         if (!d.equals("cuda") && !d.equals("auto")) {
-            throw new IllegalArgumentException("unknown device '" + device + "': use auto, cpu, cuda or cuda:N");
+            throw new IllegalArgumentException("unknown device '" + device + "': use auto, cpu, cuda, cuda:N or "
+                    + EMULATOR);
         }
         CudaAvailability a = probe.get();
         if (a.available()) {
@@ -63,6 +90,22 @@ public final class Backends {
         }
         LOG.warn("backend: cpu, because CUDA is not usable: {}", a.reason());
         return new Choice("cpu", ModelRunnerFactory.CPU, a.reason());
+    }
+
+    /** The CUDA backend on the CPU emulator: it says so in one WARN (and in its device name). */
+    private static Choice emulator() {
+        if (!CudaEmulator.isBuilt()) {
+            throw new IllegalStateException("--device " + EMULATOR + " requested but " + CudaEmulator.unavailableReason());
+        }
+        CudaEmulator.activate(EmbeddedModel.defaultCacheRoot());
+        CudaAvailability a = CudaRuntime.probeWithCublas();
+        if (!a.available()) {
+            throw new IllegalStateException("--device " + EMULATOR + " requested but the emulator is not usable: "
+                    + a.reason());
+        }
+        LOG.warn("backend: cuda-emulator ({}): the CUDA backend runs on a CPU emulator of the driver, cuBLAS and the"
+                + " kernels, far slower than --device cpu; it tests the CUDA path and is not a GPU", a.reason());
+        return new Choice(EMULATOR, CudaRunners.factory(0), a.reason());
     }
 
     /** Driver, device and cuBLAS from {@link CudaRuntime}, then the kernels in this jar. */

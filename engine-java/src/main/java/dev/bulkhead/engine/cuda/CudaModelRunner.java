@@ -9,10 +9,13 @@ import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.ffi.CublasHandle;
 import dev.bulkhead.ffi.CudaContext;
+import dev.bulkhead.engine.runner.BackendLostException;
 import dev.bulkhead.ffi.CudaDriver;
+import dev.bulkhead.ffi.CudaException;
 import dev.bulkhead.ffi.CudaMemory;
 import dev.bulkhead.ffi.DeviceBuffer;
 import dev.bulkhead.ffi.DevicePtr;
+import dev.bulkhead.ffi.Handles.Event;
 import dev.bulkhead.kernels.Kernel;
 import dev.bulkhead.kernels.KernelModule;
 import dev.bulkhead.model.arch.ModelWeights;
@@ -28,8 +31,15 @@ import java.lang.foreign.ValueLayout;
  * {@link #close()}; a step uploads its indices in one copy, launches per layer, and copies back only the
  * requested logit rows. Logits go back to the host and the engine samples there (device sampling kernels
  * exist, see {@link #greedy}, but the engine does not use them yet).
+ *
+ * <p>The step's indices are packed into one of two pinned buffers, used in turn: a step with no logit rows
+ * (a prefill chunk) returns before its upload has run, so the next step must not refill the same buffer
+ * until that upload is done, which an event recorded after each upload tells.
  */
 public final class CudaModelRunner implements ModelRunner {
+
+    /** Logit rows one LM-head pass computes; more rows in a step go in passes of this many. */
+    static final int LOGIT_ROWS_PER_PASS = 256;
 
     private final ModelConfig c;
     private final CpuRunnerOptions options;
@@ -39,9 +49,9 @@ public final class CudaModelRunner implements ModelRunner {
     private final CudaWeights w;
     private final CudaOps.AttentionShape shape;
     private final int rotDim;
-    private final int partitionSize;
+    private final int multiprocessors;
     private final StepPlan plan;
-    private final int maxLogitRows;
+    private final int maxDecodeQueries;
 
     private final DeviceBuffer[] kCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
     private final DeviceBuffer[] vCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
@@ -54,16 +64,19 @@ public final class CudaModelRunner implements ModelRunner {
     private final DevicePtr proj;         // (tokens, hidden) f32 output of o_proj and down_proj
     private final DevicePtr gateUp;       // (tokens, 2 ffn) f32
     private final DevicePtr h;            // (tokens, ffn) bf16 silu(gate) * up
-    private final DevicePtr partOut;      // (decode queries, heads, partitions, headDim) f32
-    private final DevicePtr partMax;      // (decode queries, heads, partitions) f32
-    private final DevicePtr partSum;      // (decode queries, heads, partitions) f32
-    private final DevicePtr logitIn;      // (logit rows, hidden) bf16
-    private final DevicePtr logitsDev;    // (logit rows, vocab) f32
-    private final DevicePtr idsOut;       // (logit rows) int greedy ids
+    private final DevicePtr partOut;      // (query-partition pairs, heads, headDim) f32
+    private final DevicePtr partMax;      // (query-partition pairs, heads) f32
+    private final DevicePtr partSum;      // (query-partition pairs, heads) f32
+    private final DevicePtr logitIn;      // (LOGIT_ROWS_PER_PASS, hidden) bf16
+    private final DevicePtr logitsDev;    // (LOGIT_ROWS_PER_PASS, vocab) f32
+    private final DevicePtr idsOut;       // (tokens) int greedy ids
     private final DeviceBuffer intsDev;   // the step's packed indices (StepPlan layout)
-    private final MemorySegment intsHost; // pinned, same layout
-    private final MemorySegment logitsHost; // pinned (logit rows, vocab) f32
+    private final MemorySegment[] intsHost = new MemorySegment[2]; // pinned, same layout, used in turn
+    private final Event[] uploaded = new Event[2];                 // recorded after each buffer's upload
+    private final MemorySegment logitsHost; // pinned (LOGIT_ROWS_PER_PASS, vocab) f32, or (tokens) ints
     private float[] logits;               // (logit rows, vocab) returned to the caller
+    private long steps;
+    private BackendLostException lost;    // set once a sticky error poisoned the context
 
     /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options} (threads are ignored). */
     public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal) {
@@ -82,6 +95,7 @@ public final class CudaModelRunner implements ModelRunner {
             var stream = ctx.createStream();
             this.ops = new CudaOps(module, stream);
             this.blas = ctx.cublas(stream);
+            this.multiprocessors = ctx.multiprocessors();
             this.w = CudaWeights.upload(ctx, weights);
             int bs = options.blockSize();
             int maxPositions = Math.min(options.numBlocks() * bs, c.maxPositionEmbeddings());
@@ -98,10 +112,7 @@ public final class CudaModelRunner implements ModelRunner {
             this.rotDim = 2 * freqs.length;
             this.invFreq = uploadFloats(freqs);
             int t = options.maxBatchTokens();
-            this.partitionSize = Math.max(256, ((maxPositions + 63) / 64 + 31) / 32 * 32);
-            int maxPartitions = (maxPositions + partitionSize - 1) / partitionSize;
-            int maxQueries = Math.min(t, 256);
-            this.maxLogitRows = Math.min(t, 256);
+            this.maxDecodeQueries = Math.min(t, 256);
             this.x = f32(t, c.hiddenSize());
             this.xb = bf16(t, c.hiddenSize());
             this.qkv = f32(t, c.qDim() + 2L * c.kvDim());
@@ -110,20 +121,25 @@ public final class CudaModelRunner implements ModelRunner {
             this.proj = f32(t, c.hiddenSize());
             this.gateUp = f32(t, 2L * c.intermediateSize());
             this.h = bf16(t, c.intermediateSize());
-            long parts = (long) maxQueries * c.numHeads() * maxPartitions;
-            this.partOut = f32(parts, c.headDim());
-            this.partMax = f32(parts, 1);
-            this.partSum = f32(parts, 1);
-            this.logitIn = bf16(maxLogitRows, c.hiddenSize());
-            this.logitsDev = f32(maxLogitRows, c.vocabSize());
-            this.idsOut = f32(maxLogitRows, 1);
+            long pairs = DecodeSplit.maxPairs(maxDecodeQueries, c.numHeads(), maxPositions, c.headDim(), multiprocessors)
+                    * c.numHeads();
+            this.partOut = f32(pairs, c.headDim());
+            this.partMax = f32(pairs, 1);
+            this.partSum = f32(pairs, 1);
+            int passRows = Math.min(t, LOGIT_ROWS_PER_PASS);
+            this.logitIn = bf16(passRows, c.hiddenSize());
+            this.logitsDev = f32(passRows, c.vocabSize());
+            this.idsOut = f32(t, 1);
             int maxBlocksPerSeq = (maxPositions + bs - 1) / bs;
             long ints = StepPlan.intCount(t, maxBlocksPerSeq);
             this.intsDev = ctx.alloc(ints * 4);
-            this.intsHost = ctx.pinned(ints * 4);
+            for (int i = 0; i < 2; i++) {
+                intsHost[i] = ctx.pinned(ints * 4);
+                uploaded[i] = ctx.createEvent();
+            }
             this.plan = new StepPlan(t, maxBlocksPerSeq, bs, options.numBlocks(), c.vocabSize(), maxPositions,
-                    maxQueries, maxLogitRows, partitionSize, intsHost);
-            this.logitsHost = ctx.pinned(4L * maxLogitRows * c.vocabSize());
+                    maxDecodeQueries);
+            this.logitsHost = ctx.pinned(4L * Math.max((long) passRows * c.vocabSize(), t));
             this.logits = new float[c.vocabSize()];
             ctx.synchronize();
         } catch (RuntimeException e) {
@@ -156,27 +172,62 @@ public final class CudaModelRunner implements ModelRunner {
 
     @Override
     public float[] forward(BatchInput b) {
-        int rows = run(b);
+        try {
+            return logits(layers(b));
+        } catch (CudaException e) {
+            throw lost(e);
+        }
+    }
+
+    private float[] logits(int rows) {
         int vocab = c.vocabSize();
         if (logits.length < rows * vocab) {
             // NOTE: grows once to the largest number of rows asked for, then stays (as the CPU runner).
             logits = new float[rows * vocab];
         }
-        if (rows > 0) {
-            CudaMemory.copyDtoHAsync(logitsHost, logitsDev, 4L * rows * vocab, ops.stream());
+        for (int first = 0; first < rows; first += LOGIT_ROWS_PER_PASS) {
+            int n = Math.min(LOGIT_ROWS_PER_PASS, rows - first);
+            lmHead(first, n);
+            CudaMemory.copyDtoHAsync(logitsHost, logitsDev, 4L * n * vocab, ops.stream());
             CudaDriver.streamSynchronize(ops.stream());
-            MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, logits, 0, rows * vocab);
+            MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, logits, first * vocab, n * vocab);
         }
         return logits;
     }
 
     /** As {@link #forward} but returns the argmax id of each logit row, computed on the device. */
     public int[] greedy(BatchInput b) {
-        int rows = run(b);
+        try {
+            return greedyIds(layers(b));
+        } catch (CudaException e) {
+            throw lost(e);
+        }
+    }
+
+    /**
+     * A sticky error leaves this runner's context unusable for good: say so once, and refuse every later step
+     * the same way (see {@link BackendLostException}); any other error is the step's alone.
+     */
+    private RuntimeException lost(CudaException e) {
+        if (!e.contextLost()) {
+            return e;
+        }
+        if (lost == null) {
+            lost = new BackendLostException("the CUDA context of " + ctx.deviceName() + " is lost; this model's"
+                    + " engine must be rebuilt on a fresh context: " + e.getMessage(), e);
+        }
+        return lost;
+    }
+
+    private int[] greedyIds(int rows) {
         if (rows == 0) {
             return new int[0];
         }
-        ops.argmaxRows(idsOut, logitsDev, rows, c.vocabSize());
+        for (int first = 0; first < rows; first += LOGIT_ROWS_PER_PASS) {
+            int n = Math.min(LOGIT_ROWS_PER_PASS, rows - first);
+            lmHead(first, n);
+            ops.argmaxRows(idsOut.plus(4L * first), logitsDev, n, c.vocabSize());
+        }
         CudaMemory.copyDtoHAsync(logitsHost, idsOut, 4L * rows, ops.stream());
         CudaDriver.streamSynchronize(ops.stream());
         int[] ids = new int[rows];
@@ -184,14 +235,21 @@ public final class CudaModelRunner implements ModelRunner {
         return ids;
     }
 
-    /** Uploads the step, runs every layer and the LM head for the logit rows; returns the row count. */
-    private int run(BatchInput b) {
+    /** Uploads the step and queues every layer and the final norm; returns the number of logit rows asked for. */
+    private int layers(BatchInput b) {
+        if (lost != null) {
+            throw lost;
+        }
         ctx.makeCurrent();
-        plan.build(b);
+        int buffer = (int) (steps++ & 1);
+        // NOTE: the upload queued from this buffer two steps ago may not have run yet (see the class comment).
+        CudaDriver.eventSynchronize(uploaded[buffer]);
+        plan.build(b, intsHost[buffer]);
+        CudaMemory.copyHtoDAsync(intsDev.ptr(), intsHost[buffer], plan.usedBytes(), ops.stream());
+        CudaDriver.eventRecord(uploaded[buffer], ops.stream());
         int n = plan.numTokens();
         int hidden = c.hiddenSize();
         float eps = c.rmsNormEps();
-        CudaMemory.copyHtoDAsync(intsDev.ptr(), intsHost, plan.usedBytes(), ops.stream());
         ops.embeddingGather(x, w.embedding(), ints(Section.IDS), n, hidden);
         for (int l = 0; l < c.numLayers(); l++) {
             CudaWeights.Layer lw = w.layers().get(l);
@@ -207,14 +265,16 @@ public final class CudaModelRunner implements ModelRunner {
             ops.siluMul(h, gateUp, n, c.intermediateSize());
             blas.linear(h, BF16, lw.wDown(), BF16, proj, F32, n, hidden, c.intermediateSize(), 0f);
         }
-        // NOTE: adds the last FFN output to x (the normed copy in xb is not used); then norms only the logit rows.
+        // NOTE: adds the last FFN output to x (the normed copy in xb is not used); the LM head norms its rows.
         ops.fusedAddRmsNorm(xb, x, proj, w.finalNorm(), n, hidden, eps);
-        int rows = plan.numLogitRows();
-        if (rows > 0) {
-            ops.rmsNormRows(logitIn, x, ints(Section.LOGIT_ROWS), w.finalNorm(), rows, hidden, eps);
-            blas.linear(logitIn, BF16, w.lmHead(), BF16, logitsDev, F32, rows, c.vocabSize(), hidden, 0f);
-        }
-        return rows;
+        return plan.numLogitRows();
+    }
+
+    /** Final norm and LM head of logit rows [first, first + n) into logitsDev. */
+    private void lmHead(int first, int n) {
+        ops.rmsNormRows(logitIn, x, ints(Section.LOGIT_ROWS).plus(4L * first), w.finalNorm(), n, c.hiddenSize(),
+                c.rmsNormEps());
+        blas.linear(logitIn, BF16, w.lmHead(), BF16, logitsDev, F32, n, c.vocabSize(), c.hiddenSize(), 0f);
     }
 
     /** Decode tokens through the split-K kernel, every other token through the tiled prefill kernel. */
@@ -222,14 +282,16 @@ public final class CudaModelRunner implements ModelRunner {
         DevicePtr kc = kCache[l].ptr();
         DevicePtr vc = vCache[l].ptr();
         if (plan.numQueries() > 0) {
+            DecodeSplit split = DecodeSplit.choose(plan.numQueries(), c.numHeads(), plan.maxDecodeContext(), c.headDim(),
+                    multiprocessors);
             ops.decodeAttention(att, partOut, partMax, partSum, q, kc, vc, ints(Section.QUERY_TOKENS),
                     ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
-                    plan.maxBlocksPerSeq(), plan.numQueries(), shape, partitionSize, plan.maxPartitions());
+                    plan.blockTableStride(), plan.numQueries(), shape, split);
         }
         if (plan.numTiles() > 0) {
             ops.prefillAttention(att, q, kc, vc, ints(Section.TILE_START), ints(Section.TILE_LEN),
                     ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
-                    plan.maxBlocksPerSeq(), plan.numTiles(), shape);
+                    plan.blockTableStride(), plan.numTiles(), shape);
         }
     }
 

@@ -82,14 +82,16 @@ public final class CudaOps {
     public void decodeAttention(DevicePtr out, DevicePtr partOut, DevicePtr partMax, DevicePtr partSum, DevicePtr q,
                                 DevicePtr kCache, DevicePtr vCache, DevicePtr queryTokens, DevicePtr tokenSeq,
                                 DevicePtr positions, DevicePtr blockTables, int maxBlocksPerSeq, int nQueries,
-                                AttentionShape s, int partitionSize, int maxPartitions) {
+                                AttentionShape s, DecodeSplit split) {
+        int partitionSize = split.partitionSize();
+        int maxPartitions = split.partitions();
         a(Kernel.PAGED_ATTENTION_DECODE).ptr(0, partOut).ptr(1, partMax).ptr(2, partSum).ptr(3, q).ptr(4, kCache)
                 .ptr(5, vCache).ptr(6, queryTokens).ptr(7, tokenSeq).ptr(8, positions).ptr(9, blockTables)
                 .i32(10, maxBlocksPerSeq).i32(11, nQueries).i32(12, s.numHeads()).i32(13, s.numKvHeads())
                 .i32(14, s.headDim()).i32(15, s.blockSize()).i32(16, partitionSize).i32(17, s.slidingWindow())
                 .f32(18, s.scale());
         launch(Kernel.PAGED_ATTENTION_DECODE, new Dim3(nQueries, s.numHeads(), maxPartitions), B128,
-                Kernel.decodeSharedBytes(s.headDim(), partitionSize));
+                split.sharedBytes(s.headDim()));
         a(Kernel.PAGED_ATTENTION_REDUCE).ptr(0, out).ptr(1, partOut).ptr(2, partMax).ptr(3, partSum)
                 .ptr(4, queryTokens).i32(5, nQueries).i32(6, s.numHeads()).i32(7, s.headDim()).i32(8, maxPartitions);
         launch(Kernel.PAGED_ATTENTION_REDUCE, Dim3.of(nQueries, s.numHeads()), B128, 0);

@@ -1,6 +1,9 @@
 package dev.bulkhead.engine.cuda;
 
+import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.model.arch.ModelWeights;
 
 /** Factories of CUDA model runners, the counterpart of {@link ModelRunnerFactory#CPU}. */
 public final class CudaRunners {
@@ -13,6 +16,16 @@ public final class CudaRunners {
         if (ordinal < 0) {
             throw new IllegalArgumentException("device ordinal must be >= 0, got " + ordinal);
         }
-        return (weights, options) -> new CudaModelRunner(weights, options, ordinal);
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(ModelWeights weights, CpuRunnerOptions options) {
+                return new CudaModelRunner(weights, options, ordinal);
+            }
+
+            @Override
+            public int kvBytesPerElement() {
+                return 2; // NOTE: the CUDA KV cache is bf16
+            }
+        };
     }
 }

@@ -5,14 +5,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The host half of one CUDA step: every index the kernels need, packed as flat ints into one pinned buffer
- * so a step makes one host-to-device copy. Sequences with a single token go to the split-K decode kernel
- * (up to {@code maxDecodeQueries}); every other token is cut into prefill tiles of up to 8 consecutive tokens
- * of one sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
+ * The host half of one CUDA step: every index the kernels need, packed as flat ints so a step makes one
+ * host-to-device copy. Sequences with a single token go to the split-K decode kernel (up to
+ * {@code maxDecodeQueries}); every other token is cut into prefill tiles of up to 8 consecutive tokens of one
+ * sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
  *
- * <p>Layout of the int buffer, each section at a fixed offset sized for the maximum:
- * {@code ids, positions, slots, tokenSeq, queryTokens, tileStart, tileLen, logitRows (maxTokens each), then
- * blockTables (maxTokens * maxBlocksPerSeq)}, last so a step copies only the rows of its sequences.
+ * <p>Layout, each fixed section sized for the maximum: {@code ids, positions, slots, tokenSeq, queryTokens,
+ * tileStart, tileLen, logitRows (maxTokens each)}, then the block tables of this step's sequences with this
+ * step's longest table as the row stride, so a step copies only what its sequences hold (a 131k-token pool
+ * would otherwise pad every row to 8,192 entries).
  */
 public final class StepPlan {
 
@@ -26,23 +27,19 @@ public final class StepPlan {
     private final int vocab;
     private final int maxPositions;
     private final int maxDecodeQueries;
-    private final int maxLogitRows;
-    private final int partitionSize;
     private final long[] offsets = new long[Section.values().length]; // (section) int index in the buffer
-    private final MemorySegment ints;                                  // packed int32 sections
 
+    private MemorySegment ints; // the buffer the last build packed
     private int numTokens;
     private int numSeqs;
     private int numQueries;
     private int numTiles;
     private int numLogitRows;
-    private int maxPartitions;
+    private int maxDecodeContext;
+    private int tableStride;
 
-    /**
-     * @param ints pinned (or any native) memory of at least {@link #intCount} ints
-     */
     public StepPlan(int maxTokens, int maxBlocksPerSeq, int blockSize, int numBlocks, int vocab, int maxPositions,
-                    int maxDecodeQueries, int maxLogitRows, int partitionSize, MemorySegment ints) {
+                    int maxDecodeQueries) {
         this.maxTokens = maxTokens;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
         this.blockSize = blockSize;
@@ -50,45 +47,40 @@ public final class StepPlan {
         this.vocab = vocab;
         this.maxPositions = maxPositions;
         this.maxDecodeQueries = maxDecodeQueries;
-        this.maxLogitRows = Math.min(maxLogitRows, maxTokens);
-        this.partitionSize = partitionSize;
         long at = 0;
         for (Section s : Section.values()) {
             offsets[s.ordinal()] = at;
-            at += s == Section.BLOCK_TABLES ? (long) maxTokens * maxBlocksPerSeq : maxTokens;
+            at += maxTokens;
         }
-        if (ints.byteSize() < at * 4) {
-            throw new IllegalArgumentException("int buffer holds " + ints.byteSize() / 4 + " ints, needs " + at);
-        }
-        this.ints = ints;
     }
 
-    /** Ints the packed buffer needs. */
+    /** Ints a packed buffer needs at most. */
     public static long intCount(int maxTokens, int maxBlocksPerSeq) {
         return (long) maxTokens * (Section.values().length - 1) + (long) maxTokens * maxBlocksPerSeq;
     }
 
-    /** Validates {@code b} and fills every section; returns this. */
-    public StepPlan build(BatchInput b) {
+    /** Validates {@code b} and packs every section into {@code target} (at least {@link #intCount} ints); returns this. */
+    public StepPlan build(BatchInput b, MemorySegment target) {
         int n = b.numTokens();
         if (n > maxTokens) {
             throw new IllegalArgumentException("batch has " + n + " tokens; this runner takes at most " + maxTokens
                     + " per step (maxBatchTokens)");
         }
-        if (b.logitIndices().length > maxLogitRows) {
-            throw new IllegalArgumentException(b.logitIndices().length + " logit rows requested, this runner returns at"
-                    + " most " + maxLogitRows + " per step");
-        }
+        ints = target;
         numTokens = n;
         numSeqs = b.numSeqs();
         numQueries = 0;
         numTiles = 0;
-        int maxContext = 0;
+        maxDecodeContext = 0;
+        tableStride = 1;
+        for (int[] table : b.blockTables()) {
+            tableStride = Math.max(tableStride, Math.min(table.length, maxBlocksPerSeq));
+        }
         for (int s = 0; s < numSeqs; s++) {
-            // NOTE: positions are checked against the context below, so blocks past maxBlocksPerSeq are never read.
+            // NOTE: positions are checked against the table below, so entries past a table's end are never read.
             int[] table = b.blockTables()[s];
-            for (int i = 0; i < maxBlocksPerSeq; i++) {
-                put(Section.BLOCK_TABLES, (long) s * maxBlocksPerSeq + i, i < table.length ? table[i] : 0);
+            for (int i = 0; i < tableStride; i++) {
+                put(Section.BLOCK_TABLES, (long) s * tableStride + i, i < table.length ? table[i] : 0);
             }
             int start = b.seqStarts()[s];
             int end = b.seqStarts()[s + 1];
@@ -97,7 +89,7 @@ public final class StepPlan {
             }
             if (end - start == 1 && numQueries < maxDecodeQueries) {
                 put(Section.QUERY_TOKENS, numQueries++, start);
-                maxContext = Math.max(maxContext, b.positions()[start] + 1);
+                maxDecodeContext = Math.max(maxDecodeContext, b.positions()[start] + 1);
             } else {
                 for (int t = start; t < end; t += 8) {
                     put(Section.TILE_START, numTiles, t);
@@ -105,7 +97,6 @@ public final class StepPlan {
                 }
             }
         }
-        maxPartitions = Math.max(1, (maxContext + partitionSize - 1) / partitionSize);
         numLogitRows = b.logitIndices().length;
         for (int i = 0; i < numLogitRows; i++) {
             put(Section.LOGIT_ROWS, i, b.logitIndices()[i]);
@@ -119,7 +110,7 @@ public final class StepPlan {
             throw new IllegalArgumentException("token id " + token + " is outside [0, " + vocab + ")");
         }
         int pos = b.positions()[t];
-        if (pos < 0 || pos >= maxPositions || pos / blockSize >= table.length) {
+        if (pos < 0 || pos >= maxPositions || pos / blockSize >= Math.min(table.length, maxBlocksPerSeq)) {
             throw new IllegalArgumentException("position " + pos + " of sequence " + s + " is past its "
                     + table.length + " KV blocks or the context of " + maxPositions);
         }
@@ -137,7 +128,7 @@ public final class StepPlan {
         ints.setAtIndex(ValueLayout.JAVA_INT, offsets[s.ordinal()] + i, v);
     }
 
-    /** Value {@code i} of section {@code s} (tests and debugging). */
+    /** Value {@code i} of section {@code s} in the last buffer built (tests and debugging). */
     public int get(Section s, int i) {
         return ints.getAtIndex(ValueLayout.JAVA_INT, offsets[s.ordinal()] + i);
     }
@@ -147,9 +138,9 @@ public final class StepPlan {
         return offsets[s.ordinal()] * 4;
     }
 
-    /** Bytes to copy to the device this step: the fixed sections and the block tables of this step's sequences. */
+    /** Bytes to copy to the device this step: the fixed sections and this step's block tables. */
     public long usedBytes() {
-        return byteOffset(Section.BLOCK_TABLES) + 4L * numSeqs * maxBlocksPerSeq;
+        return byteOffset(Section.BLOCK_TABLES) + 4L * numSeqs * tableStride;
     }
 
     public int numTokens() {
@@ -174,12 +165,13 @@ public final class StepPlan {
         return numLogitRows;
     }
 
-    /** Partitions of the longest decode context this step (grid z of the decode kernel). */
-    public int maxPartitions() {
-        return maxPartitions;
+    /** Longest context of this step's decode queries (0 without any). */
+    public int maxDecodeContext() {
+        return maxDecodeContext;
     }
 
-    public int maxBlocksPerSeq() {
-        return maxBlocksPerSeq;
+    /** Entries per block-table row this step: its longest table (the kernels' {@code max_blocks_per_seq}). */
+    public int blockTableStride() {
+        return tableStride;
     }
 }

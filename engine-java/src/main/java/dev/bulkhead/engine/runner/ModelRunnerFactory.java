@@ -13,4 +13,12 @@ public interface ModelRunnerFactory {
     ModelRunnerFactory CPU = CpuModelRunner::new;
 
     ModelRunner create(ModelWeights weights, CpuRunnerOptions options);
+
+    /**
+     * Bytes of one K or V element in this backend's cache: the KV budget is turned into blocks with it (4 on
+     * the CPU, which keeps f32; 2 on CUDA, which keeps bf16).
+     */
+    default int kvBytesPerElement() {
+        return Float.BYTES;
+    }
 }

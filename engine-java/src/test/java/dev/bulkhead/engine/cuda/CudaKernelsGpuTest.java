@@ -217,10 +217,10 @@ class CudaKernelsGpuTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"64, 0", "64, 100", "8, 0", "128, 0"})
-    void splitKDecodeAttentionMatchesCpu(int d, int window) {
+    @CsvSource({"64, 0, 256", "64, 100, 64", "8, 0, 256", "128, 0, 96", "64, 0, 2048"})
+    void splitKDecodeAttentionMatchesCpu(int d, int window, int partition) {
         Random r = new Random(5);
-        int heads = 8, kvHeads = 2, bs = 16, numBlocks = 128, maxBlocks = 100, partition = 256;
+        int heads = 8, kvHeads = 2, bs = 16, numBlocks = 128, maxBlocks = 100;
         Cache cache = Cache.random(r, numBlocks, bs, kvHeads, d);
         int[] ctx = {1, 300, 1500};
         int[][] tables = new int[ctx.length][];
@@ -240,8 +240,8 @@ class CudaKernelsGpuTest {
         DevicePtr out = gpu.zeros(2L * n * heads * d);
         gpu.ops.decodeAttention(out, gpu.zeros(4L * n * heads * maxParts * d), gpu.zeros(4L * n * heads * maxParts),
                 gpu.zeros(4L * n * heads * maxParts), gpu.f32(q), cache.k(), cache.v(), gpu.i32(new int[] {0, 1, 2}),
-                gpu.i32(seq), gpu.i32(pos), gpu.i32(flatTables(tables, maxBlocks)), maxBlocks, n, shape, partition,
-                maxParts);
+                gpu.i32(seq), gpu.i32(pos), gpu.i32(flatTables(tables, maxBlocks)), maxBlocks, n, shape,
+                new DecodeSplit(partition, maxParts));
         float[] expected = new float[n * heads * d];
         float[] scratch = new float[2048];
         for (int t = 0; t < n; t++) {

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulkhead.cuemu.GpuTarget;
 import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.CpuModelRunner;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
-import dev.bulkhead.ffi.CudaAvailability;
-import dev.bulkhead.kernels.KernelImage;
 import dev.bulkhead.model.arch.DecoderArchitecture;
 import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;
@@ -28,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole CUDA forward pass on stories260K: 256 greedy ids from BOS equal to the reference (and to the CPU
- * runner), first-position logits within 2e-2 of the CPU's, and greedy ids independent of the batch they run in.
+ * The whole CUDA forward pass on stories260K: 256 greedy ids from BOS equal to the reference, and greedy ids
+ * independent of the batch they run in. Logits against the CPU are {@link CudaMatchesCpuGpuTest}'s.
  */
 @Tag("gpu")
 class CudaModelRunnerGpuTest {
@@ -43,9 +41,7 @@ class CudaModelRunnerGpuTest {
 
     @BeforeAll
     static void load() throws IOException {
-        CudaAvailability a = Backends.probe();
-        Assumptions.assumeTrue(a.available(), a.reason());
-        Assumptions.assumeTrue(KernelImage.isPresent(), "built without nvcc");
+        GpuTarget.require();
         Path dir = EmbeddedModel.extract(tmp);
         ModelConfig config = HfConfigReader.read(dir.resolve("config.json"));
         source = SafetensorsWeightSource.open(dir);
@@ -88,24 +84,6 @@ class CudaModelRunnerGpuTest {
         try (CudaModelRunner r = new CudaModelRunner(weights, new CpuRunnerOptions(1, 16, 32, 64), 0)) {
             int[] ids = generate(r, new int[] {1}, 256, table(0, 17));
             assertThat(ids).containsExactly(Arrays.copyOf(reference, 256));
-        }
-    }
-
-    @Test
-    void logitsOfAPrefillAreCloseToTheCpuRunner() {
-        int[] prompt = {1, 403, 407, 261, 378, 432, 383, 286, 261, 300, 301};
-        int[] pos = IntStream.range(0, prompt.length).toArray();
-        BatchInput b = new BatchInput(prompt, pos, new int[] {0, prompt.length}, new int[][] {table(2, 3)}, pos);
-        float[] cpu;
-        try (CpuModelRunner c = new CpuModelRunner(weights, new CpuRunnerOptions(1, 4, 8, 16))) {
-            cpu = c.forward(b).clone();
-        }
-        try (CudaModelRunner g = new CudaModelRunner(weights, new CpuRunnerOptions(1, 4, 8, 16), 0)) {
-            float[] gpu = g.forward(b);
-            for (int i = 0; i < prompt.length * 512; i++) {
-                assertThat((double) gpu[i]).as("logit %d", i)
-                        .isCloseTo(cpu[i], org.assertj.core.data.Offset.offset(2e-2 + 2e-2 * Math.abs(cpu[i])));
-            }
         }
     }
 

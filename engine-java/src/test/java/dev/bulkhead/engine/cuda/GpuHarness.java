@@ -1,6 +1,6 @@
 package dev.bulkhead.engine.cuda;
 
-import dev.bulkhead.ffi.CudaAvailability;
+import dev.bulkhead.cuemu.GpuTarget;
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.ffi.CudaDriver;
 import dev.bulkhead.ffi.CudaMemory;
@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Assumptions;
 
-/** A context, the kernels and upload/download helpers for the GPU tests; skips when there is no GPU. */
+/** A context, the kernels and upload/download helpers for the GPU tests (emulator or GPU, see GpuTarget). */
 final class GpuHarness implements AutoCloseable {
 
     final CudaContext ctx;
@@ -25,10 +25,12 @@ final class GpuHarness implements AutoCloseable {
         this.ops = new CudaOps(m, ctx.createStream());
     }
 
+    /** On the CUDA emulator, or on a GPU under {@code -Dbulkhead.gpu.target=device} (see GpuTarget). */
     static GpuHarness open() {
-        CudaAvailability a = Backends.probe();
-        Assumptions.assumeTrue(a.available(), a.reason());
-        Assumptions.assumeTrue(KernelImage.isPresent(), "built without nvcc");
+        GpuTarget.require();
+        if (!GpuTarget.emulated()) {
+            Assumptions.assumeTrue(KernelImage.isPresent(), "built without nvcc");
+        }
         return new GpuHarness(CudaContext.open(0));
     }
 

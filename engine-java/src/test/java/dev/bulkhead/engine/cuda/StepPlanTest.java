@@ -19,10 +19,14 @@ class StepPlanTest {
         arena.close();
     }
 
+    private static final int MAX_BLOCKS = 8;
+
     private StepPlan plan(int maxTokens, int maxDecode) {
-        int maxBlocks = 8;
-        return new StepPlan(maxTokens, maxBlocks, 4, 32, 100, 32, maxDecode, maxTokens, 16,
-                arena.allocate(4 * StepPlan.intCount(maxTokens, maxBlocks)));
+        return new StepPlan(maxTokens, MAX_BLOCKS, 4, 32, 100, 32, maxDecode);
+    }
+
+    private StepPlan build(StepPlan p, BatchInput b) {
+        return p.build(b, arena.allocate(4 * StepPlan.intCount(16, MAX_BLOCKS)));
     }
 
     @Test
@@ -32,7 +36,7 @@ class StepPlanTest {
         int[] pos = {9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 30};
         BatchInput b = new BatchInput(ids, pos, new int[] {0, 1, 11, 12},
                 new int[][] {{3, 1, 7}, {2, 5, 6}, {0, 1, 2, 3, 4, 5, 6, 9}}, new int[] {0, 10, 11});
-        StepPlan p = plan(16, 16).build(b);
+        StepPlan p = build(plan(16, 16), b);
         assertThat(p.numQueries()).isEqualTo(2);
         assertThat(p.get(Section.QUERY_TOKENS, 0)).isZero();
         assertThat(p.get(Section.QUERY_TOKENS, 1)).isEqualTo(11);
@@ -44,19 +48,32 @@ class StepPlanTest {
         assertThat(p.get(Section.SLOTS, 10)).isEqualTo(6 * 4 + 1);
         assertThat(p.get(Section.SLOTS, 11)).isEqualTo(9 * 4 + 2);
         assertThat(p.get(Section.TOKEN_SEQ, 5)).isEqualTo(1);
-        // block tables padded to maxBlocksPerSeq rows
+        // block tables padded to this step's longest table (8 entries here)
+        assertThat(p.blockTableStride()).isEqualTo(8);
         assertThat(p.get(Section.BLOCK_TABLES, 8 + 1)).isEqualTo(5);
         assertThat(p.get(Section.BLOCK_TABLES, 8 + 3)).isZero();
-        assertThat(p.maxPartitions()).isEqualTo(2); // context 31 over partitions of 16
+        assertThat(p.maxDecodeContext()).isEqualTo(31);
         assertThat(p.numLogitRows()).isEqualTo(3);
         assertThat(p.usedBytes()).isEqualTo(p.byteOffset(Section.BLOCK_TABLES) + 4L * 3 * 8);
+    }
+
+    @Test
+    void blockTablesUseThisStepsLongestTableAsTheStrideNotThePoolsLongestPossible() {
+        // Pool of 8 blocks per sequence at most; this step's sequences hold 2 and 3 blocks.
+        BatchInput b = new BatchInput(new int[2], new int[] {5, 9}, new int[] {0, 1, 2}, new int[][] {{4, 6}, {1, 2, 3}},
+                new int[] {0, 1});
+        StepPlan p = build(plan(16, 16), b);
+        assertThat(p.blockTableStride()).isEqualTo(3);
+        assertThat(new int[] {p.get(Section.BLOCK_TABLES, 0), p.get(Section.BLOCK_TABLES, 1),
+                p.get(Section.BLOCK_TABLES, 3), p.get(Section.BLOCK_TABLES, 5)}).containsExactly(4, 6, 1, 3);
+        assertThat(p.usedBytes()).isEqualTo(p.byteOffset(Section.BLOCK_TABLES) + 4L * 2 * 3);
     }
 
     @Test
     void decodeTokensBeyondTheDecodeCapacityGoThroughThePrefillKernel() {
         BatchInput b = new BatchInput(new int[3], new int[] {4, 4, 4}, new int[] {0, 1, 2, 3},
                 new int[][] {{0, 1}, {2, 3}, {4, 5}}, new int[] {0, 1, 2});
-        StepPlan p = plan(8, 2).build(b);
+        StepPlan p = build(plan(8, 2), b);
         assertThat(p.numQueries()).isEqualTo(2);
         assertThat(p.numTiles()).isEqualTo(1);
         assertThat(p.get(Section.TILE_START, 0)).isEqualTo(2);
@@ -65,13 +82,13 @@ class StepPlanTest {
     @Test
     void rejectsWhatTheCpuRunnerRejects() {
         StepPlan p = plan(4, 4);
-        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1, 2, 3, 4, 5}, 0, new int[] {0, 1})))
+        assertThatThrownBy(() -> build(p, BatchInput.single(new int[] {1, 2, 3, 4, 5}, 0, new int[] {0, 1})))
                 .hasMessageContaining("at most 4");
-        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {100}, 0, new int[] {0})))
+        assertThatThrownBy(() -> build(p, BatchInput.single(new int[] {100}, 0, new int[] {0})))
                 .hasMessageContaining("token id 100");
-        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1}, 4, new int[] {0})))
+        assertThatThrownBy(() -> build(p, BatchInput.single(new int[] {1}, 4, new int[] {0})))
                 .hasMessageContaining("position 4");
-        assertThatThrownBy(() -> p.build(BatchInput.single(new int[] {1}, 0, new int[] {32})))
+        assertThatThrownBy(() -> build(p, BatchInput.single(new int[] {1}, 0, new int[] {32})))
                 .hasMessageContaining("block 32");
     }
 }

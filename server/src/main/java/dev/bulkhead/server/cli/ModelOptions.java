@@ -68,11 +68,11 @@ final class ModelOptions {
             int n = threadCount();
             int blockSize = 16;
             long blocks = (ctx + blockSize - 1) / blockSize + 1;
-            long kvBytes = blocks * blockSize * m.config().kvBytesPerToken(Float.BYTES);
+            Backends.Choice backend = Backends.choose(device);
+            long kvBytes = blocks * blockSize * m.config().kvBytesPerToken(backend.factory().kvBytesPerElement());
             EngineOptions options = EngineOptions.defaults().withThreads(n).withBlockSize(blockSize)
                     .withKvCacheBytes(kvBytes).withMaxModelLen(ctx).withMaxBatchedTokens(Math.min(batchTokens, ctx))
                     .withMaxRunning(1);
-            Backends.Choice backend = Backends.choose(device);
             return new LlmEngine(m, options, new SimpleMeterRegistry(), backend.factory());
         } catch (RuntimeException e) {
             m.close();
