@@ -137,6 +137,18 @@ T* live(void* handle, HandleKind kind) {
     return it != g_driver.live.end() && it->second == kind ? static_cast<T*>(handle) : nullptr;
 }
 
+// A copy or fill; count is bytes for copies and MEMSET8, elements for MEMSET32.
+Op transfer(Op::Kind kind, const char* what, uintptr_t dst, uintptr_t src, size_t count, uint32_t value) {
+    Op op{};
+    op.kind = kind;
+    op.what = what;
+    op.dst = dst;
+    op.src = src;
+    op.bytes = count;
+    op.value = value;
+    return op;
+}
+
 CUresult copy_sync(Op op, Context* ctx, std::unique_lock<std::mutex>& lock) {
     const int unsafe = check_capture_unsafe();
     if (unsafe != SUCCESS) return unsafe;
@@ -430,15 +442,12 @@ CUresult cuMemFreeHost(void* p) {
     return pinned_free(p) ? SUCCESS : ERROR_INVALID_VALUE;
 }
 
+// The blocking copies and fills: checked here, then run on the legacy stream while the caller waits.
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
     REQUIRE_CONTEXT(lock, ctx);
     if (bytes == 0) return SUCCESS;
     if (src == nullptr || !memory_valid(dst, bytes)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::HTOD;
-    op.what = "cuMemcpyHtoD";
-    op.dst = dst;
-    op.bytes = bytes;
+    Op op = transfer(Op::HTOD, "cuMemcpyHtoD", dst, 0, bytes, 0);
     op.staged.assign(static_cast<const unsigned char*>(src), static_cast<const unsigned char*>(src) + bytes);
     return copy_sync(std::move(op), ctx, lock);
 }
@@ -447,52 +456,28 @@ CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t bytes) {
     REQUIRE_CONTEXT(lock, ctx);
     if (bytes == 0) return SUCCESS;
     if (dst == nullptr || !memory_valid(src, bytes)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::DTOH;
-    op.what = "cuMemcpyDtoH";
-    op.dst = reinterpret_cast<uintptr_t>(dst);
-    op.src = src;
-    op.bytes = bytes;
-    return copy_sync(std::move(op), ctx, lock);
+    return copy_sync(transfer(Op::DTOH, "cuMemcpyDtoH", reinterpret_cast<uintptr_t>(dst), src, bytes, 0), ctx, lock);
 }
 
 CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
     REQUIRE_CONTEXT(lock, ctx);
     if (bytes == 0) return SUCCESS;
     if (!memory_valid(dst, bytes) || !memory_valid(src, bytes)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::DTOD;
-    op.what = "cuMemcpyDtoD";
-    op.dst = dst;
-    op.src = src;
-    op.bytes = bytes;
-    return copy_sync(std::move(op), ctx, lock);
+    return copy_sync(transfer(Op::DTOD, "cuMemcpyDtoD", dst, src, bytes, 0), ctx, lock);
 }
 
 CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t count) {
     REQUIRE_CONTEXT(lock, ctx);
     if (count == 0) return SUCCESS;
     if (!memory_valid(dst, count)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::MEMSET8;
-    op.what = "cuMemsetD8";
-    op.dst = dst;
-    op.bytes = count;
-    op.value = value;
-    return copy_sync(std::move(op), ctx, lock);
+    return copy_sync(transfer(Op::MEMSET8, "cuMemsetD8", dst, 0, count, value), ctx, lock);
 }
 
 CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count) {
     REQUIRE_CONTEXT(lock, ctx);
     if (count == 0) return SUCCESS;
     if ((dst & 3) != 0 || !memory_valid(dst, count * 4)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::MEMSET32;
-    op.what = "cuMemsetD32";
-    op.dst = dst;
-    op.bytes = count;
-    op.value = value;
-    return copy_sync(std::move(op), ctx, lock);
+    return copy_sync(transfer(Op::MEMSET32, "cuMemsetD32", dst, 0, count, value), ctx, lock);
 }
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, void* stream) {
@@ -501,11 +486,7 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t bytes, vo
     if (s == nullptr) return ERROR_INVALID_HANDLE;
     if (bytes == 0) return SUCCESS;
     if (src == nullptr || !memory_valid(dst, bytes)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::HTOD;
-    op.what = "cuMemcpyHtoDAsync";
-    op.dst = dst;
-    op.bytes = bytes;
+    Op op = transfer(Op::HTOD, "cuMemcpyHtoDAsync", dst, 0, bytes, 0);
     if (pinned_contains(reinterpret_cast<uintptr_t>(src), bytes)) {
         op.src = reinterpret_cast<uintptr_t>(src);  // read when the copy runs
     } else {
@@ -529,13 +510,8 @@ CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t bytes, void* st
         s->invalidated = true;
         return ERROR_STREAM_CAPTURE_UNSUPPORTED;
     }
-    Op op{};
-    op.kind = Op::DTOH;
-    op.what = "cuMemcpyDtoHAsync";
-    op.dst = reinterpret_cast<uintptr_t>(dst);
-    op.src = src;
-    op.bytes = bytes;
-    const int r = submit(s, std::move(op), lock);
+    const int r = submit(s, transfer(Op::DTOH, "cuMemcpyDtoHAsync", reinterpret_cast<uintptr_t>(dst), src, bytes, 0),
+                         lock);
     // NOTE: into pageable memory the driver returns only once the copy is done.
     if (r != SUCCESS || pinned || s->capturing) return r;
     return wait_stream(s, s->queued, lock);
@@ -547,13 +523,7 @@ CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, vo
     if (s == nullptr) return ERROR_INVALID_HANDLE;
     if (bytes == 0) return SUCCESS;
     if (!memory_valid(dst, bytes) || !memory_valid(src, bytes)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::DTOD;
-    op.what = "cuMemcpyDtoDAsync";
-    op.dst = dst;
-    op.src = src;
-    op.bytes = bytes;
-    return submit(s, std::move(op), lock);
+    return submit(s, transfer(Op::DTOD, "cuMemcpyDtoDAsync", dst, src, bytes, 0), lock);
 }
 
 CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, void* stream) {
@@ -562,13 +532,7 @@ CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, voi
     if (s == nullptr) return ERROR_INVALID_HANDLE;
     if (count == 0) return SUCCESS;
     if ((dst & 3) != 0 || !memory_valid(dst, count * 4)) return ERROR_INVALID_VALUE;
-    Op op{};
-    op.kind = Op::MEMSET32;
-    op.what = "cuMemsetD32Async";
-    op.dst = dst;
-    op.bytes = count;
-    op.value = value;
-    return submit(s, std::move(op), lock);
+    return submit(s, transfer(Op::MEMSET32, "cuMemsetD32Async", dst, 0, count, value), lock);
 }
 
 // ---- Streams and events. ----

@@ -54,7 +54,7 @@ class FaultInjectionTest {
 
     @Test
     void theNthAllocationFailsWithOutOfMemoryWithoutPoisoningTheContext() {
-        try (Probes p = new Probes()) {
+        try (Probes _ = new Probes()) {
             CudaEmulator.configure("faults", "alloc:2");
             DevicePtr first = CudaMemory.alloc(64);
             assertThatThrownBy(() -> CudaMemory.alloc(64)).isInstanceOf(CudaOutOfMemoryException.class);
@@ -67,7 +67,7 @@ class FaultInjectionTest {
 
     @Test
     void anAllocationLargerThanTheDeviceIsOutOfMemory() {
-        try (Probes p = new Probes()) {
+        try (Probes _ = new Probes()) {
             assertThatThrownBy(() -> CudaMemory.alloc(1L << 50)).isInstanceOf(CudaOutOfMemoryException.class)
                     .hasMessageContaining("cuMemAlloc_v2");
         }

@@ -105,4 +105,18 @@ class GraphCaptureTest {
             assertThat(code(() -> CudaDriver.streamEndCapture(p.stream))).isZero();
         }
     }
+
+    @Test
+    void captureAcrossStreamsIsNotEmulatedAndSaysSo() {
+        // NOTE: a deviation: a GPU captures a fork/join across streams into one graph; the emulator records one
+        // stream and refuses a dependency on work outside the capture (CUDA_ERROR_STREAM_CAPTURE_ISOLATION).
+        try (Probes p = new Probes()) {
+            var other = p.ctx.createStream();
+            var e = p.ctx.createEvent();
+            CudaDriver.eventRecord(e, other);
+            CudaDriver.streamBeginCapture(p.stream, CudaDriver.CAPTURE_MODE_THREAD_LOCAL);
+            assertThat(code(() -> CudaDriver.streamWaitEvent(p.stream, e))).isEqualTo(905);
+            assertThat(code(() -> CudaDriver.streamEndCapture(p.stream))).isEqualTo(901);
+        }
+    }
 }

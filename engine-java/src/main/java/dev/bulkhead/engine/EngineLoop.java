@@ -57,6 +57,11 @@ final class EngineLoop implements Runnable {
     /** Queues a validated request; it joins the scheduler on the loop thread. */
     void submit(ActiveRequest r, SchedulerRequest sr) {
         inbox.add(() -> {
+            if (lost != null) {
+                // NOTE: queued just before the backend was lost: an error a caller can retry, not an empty answer.
+                r.fail(lostError());
+                return;
+            }
             if (stopping) {
                 r.abort(System.nanoTime());
                 return;
@@ -100,14 +105,17 @@ final class EngineLoop implements Runnable {
             drainInbox(false);
             for (String id : List.copyOf(active.keySet())) {
                 if (lost != null) {
-                    fail(id, new EngineStepException("engine of model " + modelName + " lost its backend: "
-                            + lost.getMessage(), lost));
+                    fail(id, lostError());
                 } else {
                     finish(id, FinishReason.ABORT);
                 }
             }
             stats = scheduler.stats();
         }
+    }
+
+    private EngineStepException lostError() {
+        return new EngineStepException("engine of model " + modelName + " lost its backend: " + lost.getMessage(), lost);
     }
 
     /** Why the loop stopped for good when its backend was lost; null otherwise. */

@@ -296,8 +296,11 @@ public final class LlmEngine implements AutoCloseable {
             return false;
         }
         delivery.close();
-        runner.close();
-        model.close();
+        try {
+            runner.close();
+        } finally {
+            model.close();
+        }
         return drained;
     }
 

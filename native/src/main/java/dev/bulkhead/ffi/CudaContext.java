@@ -133,6 +133,14 @@ public final class CudaContext implements AutoCloseable {
         CudaDriver.contextSynchronize();
     }
 
+    private static RuntimeException addTo(RuntimeException first, RuntimeException e) {
+        if (first == null) {
+            return e;
+        }
+        first.addSuppressed(e);
+        return first;
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -145,22 +153,24 @@ public final class CudaContext implements AutoCloseable {
             while (!releases.isEmpty()) {
                 try {
                     releases.pop().run();
+                } catch (CudaException e) {
+                    if (e.contextLost()) {
+                        // NOTE: a lost context refuses every free; releasing it below lets the driver destroy it
+                        // with everything in it once its last user is gone. Not an error of closing.
+                        LOG.info("CUDA context of device {} was lost ({}); releasing it without freeing each allocation",
+                                ordinal, e.codeName());
+                        releases.clear();
+                        break;
+                    }
+                    first = addTo(first, e);
                 } catch (RuntimeException e) {
                     // NOTE: keep releasing; one failed free must not leak everything after it.
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
+                    first = addTo(first, e);
                 }
             }
             CudaDriver.primaryContextRelease(device);
         } catch (RuntimeException e) {
-            if (first == null) {
-                first = e;
-            } else {
-                first.addSuppressed(e);
-            }
+            first = addTo(first, e);
         } finally {
             arena.close();
         }

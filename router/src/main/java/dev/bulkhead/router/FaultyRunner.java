@@ -1,6 +1,7 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.runner.BatchInput;
+import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ForwardingModelRunner;
 import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
@@ -19,12 +20,24 @@ final class FaultyRunner extends ForwardingModelRunner {
 
     /** Wraps {@code base} for {@code model}; building fails with OutOfMemoryError while that fault is on. */
     static ModelRunnerFactory factory(String model, FaultInjector faults, ModelRunnerFactory base) {
-        return (weights, options) -> {
+        ModelRunnerFactory checked = ModelRunnerFactory.decorating((weights, options) -> {
             if (faults.active(model, Fault.OUT_OF_MEMORY)) {
                 throw new OutOfMemoryError("injected: cannot allocate the KV pool of " + options.numBlocks()
                         + " blocks for model " + model);
             }
-            return new FaultyRunner(model, faults, base.create(weights, options));
+            return base.create(weights, options);
+        }, (runner, options) -> runner);
+        // NOTE: decorating keeps base's KV element size (2 bytes on CUDA) that a lambda would lose.
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(dev.bulkhead.model.arch.ModelWeights weights, CpuRunnerOptions options) {
+                return new FaultyRunner(model, faults, checked.create(weights, options));
+            }
+
+            @Override
+            public int kvBytesPerElement() {
+                return base.kvBytesPerElement();
+            }
         };
     }
 

@@ -231,12 +231,15 @@ final class ModelSlot implements AutoCloseable {
         LOG.warn("restarting model {} (restart {}, in {} ms): {}", spec.name(), restarts, delay, why);
         AttemptFailedException abandoned = new AttemptFailedException("model " + spec.name() + " is restarting: " + why);
         pending.forEach(f -> f.completeExceptionally(abandoned));
-        if (old != null) {
-            Thread.ofVirtual().name("bulkhead-reap-" + spec.name()).start(() -> reap(old));
-        }
+        Thread reaper = old == null ? null
+                : Thread.ofVirtual().name("bulkhead-reap-" + spec.name()).start(() -> reap(old));
+        // NOTE: an engine that lost its backend (a sticky CUDA error) holds a poisoned primary context, which the
+        // driver makes anew only once every user released it: build the new engine after the old one is reaped, or
+        // it retains the poisoned context and fails. Its loop has stopped, so the reaping waits on no step.
+        Thread first = old != null && old.engine().failure().isPresent() ? reaper : null;
         // NOTE: a platform thread: loading maps files and opens a native tokenizer, which would pin one of the few
         // carrier threads that every routed request runs on.
-        Thread.ofPlatform().daemon().name("bulkhead-restart-" + spec.name()).start(() -> reload(delay));
+        Thread.ofPlatform().daemon().name("bulkhead-restart-" + spec.name()).start(() -> reload(delay, first));
     }
 
     private void reap(EngineHandle old) {
@@ -249,8 +252,13 @@ final class ModelSlot implements AutoCloseable {
         }
     }
 
-    private void reload(long delayMillis) {
+    /** Builds the new engine after {@code delayMillis}, and after {@code reaper} (unless null) ended or timed out. */
+    private void reload(long delayMillis, Thread reaper) {
         try {
+            if (reaper != null && !reaper.join(Duration.ofMillis(CLOSE_WAIT_MILLIS))) {
+                LOG.warn("the old engine of {} is not released after {} ms; building the new one anyway", spec.name(),
+                        CLOSE_WAIT_MILLIS);
+            }
             Thread.sleep(delayMillis);
             EngineHandle h = build();
             synchronized (this) {

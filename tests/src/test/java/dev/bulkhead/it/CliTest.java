@@ -22,7 +22,7 @@ class CliTest {
     record Run(int code, String out, String err) {
     }
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = BulkheadCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
@@ -121,6 +121,16 @@ class CliTest {
         Run r = run("chat");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("has no chat template; pass --chat-template FILE");
+    }
+
+    @Test
+    void deviceHelpNamesTheCudaEmulator() {
+        for (String command : new String[] {"generate", "chat", "serve"}) {
+            Run r = run(command, "--help");
+            assertThat(r.code()).as(command).isZero();
+            assertThat(r.out()).as(command + " --help").contains("--device=auto|cpu|cuda[:N]|cuda-emulator")
+                    .contains("cuda-emulator runs the CUDA backend");
+        }
     }
 
     @Test

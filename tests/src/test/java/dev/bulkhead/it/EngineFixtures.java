@@ -1,14 +1,19 @@
 package dev.bulkhead.it;
 
+import dev.bulkhead.cuemu.GpuTarget;
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.cuda.CudaRunners;
 import dev.bulkhead.engine.runner.BatchInput;
+import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ForwardingModelRunner;
+import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.model.ModelLoader;
+import dev.bulkhead.model.arch.ModelWeights;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -18,9 +23,58 @@ import java.util.function.IntPredicate;
 /** Engines over the embedded stories260K, sized small so pools fill and steps mix prefill with decode. */
 final class EngineFixtures {
 
-    /** 2 threads, 16-token blocks, 64-token steps, 256-token context, a pool of {@code blocks} usable blocks. */
+    /** K and V elements of one stories260K token: 5 layers, 4 kv heads x 8. */
+    static final int KV_ELEMENTS_PER_TOKEN = 2 * 5 * 32;
+
+    /**
+     * A backend the engine tests run on: its runners, and how much smaller its workloads are ({@link #scaled}).
+     * The CPU runs the full workloads; the CUDA path on the emulator runs kernels far slower, so it runs the same
+     * test bodies on shorter (and, where the count does not make the test, fewer) requests.
+     *
+     * @param name    for messages
+     * @param runners its runner factory; {@link ModelRunnerFactory#kvBytesPerElement()} sizes the pools
+     * @param shrink  workload sizes are divided by it (1 = the full workload)
+     */
+    record Backend(String name, ModelRunnerFactory runners, int shrink) {
+
+        static final Backend CPU = new Backend("cpu", ModelRunnerFactory.CPU, 1);
+
+        /**
+         * The CUDA backend on device 0: the emulator (workloads divided by {@code emulatorShrink}), or a real
+         * GPU with {@code -Dbulkhead.gpu.target=device} (full workloads). Call {@link GpuTarget#require()} first.
+         */
+        static Backend cuda(int emulatorShrink) {
+            return new Backend("cuda", CudaRunners.factory(0), GpuTarget.emulated() ? emulatorShrink : 1);
+        }
+
+        /** {@code n} divided by {@link #shrink}, at least {@code min}. */
+        int scaled(int n, int min) {
+            return Math.max(min, n / shrink);
+        }
+
+        /** As {@link EngineFixtures#options(int)}, with the KV budget in this backend's element size. */
+        EngineOptions options(int blocks) {
+            return EngineFixtures.options(blocks, runners.kvBytesPerElement());
+        }
+
+        LlmEngine engine(EngineOptions options) {
+            return EngineFixtures.engine(options, runners);
+        }
+
+        /** As {@link EngineFixtures#wrapping}, around this backend's runners. */
+        ModelRunnerFactory wrapping(IntPredicate failOn, int delayMillis) {
+            return EngineFixtures.wrapping(runners, failOn, delayMillis);
+        }
+    }
+
+    /** 2 threads, 16-token blocks, 64-token steps, 256-token context, a pool of {@code blocks} usable blocks (CPU). */
     static EngineOptions options(int blocks) {
-        long bytesPerToken = 2L * 5 * 32 * Float.BYTES; // stories260K: 5 layers, 4 kv heads x 8
+        return options(blocks, Float.BYTES);
+    }
+
+    /** As {@link #options(int)} for a backend whose KV cache holds {@code kvBytesPerElement} bytes an element. */
+    static EngineOptions options(int blocks, int kvBytesPerElement) {
+        long bytesPerToken = (long) KV_ELEMENTS_PER_TOKEN * kvBytesPerElement;
         return EngineOptions.defaults().withThreads(2).withBlockSize(16).withMaxBatchedTokens(64).withMaxRunning(32)
                 .withMaxModelLen(256).withKvCacheBytes((blocks + 1) * 16 * bytesPerToken);
     }
@@ -77,24 +131,42 @@ final class EngineFixtures {
         return wrapping(step -> false, millis);
     }
 
-    /** Both: fails the selected steps and slows every step by {@code delayMillis}. */
+    /** Both: fails the selected steps and slows every step by {@code delayMillis}, on the CPU. */
     static ModelRunnerFactory wrapping(IntPredicate failOn, int delayMillis) {
-        return (weights, opts) -> new ForwardingModelRunner(ModelRunnerFactory.CPU.create(weights, opts)) {
-            private int step;
+        return wrapping(ModelRunnerFactory.CPU, failOn, delayMillis);
+    }
+
+    /**
+     * As {@link #wrapping(IntPredicate, int)} around {@code base}'s runners. NOTE: a class, not a lambda: the
+     * wrapper must keep {@code base}'s KV element size, or a CUDA engine would size its pool for f32.
+     */
+    static ModelRunnerFactory wrapping(ModelRunnerFactory base, IntPredicate failOn, int delayMillis) {
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(ModelWeights weights, CpuRunnerOptions opts) {
+                return new ForwardingModelRunner(base.create(weights, opts)) {
+                    private int step;
+
+                    @Override
+                    public float[] forward(BatchInput batch) {
+                        if (failOn.test(step++)) {
+                            throw new IllegalStateException("injected failure in step " + (step - 1));
+                        }
+                        if (delayMillis > 0) {
+                            try {
+                                Thread.sleep(delayMillis);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        return delegate.forward(batch);
+                    }
+                };
+            }
 
             @Override
-            public float[] forward(BatchInput batch) {
-                if (failOn.test(step++)) {
-                    throw new IllegalStateException("injected failure in step " + (step - 1));
-                }
-                if (delayMillis > 0) {
-                    try {
-                        Thread.sleep(delayMillis);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return delegate.forward(batch);
+            public int kvBytesPerElement() {
+                return base.kvBytesPerElement();
             }
         };
     }

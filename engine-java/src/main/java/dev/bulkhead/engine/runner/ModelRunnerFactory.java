@@ -21,4 +21,24 @@ public interface ModelRunnerFactory {
     default int kvBytesPerElement() {
         return Float.BYTES;
     }
+
+    /**
+     * A factory whose runners are {@code base}'s, passed through {@code decorate} (fault drills, slow steps),
+     * with {@code base}'s KV element size: a plain lambda would fall back to the CPU's 4 bytes and halve a
+     * CUDA pool.
+     */
+    static ModelRunnerFactory decorating(ModelRunnerFactory base, java.util.function.BiFunction<ModelRunner,
+            CpuRunnerOptions, ModelRunner> decorate) {
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(ModelWeights weights, CpuRunnerOptions options) {
+                return decorate.apply(base.create(weights, options), options);
+            }
+
+            @Override
+            public int kvBytesPerElement() {
+                return base.kvBytesPerElement();
+            }
+        };
+    }
 }

@@ -32,9 +32,12 @@ final class ModelOptions {
             description = "KV cache capacity in tokens, capped at the model's max_position_embeddings (default: ${DEFAULT-VALUE}).")
     int context;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]", defaultValue = "${sys:bulkhead.backend:-cpu}",
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
+            defaultValue = "${sys:bulkhead.backend:-cpu}",
             description = {"Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU",
                     "and driver are found and says why not otherwise; cuda fails with that reason.",
+                    "cuda-emulator runs the CUDA backend on a CPU emulator of the driver, cuBLAS and the",
+                    "kernels: far slower than cpu, for testing the CUDA path without a GPU (auto never picks it).",
                     "NOTE: the CUDA backend has not been verified on a GPU yet."})
     String device;
 

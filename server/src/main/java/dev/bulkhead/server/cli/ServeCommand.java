@@ -88,8 +88,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Most requests batched together (default: ${DEFAULT-VALUE}).")
     int maxRunning;
 
-    @Option(names = "--device", defaultValue = "${sys:bulkhead.backend:-cpu}", paramLabel = "auto|cpu|cuda[:N]",
-            description = "Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet.")
+    @Option(names = "--device", defaultValue = "${sys:bulkhead.backend:-cpu}",
+            paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
+            description = {"Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet.",
+                    "cuda-emulator runs the CUDA backend on a CPU emulator (far slower; tests the CUDA path)."})
     String device;
 
     @Option(names = "--max-body-kb", defaultValue = "1024", paramLabel = "KB",
