@@ -90,8 +90,9 @@ public final class CudaEmulator {
         }
         library = lib;
         extensions = ext;
-        LOG.warn("CUDA runs on the Bulkhead CUDA emulator ({}): kernels execute on the CPU to test the CUDA path's"
-                + " logic; nothing here measures or proves GPU behaviour", lib);
+        LOG.warn("CUDA runs on the Bulkhead CUDA emulator ({}), not a GPU: kernels execute on the CPU to test the"
+                + " CUDA path's logic, far slower than the CPU backend; nothing here measures or proves GPU behaviour",
+                lib);
     }
 
     /** Whether {@link #activate} has bound this process to the emulator. */

@@ -2,7 +2,6 @@ package dev.bulkhead.cuemu;
 
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.ffi.CudaDriver;
-import dev.bulkhead.ffi.CudaMemory;
 import dev.bulkhead.ffi.DevicePtr;
 import dev.bulkhead.ffi.Handles.Dim3;
 import dev.bulkhead.ffi.Handles.Function;
@@ -10,8 +9,6 @@ import dev.bulkhead.ffi.Handles.Module;
 import dev.bulkhead.ffi.Handles.Stream;
 import dev.bulkhead.ffi.KernelArgs;
 import dev.bulkhead.ffi.KernelSignature;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** A context with the probe kernels (probes.cuh) loaded, and small upload/download helpers for the tests. */
 final class Probes implements AutoCloseable {
@@ -61,32 +58,22 @@ final class Probes implements AutoCloseable {
     }
 
     DevicePtr floats(float... v) {
-        MemorySegment h = ctx.arena().allocate(4L * v.length, 4);
-        MemorySegment.copy(v, 0, h, ValueLayout.JAVA_FLOAT, 0, v.length);
-        DevicePtr p = alloc(h.byteSize());
-        CudaMemory.copyHtoD(p, h, h.byteSize());
-        return p;
+        return DeviceArrays.floats(ctx, v);
     }
 
     float[] readFloats(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(4L * n, 4);
-        CudaMemory.copyDtoH(h, p, 4L * n);
-        return h.toArray(ValueLayout.JAVA_FLOAT);
+        return DeviceArrays.readFloats(ctx, p, n);
     }
 
     int[] readInts(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(4L * n, 4);
-        CudaMemory.copyDtoH(h, p, 4L * n);
-        return h.toArray(ValueLayout.JAVA_INT);
+        return DeviceArrays.readInts(ctx, p, n);
     }
 
     long[] readLongs(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(8L * n, 8);
-        CudaMemory.copyDtoH(h, p, 8L * n);
-        return h.toArray(ValueLayout.JAVA_LONG);
+        return DeviceArrays.readLongs(ctx, p, n);
     }
 
     /** Closes the context; one lost to a test's fault is released whole, so the next one starts clean. */

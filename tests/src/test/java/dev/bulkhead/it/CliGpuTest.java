@@ -120,8 +120,8 @@ class CliGpuTest {
             assertThat(serving).as("serve's first line; its log: %s", readQuietly(log)).isNotNull();
             Matcher m = Pattern.compile("serving (\\S+) on (http://\\S+) ").matcher(serving);
             assertThat(m.find()).as(serving).isTrue();
-            assertThat(readQuietly(log)).as("serve's log names the backend")
-                    .contains("backend: cuda-emulator").contains("CUDA emulator (CPU, not a GPU)");
+            assertThat(readQuietly(log)).as("serve's log says CUDA runs on the emulator")
+                    .contains("CUDA runs on the Bulkhead CUDA emulator").contains("not a GPU");
 
             String body = """
                     {"model": "%s", "prompt": "%s", "max_tokens": 48, "temperature": 0}""".formatted(m.group(1), PROMPT);

@@ -92,7 +92,7 @@ public final class Backends {
         return new Choice("cpu", ModelRunnerFactory.CPU, a.reason());
     }
 
-    /** The CUDA backend on the CPU emulator: it says so in one WARN (and in its device name). */
+    /** The CUDA backend on the CPU emulator: it says so in one WARN when activated, and in its device name. */
     private static Choice emulator() {
         if (!CudaEmulator.isBuilt()) {
             throw new IllegalStateException("--device " + EMULATOR + " requested but " + CudaEmulator.unavailableReason());
@@ -103,8 +103,8 @@ public final class Backends {
             throw new IllegalStateException("--device " + EMULATOR + " requested but the emulator is not usable: "
                     + a.reason());
         }
-        LOG.warn("backend: cuda-emulator ({}): the CUDA backend runs on a CPU emulator of the driver, cuBLAS and the"
-                + " kernels, far slower than --device cpu; it tests the CUDA path and is not a GPU", a.reason());
+        // NOTE: CudaEmulator.activate logged the one WARN that CUDA now runs on an emulator.
+        LOG.info("backend: cuda-emulator ({}), far slower than --device cpu", a.reason());
         return new Choice(EMULATOR, CudaRunners.factory(0), a.reason());
     }
 

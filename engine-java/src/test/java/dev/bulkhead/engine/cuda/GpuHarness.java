@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.cuda;
 
+import dev.bulkhead.cuemu.DeviceArrays;
 import dev.bulkhead.cuemu.GpuTarget;
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.ffi.CudaDriver;
@@ -38,29 +39,16 @@ final class GpuHarness implements AutoCloseable {
         CudaDriver.streamSynchronize(ops.stream());
     }
 
-    /** Copies a host buffer into a new device allocation owned by the context. */
-    DevicePtr upload(MemorySegment host) {
-        DevicePtr p = ctx.alloc(host.byteSize()).ptr();
-        CudaMemory.copyHtoD(p, host, host.byteSize());
-        return p;
-    }
-
     DevicePtr f32(float[] v) {
-        MemorySegment h = ctx.arena().allocate(4L * Math.max(1, v.length), 4);
-        MemorySegment.copy(v, 0, h, ValueLayout.JAVA_FLOAT, 0, v.length);
-        return upload(h);
+        return DeviceArrays.floats(ctx, v);
     }
 
     DevicePtr i32(int[] v) {
-        MemorySegment h = ctx.arena().allocate(4L * Math.max(1, v.length), 4);
-        MemorySegment.copy(v, 0, h, ValueLayout.JAVA_INT, 0, v.length);
-        return upload(h);
+        return DeviceArrays.ints(ctx, v);
     }
 
     DevicePtr i64(long[] v) {
-        MemorySegment h = ctx.arena().allocate(8L * Math.max(1, v.length), 8);
-        MemorySegment.copy(v, 0, h, ValueLayout.JAVA_LONG, 0, v.length);
-        return upload(h);
+        return DeviceArrays.longs(ctx, v);
     }
 
     /** Uploads {@code v} rounded to bf16 and rounds {@code v} in place, so the CPU oracle sees the same values. */
@@ -71,7 +59,7 @@ final class GpuHarness implements AutoCloseable {
             h.setAtIndex(ValueLayout.JAVA_SHORT, i, b);
             v[i] = Bf16.toFloat(b);
         }
-        return upload(h);
+        return DeviceArrays.upload(ctx, h);
     }
 
     DevicePtr zeros(long bytes) {
@@ -82,34 +70,26 @@ final class GpuHarness implements AutoCloseable {
 
     float[] readF32(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(4L * n, 4);
-        CudaMemory.copyDtoH(h, p, 4L * n);
-        return h.toArray(ValueLayout.JAVA_FLOAT);
+        return DeviceArrays.readFloats(ctx, p, n);
     }
 
     float[] readBf16(DevicePtr p, int n) {
-        sync();
-        MemorySegment h = ctx.arena().allocate(2L * n, 2);
-        CudaMemory.copyDtoH(h, p, 2L * n);
+        short[] bits = readShorts(p, n);
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {
-            out[i] = Bf16.toFloat(h.getAtIndex(ValueLayout.JAVA_SHORT, i));
+            out[i] = Bf16.toFloat(bits[i]);
         }
         return out;
     }
 
     short[] readShorts(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(2L * n, 2);
-        CudaMemory.copyDtoH(h, p, 2L * n);
-        return h.toArray(ValueLayout.JAVA_SHORT);
+        return DeviceArrays.readShorts(ctx, p, n);
     }
 
     int[] readI32(DevicePtr p, int n) {
         sync();
-        MemorySegment h = ctx.arena().allocate(4L * n, 4);
-        CudaMemory.copyDtoH(h, p, 4L * n);
-        return h.toArray(ValueLayout.JAVA_INT);
+        return DeviceArrays.readInts(ctx, p, n);
     }
 
     @Override
