@@ -7,13 +7,10 @@ import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.cuda.CudaRunners;
 import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.ForwardingModelRunner;
-import dev.bulkhead.engine.runner.ModelRunner;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import dev.bulkhead.model.ModelLoader;
-import dev.bulkhead.model.arch.ModelWeights;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -136,39 +133,26 @@ final class EngineFixtures {
         return wrapping(ModelRunnerFactory.CPU, failOn, delayMillis);
     }
 
-    /**
-     * As {@link #wrapping(IntPredicate, int)} around {@code base}'s runners. NOTE: a class, not a lambda: the
-     * wrapper must keep {@code base}'s KV element size, or a CUDA engine would size its pool for f32.
-     */
+    /** As {@link #wrapping(IntPredicate, int)} around {@code base}'s runners (keeping its KV element size). */
     static ModelRunnerFactory wrapping(ModelRunnerFactory base, IntPredicate failOn, int delayMillis) {
-        return new ModelRunnerFactory() {
-            @Override
-            public ModelRunner create(ModelWeights weights, CpuRunnerOptions opts) {
-                return new ForwardingModelRunner(base.create(weights, opts)) {
-                    private int step;
+        return ModelRunnerFactory.decorating(base, (runner, opts) -> new ForwardingModelRunner(runner) {
+            private int step;
 
-                    @Override
-                    public float[] forward(BatchInput batch) {
-                        if (failOn.test(step++)) {
-                            throw new IllegalStateException("injected failure in step " + (step - 1));
-                        }
-                        if (delayMillis > 0) {
-                            try {
-                                Thread.sleep(delayMillis);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }
-                        return delegate.forward(batch);
+            @Override
+            public float[] forward(BatchInput batch) {
+                if (failOn.test(step++)) {
+                    throw new IllegalStateException("injected failure in step " + (step - 1));
+                }
+                if (delayMillis > 0) {
+                    try {
+                        Thread.sleep(delayMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
-                };
+                }
+                return delegate.forward(batch);
             }
-
-            @Override
-            public int kvBytesPerElement() {
-                return base.kvBytesPerElement();
-            }
-        };
+        });
     }
 
     private EngineFixtures() {
