@@ -199,6 +199,15 @@ int cublasSetStream_v2(void* handle, void* stream) {
     return STATUS_SUCCESS;
 }
 
+// The emulated GEMMs need no scratch; the workspace is checked to be device memory and otherwise unused.
+int cublasSetWorkspace_v2(void* handle, void* workspace, size_t bytes) {
+    std::lock_guard<std::mutex> lock(g_driver.mu);
+    Handle* h = handle_of(handle);
+    if (h == nullptr) return STATUS_NOT_INITIALIZED;
+    if (bytes > 0 && !memory_valid(reinterpret_cast<uintptr_t>(workspace), bytes)) return STATUS_INVALID_VALUE;
+    return STATUS_SUCCESS;
+}
+
 int cublasSetMathMode(void* handle, int mode) {
     std::lock_guard<std::mutex> lock(g_driver.mu);
     Handle* h = handle_of(handle);

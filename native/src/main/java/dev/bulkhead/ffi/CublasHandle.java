@@ -106,6 +106,20 @@ public final class CublasHandle implements AutoCloseable {
         check("cublasGemmStridedBatchedEx", r, "m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
     }
 
+    /**
+     * Gives cuBLAS {@code bytes} of device memory at {@code workspace} for its kernels' scratch, so that it never
+     * allocates on its own: an allocation inside a stream capture (a CUDA graph) fails the capture.
+     */
+    public void setWorkspace(DevicePtr workspace, long bytes) {
+        int r;
+        try {
+            r = (int) CublasHandles.cublasSetWorkspace.invokeExact(handle, workspace.address(), bytes);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check("cublasSetWorkspace_v2", r, bytes + " bytes");
+    }
+
     /** Host float 1.0f, for {@link #gemmEx}'s alpha. */
     public MemorySegment one() {
         return one;

@@ -22,6 +22,8 @@ final class CublasHandles {
     static final MethodHandle cublasDestroy = bind("cublasDestroy_v2", ADDRESS);
     static final MethodHandle cublasSetStream = bind("cublasSetStream_v2", ADDRESS, ADDRESS);
     static final MethodHandle cublasSetMathMode = bind("cublasSetMathMode", ADDRESS, JAVA_INT);
+    /** (handle, workspace device pointer, bytes): cuBLAS then never allocates, as stream capture requires. */
+    static final MethodHandle cublasSetWorkspace = bind("cublasSetWorkspace_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
     /** (handle, transa, transb, m, n, k, alpha*, A, Atype, lda, B, Btype, ldb, beta*, C, Ctype, ldc, compute, algo). */
     static final MethodHandle cublasGemmEx = bind("cublasGemmEx", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
             JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG,

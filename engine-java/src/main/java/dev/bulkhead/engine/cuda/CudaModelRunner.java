@@ -40,6 +40,18 @@ public final class CudaModelRunner implements ModelRunner {
 
     /** Logit rows one LM-head pass computes; more rows in a step go in passes of this many. */
     static final int LOGIT_ROWS_PER_PASS = 256;
+    /** cuBLAS scratch (its default on Hopper), given up front so cuBLAS never allocates inside a graph capture. */
+    private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+
+    /** How steps whose every sequence decodes one token run. */
+    public enum DecodeSteps {
+        /** As their own launches, split-K partitions chosen per step from its contexts. */
+        EAGER,
+        /** Padded to a batch-size bucket and replayed from a CUDA graph captured for it (see {@link DecodeGraphs}). */
+        GRAPHS,
+        /** Padded and shaped as {@link #GRAPHS} but launched eagerly: what a replay must equal bit for bit (tests). */
+        GRAPH_SHAPES_EAGER
+    }
 
     private final ModelConfig c;
     private final CpuRunnerOptions options;
@@ -52,6 +64,8 @@ public final class CudaModelRunner implements ModelRunner {
     private final int multiprocessors;
     private final StepPlan plan;
     private final int maxDecodeQueries;
+    private final int maxPositions;
+    private final DecodeGraphs graphs;    // null when decode steps run EAGER
 
     private final DeviceBuffer[] kCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
     private final DeviceBuffer[] vCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
@@ -73,13 +87,19 @@ public final class CudaModelRunner implements ModelRunner {
     private final DeviceBuffer intsDev;   // the step's packed indices (StepPlan layout)
     private final MemorySegment[] intsHost = new MemorySegment[2]; // pinned, same layout, used in turn
     private final Event[] uploaded = new Event[2];                 // recorded after each buffer's upload
+    private final MemorySegment graphInput; // pinned, same layout: what a decode graph's first node copies
     private final MemorySegment logitsHost; // pinned (LOGIT_ROWS_PER_PASS, vocab) f32, or (tokens) ints
     private float[] logits;               // (logit rows, vocab) returned to the caller
     private long steps;
     private BackendLostException lost;    // set once a sticky error poisoned the context
 
-    /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options} (threads are ignored). */
+    /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options}, with decode graphs. */
     public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal) {
+        this(weights, options, ordinal, DecodeSteps.GRAPHS);
+    }
+
+    /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options} (threads are ignored). */
+    public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal, DecodeSteps decodeSteps) {
         this.c = weights.config();
         this.options = options;
         if (c.headDim() > Kernel.MAX_HEAD_DIM) {
@@ -95,10 +115,11 @@ public final class CudaModelRunner implements ModelRunner {
             var stream = ctx.createStream();
             this.ops = new CudaOps(module, stream);
             this.blas = ctx.cublas(stream);
+            blas.setWorkspace(ctx.alloc(CUBLAS_WORKSPACE_BYTES).ptr(), CUBLAS_WORKSPACE_BYTES);
             this.multiprocessors = ctx.multiprocessors();
             this.w = CudaWeights.upload(ctx, weights);
             int bs = options.blockSize();
-            int maxPositions = Math.min(options.numBlocks() * bs, c.maxPositionEmbeddings());
+            this.maxPositions = Math.min(options.numBlocks() * bs, c.maxPositionEmbeddings());
             this.shape = new CudaOps.AttentionShape(c.numHeads(), c.numKvHeads(), c.headDim(), bs, c.slidingWindow(),
                     (float) (1.0 / Math.sqrt(c.headDim())));
             long slots = (long) options.numBlocks() * bs;
@@ -139,6 +160,9 @@ public final class CudaModelRunner implements ModelRunner {
             }
             this.plan = new StepPlan(t, maxBlocksPerSeq, bs, options.numBlocks(), c.vocabSize(), maxPositions,
                     maxDecodeQueries);
+            this.graphInput = ctx.pinned(ints * 4);
+            this.graphs = decodeSteps == DecodeSteps.EAGER ? null : new DecodeGraphs(stream,
+                    Math.min(maxDecodeQueries, LOGIT_ROWS_PER_PASS), decodeSteps == DecodeSteps.GRAPHS);
             this.logitsHost = ctx.pinned(4L * Math.max((long) passRows * c.vocabSize(), t));
             this.logits = new float[c.vocabSize()];
             ctx.synchronize();
@@ -173,7 +197,7 @@ public final class CudaModelRunner implements ModelRunner {
     @Override
     public float[] forward(BatchInput b) {
         try {
-            return logits(layers(b));
+            return graphable(b) ? decodeGraph(b, DecodeGraphs.Output.LOGITS) : logits(layers(b));
         } catch (CudaException e) {
             throw lost(e);
         }
@@ -198,10 +222,66 @@ public final class CudaModelRunner implements ModelRunner {
     /** As {@link #forward} but returns the argmax id of each logit row, computed on the device. */
     public int[] greedy(BatchInput b) {
         try {
+            if (graphable(b)) {
+                decodeGraph(b, DecodeGraphs.Output.GREEDY_IDS);
+                int[] ids = new int[plan.numLogitRows()];
+                MemorySegment.copy(logitsHost, ValueLayout.JAVA_INT, 0, ids, 0, ids.length);
+                return ids;
+            }
             return greedyIds(layers(b));
         } catch (CudaException e) {
             throw lost(e);
         }
+    }
+
+    /** Whether {@code b} is a pure decode step a graph bucket holds (every sequence one token). */
+    private boolean graphable(BatchInput b) {
+        return graphs != null && lost == null && b.numTokens() == b.numSeqs() && graphs.bucket(b.numSeqs()) > 0;
+    }
+
+    /**
+     * Runs a pure decode step through its bucket's graph: packs and pads its indices into the graph's pinned
+     * input, launches (capturing on first use), waits, and leaves the output in {@code logitsHost}. Returns the
+     * logits (as {@link #forward}) for {@code LOGITS}.
+     */
+    private float[] decodeGraph(BatchInput b, DecodeGraphs.Output output) {
+        ctx.makeCurrent();
+        plan.build(b, graphInput, true);
+        int bucket = graphs.bucket(b.numSeqs());
+        plan.padDecode(bucket);
+        // NOTE: partitions for the longest context the pool holds, so one graph serves every context length.
+        DecodeSplit split = DecodeSplit.choose(bucket, c.numHeads(), maxPositions, c.headDim(), multiprocessors);
+        long bytes = plan.usedBytes();
+        int vocab = c.vocabSize();
+        graphs.launch(bucket, output, () -> {
+            CudaMemory.copyHtoDAsync(intsDev.ptr(), graphInput, bytes, ops.stream());
+            enqueueLayers(bucket, split);
+            lmHead(0, bucket);
+            if (output == DecodeGraphs.Output.LOGITS) {
+                CudaMemory.copyDtoHAsync(logitsHost, logitsDev, 4L * bucket * vocab, ops.stream());
+            } else {
+                ops.argmaxRows(idsOut, logitsDev, bucket, vocab);
+                CudaMemory.copyDtoHAsync(logitsHost, idsOut, 4L * bucket, ops.stream());
+            }
+        });
+        CudaDriver.streamSynchronize(ops.stream());
+        int rows = plan.numLogitRows();
+        if (output == DecodeGraphs.Output.LOGITS) {
+            if (logits.length < rows * vocab) {
+                logits = new float[rows * vocab];
+            }
+            MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, logits, 0, rows * vocab);
+        }
+        return logits;
+    }
+
+    /** Graphs captured and launched so far (tests). */
+    int capturedGraphs() {
+        return graphs == null ? 0 : graphs.captured();
+    }
+
+    long graphReplays() {
+        return graphs == null ? 0 : graphs.replays();
     }
 
     /**
@@ -247,7 +327,15 @@ public final class CudaModelRunner implements ModelRunner {
         plan.build(b, intsHost[buffer]);
         CudaMemory.copyHtoDAsync(intsDev.ptr(), intsHost[buffer], plan.usedBytes(), ops.stream());
         CudaDriver.eventRecord(uploaded[buffer], ops.stream());
-        int n = plan.numTokens();
+        DecodeSplit split = plan.numQueries() == 0 ? null
+                : DecodeSplit.choose(plan.numQueries(), c.numHeads(), plan.maxDecodeContext(), c.headDim(),
+                        multiprocessors);
+        enqueueLayers(plan.numTokens(), split);
+        return plan.numLogitRows();
+    }
+
+    /** Queues every layer and the final residual add for the plan's {@code n} tokens (indices already uploaded). */
+    private void enqueueLayers(int n, DecodeSplit split) {
         int hidden = c.hiddenSize();
         float eps = c.rmsNormEps();
         ops.embeddingGather(x, w.embedding(), ints(Section.IDS), n, hidden);
@@ -258,7 +346,7 @@ public final class CudaModelRunner implements ModelRunner {
             blas.linear(xb, BF16, lw.wqkv(), BF16, qkv, F32, n, c.qDim() + 2 * c.kvDim(), hidden, 0f);
             ops.ropeQkvWrite(q, kCache[l].ptr(), vCache[l].ptr(), qkv, lw.qkvBias(), lw.qNorm(), lw.kNorm(), invFreq,
                     ints(Section.POSITIONS), ints(Section.SLOTS), n, shape, rotDim, c.ropeStyle() == RopeStyle.NEOX, eps);
-            attention(l);
+            attention(l, split);
             blas.linear(att, BF16, lw.wo(), BF16, proj, F32, n, hidden, c.qDim(), 0f);
             ops.fusedAddRmsNorm(xb, x, proj, lw.postNorm(), n, hidden, eps);
             blas.linear(xb, BF16, lw.wGateUp(), BF16, gateUp, F32, n, 2 * c.intermediateSize(), hidden, 0f);
@@ -267,7 +355,6 @@ public final class CudaModelRunner implements ModelRunner {
         }
         // NOTE: adds the last FFN output to x (the normed copy in xb is not used); the LM head norms its rows.
         ops.fusedAddRmsNorm(xb, x, proj, w.finalNorm(), n, hidden, eps);
-        return plan.numLogitRows();
     }
 
     /** Final norm and LM head of logit rows [first, first + n) into logitsDev. */
@@ -278,12 +365,10 @@ public final class CudaModelRunner implements ModelRunner {
     }
 
     /** Decode tokens through the split-K kernel, every other token through the tiled prefill kernel. */
-    private void attention(int l) {
+    private void attention(int l, DecodeSplit split) {
         DevicePtr kc = kCache[l].ptr();
         DevicePtr vc = vCache[l].ptr();
         if (plan.numQueries() > 0) {
-            DecodeSplit split = DecodeSplit.choose(plan.numQueries(), c.numHeads(), plan.maxDecodeContext(), c.headDim(),
-                    multiprocessors);
             ops.decodeAttention(att, partOut, partMax, partSum, q, kc, vc, ints(Section.QUERY_TOKENS),
                     ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
                     plan.blockTableStride(), plan.numQueries(), shape, split);
@@ -324,6 +409,13 @@ public final class CudaModelRunner implements ModelRunner {
 
     @Override
     public void close() {
-        ctx.close();
+        try {
+            if (graphs != null && lost == null) {
+                ctx.makeCurrent();
+                graphs.destroy();
+            }
+        } finally {
+            ctx.close();
+        }
     }
 }

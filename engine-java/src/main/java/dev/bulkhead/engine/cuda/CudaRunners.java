@@ -19,7 +19,10 @@ public final class CudaRunners {
         return new ModelRunnerFactory() {
             @Override
             public ModelRunner create(ModelWeights weights, CpuRunnerOptions options) {
-                return new CudaModelRunner(weights, options, ordinal);
+                // NOTE: -Dbulkhead.cuda.graphs=false runs decode steps eagerly (to compare, or to rule graphs out).
+                boolean graphs = !"false".equalsIgnoreCase(System.getProperty("bulkhead.cuda.graphs", "true"));
+                return new CudaModelRunner(weights, options, ordinal,
+                        graphs ? CudaModelRunner.DecodeSteps.GRAPHS : CudaModelRunner.DecodeSteps.EAGER);
             }
 
             @Override

@@ -61,6 +61,14 @@ public final class StepPlan {
 
     /** Validates {@code b} and packs every section into {@code target} (at least {@link #intCount} ints); returns this. */
     public StepPlan build(BatchInput b, MemorySegment target) {
+        return build(b, target, false);
+    }
+
+    /**
+     * As {@link #build(BatchInput, MemorySegment)}; with {@code fullStride} the block tables keep the pool's
+     * longest row ({@code maxBlocksPerSeq}) as their stride, as a captured graph's kernels were given it.
+     */
+    public StepPlan build(BatchInput b, MemorySegment target, boolean fullStride) {
         int n = b.numTokens();
         if (n > maxTokens) {
             throw new IllegalArgumentException("batch has " + n + " tokens; this runner takes at most " + maxTokens
@@ -72,7 +80,7 @@ public final class StepPlan {
         numQueries = 0;
         numTiles = 0;
         maxDecodeContext = 0;
-        tableStride = 1;
+        tableStride = fullStride ? maxBlocksPerSeq : 1;
         for (int[] table : b.blockTables()) {
             tableStride = Math.max(tableStride, Math.min(table.length, maxBlocksPerSeq));
         }
@@ -102,6 +110,40 @@ public final class StepPlan {
             put(Section.LOGIT_ROWS, i, b.logitIndices()[i]);
         }
         return this;
+    }
+
+    /** Whether every sequence of the last build is one token through the decode kernel (a graph can replay it). */
+    public boolean pureDecode() {
+        return numTiles == 0 && numQueries == numSeqs && numTokens == numSeqs;
+    }
+
+    /**
+     * Pads a {@link #pureDecode()} step built with a full stride to {@code bucket} sequences: each extra one is a
+     * token at position 0 of block 0 (the null block) that writes no KV (slot -1), with a logit row of its own;
+     * its outputs are discarded. A graph captured for the bucket then sees the shapes it was captured with.
+     */
+    public void padDecode(int bucket) {
+        if (!pureDecode() || tableStride != maxBlocksPerSeq || bucket < numTokens || bucket > maxDecodeQueries) {
+            throw new IllegalStateException("only a pure decode step of at most " + bucket + " tokens, built with the"
+                    + " full block-table stride, pads to " + bucket);
+        }
+        for (int t = numTokens; t < bucket; t++) {
+            put(Section.IDS, t, 0);
+            put(Section.POSITIONS, t, 0);
+            put(Section.SLOTS, t, -1);
+            put(Section.TOKEN_SEQ, t, t);
+            put(Section.QUERY_TOKENS, t, t);
+            put(Section.LOGIT_ROWS, t, t);
+            for (int i = 0; i < tableStride; i++) {
+                put(Section.BLOCK_TABLES, (long) t * tableStride + i, 0);
+            }
+        }
+        for (int r = numLogitRows; r < numTokens; r++) {
+            put(Section.LOGIT_ROWS, r, r);
+        }
+        numTokens = bucket;
+        numSeqs = bucket;
+        numQueries = bucket;
     }
 
     private void mapToken(BatchInput b, int s, int t, int[] table) {
