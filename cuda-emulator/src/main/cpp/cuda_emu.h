@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #define __global__
 #define __device__
 #define __host__
@@ -184,3 +186,150 @@ static inline float __half2float(__half h) {
     }
     return __builtin_bit_cast(float, (sign << 31) | (exponent << 23) | mantissa);
 }
+
+// nvcuda::wmma, the tensor-core fragment API (bf16 and half inputs, float accumulators). A fragment's elements
+// are spread over the warp's 32 lanes; which lane holds which element is unspecified in CUDA, and here lane l
+// holds elements [l * num_elements, (l + 1) * num_elements) of the matrix in row-major order. Loads, stores and
+// fills are per lane; mma_sync is warp-wide (every lane must reach it, as on a GPU): the last lane to arrive
+// computes D = A B + C from every lane's share, in fp32 with the k terms summed in order (a tensor core's
+// order and internal rounding are not specified; that is a listed difference). Pointers must be 32-byte
+// aligned, as CUDA requires.
+extern "C" void bkemu_warp_call(unsigned int mask, void* data, void (*call)(void* const* data, unsigned int lanes),
+                                const char* file, int line);
+extern "C" void bkemu_misaligned(const void* p, const char* what);
+
+namespace nvcuda {
+namespace wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+template <typename Use, int M, int N, int K>
+struct shape_of;
+template <int M, int N, int K>
+struct shape_of<matrix_a, M, N, K> {
+    static constexpr int rows = M, cols = K;
+};
+template <int M, int N, int K>
+struct shape_of<matrix_b, M, N, K> {
+    static constexpr int rows = K, cols = N;
+};
+template <int M, int N, int K>
+struct shape_of<accumulator, M, N, K> {
+    static constexpr int rows = M, cols = N;
+};
+
+template <typename Use, int M, int N, int K, typename T, typename Layout = void>
+struct fragment {
+    static constexpr int rows = shape_of<Use, M, N, K>::rows;
+    static constexpr int cols = shape_of<Use, M, N, K>::cols;
+    static constexpr int num_elements = rows * cols / 32;
+    T x[num_elements];
+};
+
+static inline float bkemu_to_float(float v) { return v; }
+static inline float bkemu_to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+static inline float bkemu_to_float(__half v) { return __half2float(v); }
+
+static inline unsigned bkemu_lane() {
+    const bkemu_dim3 t = threadIdx;
+    return (t.x + t.y * blockDim.x + t.z * blockDim.x * blockDim.y) & 31u;
+}
+
+static inline void bkemu_check_aligned(const void* p, const char* what) {
+    if ((reinterpret_cast<uintptr_t>(p) & 31u) != 0) bkemu_misaligned(p, what);
+}
+
+template <typename Use, int M, int N, int K, typename T, typename Layout>
+static inline void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const T* p, unsigned ldm) {
+    using F = fragment<Use, M, N, K, T, Layout>;
+    bkemu_check_aligned(p, "wmma::load_matrix_sync");
+    const unsigned lane = bkemu_lane();
+    for (int i = 0; i < F::num_elements; i++) {
+        const int e = static_cast<int>(lane) * F::num_elements + i;
+        const int r = e / F::cols, c = e % F::cols;
+        f.x[i] = std::is_same_v<Layout, col_major> ? p[static_cast<size_t>(c) * ldm + r] : p[static_cast<size_t>(r) * ldm + c];
+    }
+}
+
+template <int M, int N, int K>
+static inline void load_matrix_sync(fragment<accumulator, M, N, K, float>& f, const float* p, unsigned ldm,
+                                    layout_t layout) {
+    using F = fragment<accumulator, M, N, K, float>;
+    bkemu_check_aligned(p, "wmma::load_matrix_sync");
+    const unsigned lane = bkemu_lane();
+    for (int i = 0; i < F::num_elements; i++) {
+        const int e = static_cast<int>(lane) * F::num_elements + i;
+        const int r = e / F::cols, c = e % F::cols;
+        f.x[i] = layout == mem_col_major ? p[static_cast<size_t>(c) * ldm + r] : p[static_cast<size_t>(r) * ldm + c];
+    }
+}
+
+template <int M, int N, int K>
+static inline void store_matrix_sync(float* p, const fragment<accumulator, M, N, K, float>& f, unsigned ldm,
+                                     layout_t layout) {
+    using F = fragment<accumulator, M, N, K, float>;
+    bkemu_check_aligned(p, "wmma::store_matrix_sync");
+    const unsigned lane = bkemu_lane();
+    for (int i = 0; i < F::num_elements; i++) {
+        const int e = static_cast<int>(lane) * F::num_elements + i;
+        const int r = e / F::cols, c = e % F::cols;
+        (layout == mem_col_major ? p[static_cast<size_t>(c) * ldm + r] : p[static_cast<size_t>(r) * ldm + c]) = f.x[i];
+    }
+}
+
+template <typename Use, int M, int N, int K, typename T, typename Layout, typename V>
+static inline void fill_fragment(fragment<Use, M, N, K, T, Layout>& f, const V& v) {
+    for (int i = 0; i < fragment<Use, M, N, K, T, Layout>::num_elements; i++) f.x[i] = v;
+}
+
+template <int M, int N, int K, typename TA, typename LA, typename TB, typename LB>
+struct bkemu_mma {
+    using A = fragment<matrix_a, M, N, K, TA, LA>;
+    using B = fragment<matrix_b, M, N, K, TB, LB>;
+    using C = fragment<accumulator, M, N, K, float>;
+    struct Operands {
+        const A* a;
+        const B* b;
+        const C* c;
+        C* d;
+    };
+    // NOTE: runs on the last lane's fiber and reads every lane's fragments on their stacks: not instrumented.
+    __attribute__((no_sanitize_address)) static void run(void* const* data, unsigned int lanes) {
+        (void)lanes;
+        float a[M * K], b[K * N], d[M * N];
+        for (int l = 0; l < 32; l++) {
+            const Operands* o = static_cast<const Operands*>(data[l]);
+            for (int i = 0; i < A::num_elements; i++) a[l * A::num_elements + i] = bkemu_to_float(o->a->x[i]);
+            for (int i = 0; i < B::num_elements; i++) b[l * B::num_elements + i] = bkemu_to_float(o->b->x[i]);
+            for (int i = 0; i < C::num_elements; i++) d[l * C::num_elements + i] = o->c->x[i];
+        }
+        for (int m = 0; m < M; m++) {
+            for (int n = 0; n < N; n++) {
+                float acc = 0.f;
+                for (int k = 0; k < K; k++) acc += a[m * K + k] * b[k * N + n];
+                d[m * N + n] += acc;
+            }
+        }
+        for (int l = 0; l < 32; l++) {
+            const Operands* o = static_cast<const Operands*>(data[l]);
+            for (int i = 0; i < C::num_elements; i++) o->d->x[i] = d[l * C::num_elements + i];
+        }
+    }
+};
+
+template <int M, int N, int K, typename TA, typename LA, typename TB, typename LB>
+static inline void mma_sync_at(const char* file, int line, fragment<accumulator, M, N, K, float>& d,
+                               const fragment<matrix_a, M, N, K, TA, LA>& a,
+                               const fragment<matrix_b, M, N, K, TB, LB>& b,
+                               const fragment<accumulator, M, N, K, float>& c) {
+    using Mma = bkemu_mma<M, N, K, TA, LA, TB, LB>;
+    typename Mma::Operands ops{&a, &b, &c, &d};
+    bkemu_warp_call(0xffffffffu, &ops, &Mma::run, file, line);
+}
+}  // namespace wmma
+}  // namespace nvcuda
+#define mma_sync(...) mma_sync_at(__FILE__, __LINE__, __VA_ARGS__)

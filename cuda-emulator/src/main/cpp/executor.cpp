@@ -45,7 +45,7 @@ struct Thread {
     unsigned long long shfl_result;
 };
 
-enum WarpOp : int { OP_SHFL, OP_SYNCWARP };
+enum WarpOp : int { OP_SHFL, OP_SYNCWARP, OP_CALL };
 
 struct Warp {
     unsigned int lanes;    // lanes that exist in this block
@@ -56,6 +56,8 @@ struct Warp {
     int line;
     int mode[32], arg[32], width[32];
     unsigned long long value[32];
+    void* data[32];                       // OP_CALL: each lane's operand
+    void (*call)(void* const* data, unsigned int lanes);  // OP_CALL: run by the last lane to arrive
 };
 
 struct Xorshift {
@@ -364,6 +366,7 @@ int source_lane(int lane, int mode, int arg, int width) {
 
 const char* op_name(int op, int mode) {
     if (op == OP_SYNCWARP) return "__syncwarp";
+    if (op == OP_CALL) return "a warp-wide matrix operation (wmma)";
     static const char* names[] = {"__shfl_sync", "__shfl_xor_sync", "__shfl_up_sync", "__shfl_down_sync"};
     return names[mode & 3];
 }
@@ -404,7 +407,7 @@ __attribute__((noinline, cold)) void warp_error(int kind, const Thread* t, const
 }
 
 unsigned long long warp_collective(int op, unsigned int mask, unsigned long long value, int mode, int arg, int width,
-                                   const char* file, int line) {
+                                   const char* file, int line, uintptr_t arg_call = 0) {
     Thread* t = g.current;
     Warp& w = g.warps_state[t->warp];
     const unsigned int me = 1u << t->lane;
@@ -421,6 +424,10 @@ unsigned long long warp_collective(int op, unsigned int mask, unsigned long long
     } else if (w.mask != mask || w.op != op || w.line != line || w.file != file || w.mode[__builtin_ctz(w.arrived)] != mode) {
         warp_error(3, t, w, op, mask, mode, width, file, line);
     }
+    if (op == OP_CALL) {
+        w.data[t->lane] = reinterpret_cast<void*>(value);
+        w.call = reinterpret_cast<void (*)(void* const*, unsigned int)>(static_cast<uintptr_t>(arg_call));
+    }
     w.value[t->lane] = value;
     w.mode[t->lane] = mode;
     w.arg[t->lane] = arg;
@@ -434,6 +441,10 @@ unsigned long long warp_collective(int op, unsigned int mask, unsigned long long
         return t->shfl_result;
     }
     // Every lane of the mask is here: exchange, then release the others.
+    if (op == OP_CALL) {
+        // NOTE: the last lane computes for all: one warp-wide result from every lane's share, as a tensor core does.
+        w.call(w.data, mask);
+    }
     unsigned long long mine = 0;
     for (unsigned int m = mask; m != 0; m &= m - 1) {
         const int lane = __builtin_ctz(m);
@@ -570,6 +581,22 @@ void bkemu_syncthreads(const char* file, int line) {
     // NOTE: even the last to arrive yields, so the order after the barrier is drawn afresh too.
     yield_to_scheduler(t);
     if (g.aborted) abort_thread();
+}
+
+// A warp-wide operation over every lane's operand (wmma): call(data, mask) runs once, on the last lane to
+// arrive, with each lane's pointer in data[lane]; then every lane goes on.
+void bkemu_warp_call(unsigned int mask, void* data, void (*call)(void* const* data, unsigned int lanes),
+                     const char* file, int line) {
+    bkemu::warp_collective(bkemu::OP_CALL, mask, reinterpret_cast<uintptr_t>(data), 0, 0, 32, file, line,
+                           reinterpret_cast<uintptr_t>(call));
+}
+
+void bkemu_misaligned(const void* p, const char* what) {
+    using namespace bkemu;
+    fail(ERROR_MISALIGNED_ADDRESS, std::string("Misaligned address: ") + what + " at " +
+                                       hex(reinterpret_cast<uintptr_t>(p)) + " by " + thread_name(g.current) +
+                                       " (its pointer must be 32-byte aligned)");
+    abort_thread();
 }
 
 void bkemu_syncwarp(unsigned int mask, const char* file, int line) {

@@ -96,3 +96,19 @@ extern "C" __global__ void bkemu_probe_arguments(long long* out, int a, long lon
 // A kernel with no parameters (launches with a null parameter array).
 extern "C" __global__ void bkemu_probe_nothing() {
 }
+
+// d (16x16 f32, row-major) = a (16x16 bf16, row-major) b (16x16 bf16, column-major) on the tensor-core API.
+// Lane `skip_lane` (when >= 0) returns first, leaving mma_sync a lane short; `offset` (in elements) shifts a's
+// pointer, which breaks wmma's 32-byte alignment unless it is a multiple of 16.
+extern "C" __global__ void bkemu_probe_wmma(float* d, const bf16* a, const bf16* b, int skip_lane, int offset) {
+    using namespace nvcuda;
+    if ((int)(threadIdx.x & 31) == skip_lane) return;
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> fa;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> fb;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> fc;
+    wmma::fill_fragment(fc, 1.0f);
+    wmma::load_matrix_sync(fa, a + offset, 16);
+    wmma::load_matrix_sync(fb, b, 16);
+    wmma::mma_sync(fc, fa, fb, fc);
+    wmma::store_matrix_sync(d, fc, 16, wmma::mem_row_major);
+}

@@ -6,6 +6,7 @@
 #include "rope_kv.cuh"
 #include "attention_decode.cuh"
 #include "attention_prefill.cuh"
+#include "attention_prefill_tc.cuh"
 #include "activation.cuh"
 #include "sampling.cuh"
 #include "convert.cuh"

@@ -9,8 +9,10 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 #include <math_constants.h>
+#include <mma.h>
 // A kernel's dynamic shared memory (the emulator gives it its own definition).
-#define BK_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+// NOTE: 32-byte aligned, as wmma's loads and stores require of their pointers.
+#define BK_DYNAMIC_SHARED(type, name) extern __shared__ __align__(32) type name[]
 #endif
 
 typedef __nv_bfloat16 bf16;

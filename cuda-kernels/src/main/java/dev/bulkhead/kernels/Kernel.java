@@ -31,6 +31,14 @@ public enum Kernel {
     PAGED_ATTENTION_PREFILL("bk_paged_attention_prefill(ptr out, ptr q, ptr k_cache, ptr v_cache, ptr tile_start,"
             + " ptr tile_len, ptr token_seq, ptr positions, ptr block_tables, i32 max_blocks_per_seq, i32 n_tiles,"
             + " i32 num_heads, i32 num_kv_heads, i32 head_dim, i32 block_size, i32 sliding_window, f32 scale)"),
+    /**
+     * attention_prefill_tc.cuh: the same on tensor cores (wmma), K/V tiles shared by a GQA group's heads;
+     * grid (n_tiles, kv heads, ceil(group / heads_per_block)), block 32 * heads_per_block.
+     */
+    PAGED_ATTENTION_PREFILL_TC("bk_paged_attention_prefill_tc(ptr out, ptr q, ptr k_cache, ptr v_cache, ptr tile_start,"
+            + " ptr tile_len, ptr token_seq, ptr positions, ptr block_tables, i32 max_blocks_per_seq, i32 n_tiles,"
+            + " i32 num_heads, i32 num_kv_heads, i32 head_dim, i32 block_size, i32 sliding_window, f32 scale,"
+            + " i32 heads_per_block)"),
     /** activation.cuh: SwiGLU over the fused gate/up output; grid (ceil(ffn / block), n_tokens). */
     SILU_MUL("bk_silu_mul(ptr out, ptr gate_up, i32 n_tokens, i32 ffn)"),
     /** sampling.cuh: greedy ids; grid (n_rows), block 256. */
@@ -67,6 +75,21 @@ public enum Kernel {
     /** The exported symbol. */
     public String symbol() {
         return signature.name();
+    }
+
+    /** Query rows per tile of {@link #PAGED_ATTENTION_PREFILL_TC} (BK_TC_ROWS), one wmma tile. */
+    public static final int PREFILL_TC_ROWS = 16;
+
+    /** Dynamic shared memory of {@link #PAGED_ATTENTION_PREFILL_TC} (the layout in attention_prefill_tc.cuh). */
+    public static int prefillTcSharedBytes(int headDim, int headsPerBlock) {
+        int kv = 2 * align32(16 * headDim * 2);
+        int perWarp = align32(16 * headDim * 2) + align32(16 * 16 * 4) + align32(16 * 16 * 2) + align32(16 * headDim * 4)
+                + align32(3 * 16 * 4);
+        return kv + headsPerBlock * perWarp;
+    }
+
+    private static int align32(int bytes) {
+        return (bytes + 31) / 32 * 32;
     }
 
     /** Dynamic shared memory of {@link #PAGED_ATTENTION_PREFILL} for {@code headDim}. */

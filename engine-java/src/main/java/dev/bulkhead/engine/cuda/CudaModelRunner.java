@@ -40,6 +40,8 @@ public final class CudaModelRunner implements ModelRunner {
 
     /** Logit rows one LM-head pass computes; more rows in a step go in passes of this many. */
     static final int LOGIT_ROWS_PER_PASS = 256;
+    /** Shared memory a tensor-core prefill block may use: within what sm_80 (163 KiB) and sm_90 (227 KiB) allow. */
+    private static final int TC_SHARED_LIMIT = 160 * 1024;
     /** cuBLAS scratch (its default on Hopper), given up front so cuBLAS never allocates inside a graph capture. */
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
 
@@ -66,6 +68,7 @@ public final class CudaModelRunner implements ModelRunner {
     private final int maxDecodeQueries;
     private final int maxPositions;
     private final DecodeGraphs graphs;    // null when decode steps run EAGER
+    private final int tcHeadsPerBlock;    // query heads per block of the tensor-core prefill; 0: the CUDA-core kernel
 
     private final DeviceBuffer[] kCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
     private final DeviceBuffer[] vCache;  // (layer) -> (numBlocks * blockSize, numKvHeads, headDim) bf16
@@ -108,9 +111,12 @@ public final class CudaModelRunner implements ModelRunner {
         this.ctx = CudaContext.open(ordinal);
         try {
             KernelModule module = KernelModule.load(ctx);
-            int prefillSmem = Kernel.prefillSharedBytes(c.headDim());
+            this.tcHeadsPerBlock = tensorCoreHeadsPerBlock(c);
+            int prefillSmem = tcHeadsPerBlock > 0 ? Kernel.prefillTcSharedBytes(c.headDim(), tcHeadsPerBlock)
+                    : Kernel.prefillSharedBytes(c.headDim());
             if (prefillSmem > 48 * 1024) {
-                module.allowSharedMemory(Kernel.PAGED_ATTENTION_PREFILL, prefillSmem);
+                module.allowSharedMemory(tcHeadsPerBlock > 0 ? Kernel.PAGED_ATTENTION_PREFILL_TC
+                        : Kernel.PAGED_ATTENTION_PREFILL, prefillSmem);
             }
             var stream = ctx.createStream();
             this.ops = new CudaOps(module, stream);
@@ -159,7 +165,7 @@ public final class CudaModelRunner implements ModelRunner {
                 uploaded[i] = ctx.createEvent();
             }
             this.plan = new StepPlan(t, maxBlocksPerSeq, bs, options.numBlocks(), c.vocabSize(), maxPositions,
-                    maxDecodeQueries);
+                    maxDecodeQueries, tcHeadsPerBlock > 0 ? Kernel.PREFILL_TC_ROWS : Kernel.PREFILL_ROWS);
             this.graphInput = ctx.pinned(ints * 4);
             this.graphs = decodeSteps == DecodeSteps.EAGER ? null : new DecodeGraphs(stream,
                     Math.min(maxDecodeQueries, LOGIT_ROWS_PER_PASS), decodeSteps == DecodeSteps.GRAPHS);
@@ -170,6 +176,19 @@ public final class CudaModelRunner implements ModelRunner {
             ctx.close();
             throw e;
         }
+    }
+
+    /**
+     * How many query heads of a GQA group one tensor-core prefill block takes (sharing each K/V tile), or 0 when
+     * the head size does not suit wmma's 16x16x16 tiles and the CUDA-core kernel runs prefill instead.
+     */
+    static int tensorCoreHeadsPerBlock(ModelConfig c) {
+        if (c.headDim() % 16 != 0 || c.headDim() > Kernel.MAX_HEAD_DIM) {
+            return 0;
+        }
+        int perHead = Kernel.prefillTcSharedBytes(c.headDim(), 1) - Kernel.prefillTcSharedBytes(c.headDim(), 0);
+        int fit = (TC_SHARED_LIMIT - Kernel.prefillTcSharedBytes(c.headDim(), 0)) / perHead;
+        return Math.max(1, Math.min(Math.min(c.numHeads() / c.numKvHeads(), fit), 32));
     }
 
     private DevicePtr f32(long rows, long cols) {
@@ -373,7 +392,11 @@ public final class CudaModelRunner implements ModelRunner {
                     ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
                     plan.blockTableStride(), plan.numQueries(), shape, split);
         }
-        if (plan.numTiles() > 0) {
+        if (plan.numTiles() > 0 && tcHeadsPerBlock > 0) {
+            ops.prefillAttentionTc(att, q, kc, vc, ints(Section.TILE_START), ints(Section.TILE_LEN),
+                    ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
+                    plan.blockTableStride(), plan.numTiles(), shape, tcHeadsPerBlock);
+        } else if (plan.numTiles() > 0) {
             ops.prefillAttention(att, q, kc, vc, ints(Section.TILE_START), ints(Section.TILE_LEN),
                     ints(Section.TOKEN_SEQ), ints(Section.POSITIONS), ints(Section.BLOCK_TABLES),
                     plan.blockTableStride(), plan.numTiles(), shape);

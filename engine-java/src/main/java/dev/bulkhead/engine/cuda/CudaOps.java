@@ -108,6 +108,20 @@ public final class CudaOps {
                 Kernel.prefillSharedBytes(s.headDim()));
     }
 
+    /** Tensor-core prefill: tiles of up to 16 rows, {@code headsPerBlock} query heads of a GQA group per block. */
+    public void prefillAttentionTc(DevicePtr out, DevicePtr q, DevicePtr kCache, DevicePtr vCache, DevicePtr tileStart,
+                                   DevicePtr tileLen, DevicePtr tokenSeq, DevicePtr positions, DevicePtr blockTables,
+                                   int maxBlocksPerSeq, int nTiles, AttentionShape s, int headsPerBlock) {
+        a(Kernel.PAGED_ATTENTION_PREFILL_TC).ptr(0, out).ptr(1, q).ptr(2, kCache).ptr(3, vCache).ptr(4, tileStart)
+                .ptr(5, tileLen).ptr(6, tokenSeq).ptr(7, positions).ptr(8, blockTables).i32(9, maxBlocksPerSeq)
+                .i32(10, nTiles).i32(11, s.numHeads()).i32(12, s.numKvHeads()).i32(13, s.headDim())
+                .i32(14, s.blockSize()).i32(15, s.slidingWindow()).f32(16, s.scale()).i32(17, headsPerBlock);
+        int group = s.numHeads() / s.numKvHeads();
+        launch(Kernel.PAGED_ATTENTION_PREFILL_TC,
+                new Dim3(nTiles, s.numKvHeads(), (group + headsPerBlock - 1) / headsPerBlock), Dim3.of(32 * headsPerBlock),
+                Kernel.prefillTcSharedBytes(s.headDim(), headsPerBlock));
+    }
+
     public void siluMul(DevicePtr out, DevicePtr gateUp, int n, int ffn) {
         a(Kernel.SILU_MUL).ptr(0, out).ptr(1, gateUp).i32(2, n).i32(3, ffn);
         launch(Kernel.SILU_MUL, Dim3.of((ffn + 255) / 256, n), B256, 0);

@@ -7,8 +7,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * The host half of one CUDA step: every index the kernels need, packed as flat ints so a step makes one
  * host-to-device copy. Sequences with a single token go to the split-K decode kernel (up to
- * {@code maxDecodeQueries}); every other token is cut into prefill tiles of up to 8 consecutive tokens of one
- * sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
+ * {@code maxDecodeQueries}); every other token is cut into prefill tiles of up to 8 (16 for wmma) consecutive tokens
+ * of one sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
  *
  * <p>Layout, each fixed section sized for the maximum: {@code ids, positions, slots, tokenSeq, queryTokens,
  * tileStart, tileLen, logitRows (maxTokens each)}, then the block tables of this step's sequences with this
@@ -27,6 +27,7 @@ public final class StepPlan {
     private final int vocab;
     private final int maxPositions;
     private final int maxDecodeQueries;
+    private final int tileRows;
     private final long[] offsets = new long[Section.values().length]; // (section) int index in the buffer
 
     private MemorySegment ints; // the buffer the last build packed
@@ -40,6 +41,13 @@ public final class StepPlan {
 
     public StepPlan(int maxTokens, int maxBlocksPerSeq, int blockSize, int numBlocks, int vocab, int maxPositions,
                     int maxDecodeQueries) {
+        this(maxTokens, maxBlocksPerSeq, blockSize, numBlocks, vocab, maxPositions, maxDecodeQueries, 8);
+    }
+
+    /** As above, cutting prefill tiles of up to {@code tileRows} tokens (8 for the CUDA-core kernel, 16 for wmma). */
+    public StepPlan(int maxTokens, int maxBlocksPerSeq, int blockSize, int numBlocks, int vocab, int maxPositions,
+                    int maxDecodeQueries, int tileRows) {
+        this.tileRows = tileRows;
         this.maxTokens = maxTokens;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
         this.blockSize = blockSize;
@@ -99,9 +107,9 @@ public final class StepPlan {
                 put(Section.QUERY_TOKENS, numQueries++, start);
                 maxDecodeContext = Math.max(maxDecodeContext, b.positions()[start] + 1);
             } else {
-                for (int t = start; t < end; t += 8) {
+                for (int t = start; t < end; t += tileRows) {
                     put(Section.TILE_START, numTiles, t);
-                    put(Section.TILE_LEN, numTiles++, Math.min(8, end - t));
+                    put(Section.TILE_LEN, numTiles++, Math.min(tileRows, end - t));
                 }
             }
         }

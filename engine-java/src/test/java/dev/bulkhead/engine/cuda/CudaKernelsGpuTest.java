@@ -253,6 +253,52 @@ class CudaKernelsGpuTest {
         assertClose(gpu.readBf16(out, expected.length), expected, 1e-2, 1e-2, "decode d=" + d + " window=" + window);
     }
 
+    /**
+     * The tensor-core prefill (wmma) against the CPU on a ragged batch: a 37-token chunk at positions 40..76
+     * (tiles of 16, 16, 5) beside a 5-token prompt, 8 query heads over 2 KV heads, a group split over
+     * {@code headsPerBlock}-head blocks. Q and P are bf16 on the tensor cores, so the CPU sees Q rounded the same
+     * way; P's rounding is what the 2e-2 tolerance leaves room for.
+     */
+    @ParameterizedTest
+    @CsvSource({"16, 0, 4", "64, 0, 4", "64, 9, 2", "128, 0, 1", "128, 40, 4", "256, 0, 3", "32, 0, 4"})
+    void tensorCorePrefillAttentionMatchesCpu(int d, int window, int headsPerBlock) {
+        Random r = new Random(16);
+        int heads = 8, kvHeads = 2, bs = 16, numBlocks = 64, maxBlocks = 8;
+        Cache cache = Cache.random(r, numBlocks, bs, kvHeads, d);
+        int[][] tables = {shuffledBlocks(r, 5, numBlocks), shuffledBlocks(r, 1, numBlocks)};
+        int n = 42;
+        int[] pos = new int[n];
+        int[] seq = new int[n];
+        for (int t = 0; t < 37; t++) {
+            pos[t] = 40 + t;
+        }
+        for (int t = 37; t < n; t++) {
+            pos[t] = t - 37;
+            seq[t] = 1;
+        }
+        int[] tileStart = {0, 16, 32, 37};
+        int[] tileLen = {16, 16, 5, 5};
+        float[] q = random(r, n * heads * d, 1f);
+        for (int i = 0; i < q.length; i++) {
+            q[i] = Bf16.toFloat(Bf16.fromFloat(q[i]));
+        }
+        var shape = new CudaOps.AttentionShape(heads, kvHeads, d, bs, window, (float) (1 / Math.sqrt(d)));
+        DevicePtr out = gpu.zeros(2L * n * heads * d);
+        gpu.ops.prefillAttentionTc(out, gpu.f32(q), cache.k(), cache.v(), gpu.i32(tileStart), gpu.i32(tileLen),
+                gpu.i32(seq), gpu.i32(pos), gpu.i32(flatTables(tables, maxBlocks)), maxBlocks, tileStart.length, shape,
+                headsPerBlock);
+        float[] expected = new float[n * heads * d];
+        float[] scratch = new float[128];
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < heads; h++) {
+                PagedAttention.attend(cache.cpu(), 0, q, t * heads * d, h, heads, tables[seq[t]], pos[t] + 1, window,
+                        shape.scale(), expected, t * heads * d + h * d, scratch);
+            }
+        }
+        assertClose(gpu.readBf16(out, expected.length), expected, 2e-2, 2e-2,
+                "tensor-core prefill d=" + d + " window=" + window + " heads/block=" + headsPerBlock);
+    }
+
     @ParameterizedTest
     @CsvSource({"64, 0", "64, 7", "8, 0", "256, 0"})
     void tiledPrefillAttentionMatchesCpu(int d, int window) {

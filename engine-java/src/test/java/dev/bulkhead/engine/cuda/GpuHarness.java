@@ -23,6 +23,8 @@ final class GpuHarness implements AutoCloseable {
         KernelModule m = KernelModule.load(ctx);
         m.allowSharedMemory(dev.bulkhead.kernels.Kernel.PAGED_ATTENTION_PREFILL,
                 dev.bulkhead.kernels.Kernel.prefillSharedBytes(256));
+        m.allowSharedMemory(dev.bulkhead.kernels.Kernel.PAGED_ATTENTION_PREFILL_TC,
+                dev.bulkhead.kernels.Kernel.prefillTcSharedBytes(256, 4));
         this.ops = new CudaOps(m, ctx.createStream());
     }
 
