@@ -7,12 +7,29 @@
 // query_tokens[q]; it attends causally to positions [first, positions[t] + 1) of its sequence token_seq[t]
 // (first > 0 only with a sliding window), found through block_tables.
 //
+// K and V are read in 16-byte vectors (8 bf16): each thread scores whole keys (no reduction per key), and for
+// P V each thread owns 8 dimensions of one key at a time, so blockDim / (head_dim / 8) keys go side by side;
+// their partial sums meet in shared memory and are added in a fixed order. head_dim must be a multiple of 8.
+//
 // part_out: [n_queries, num_heads, max_partitions, head_dim] f32 (normalized within the partition)
 // part_max, part_sum: [n_queries, num_heads, max_partitions] f32
 // q: [n_tokens, num_heads * head_dim] f32; k_cache, v_cache: [slots, num_kv_heads, head_dim] bf16
 // block_tables: [n_seqs, max_blocks_per_seq] int (row-major, padded)
 // grid (n_queries, num_heads, max_partitions), block 128 (4 warps),
-// dynamic shared memory (head_dim + partition_size) * 4 bytes.
+// dynamic shared memory (head_dim + partition_size + 8 * 128) * 4 bytes.
+#define BK_DECODE_THREADS 128
+
+// The 8 floats of a 16-byte vector of bf16 (a bf16 is the top half of a float's bits).
+__device__ __forceinline__ void bk_bf16x8(const bf16* p, float* out) {
+    const uint4 raw = *reinterpret_cast<const uint4*>(p);
+    const unsigned int w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        out[2 * i] = __uint_as_float(w[i] << 16);
+        out[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+    }
+}
+
 extern "C" __global__ void bk_paged_attention_decode(float* part_out, float* part_max, float* part_sum,
                                                      const float* q, const bf16* k_cache, const bf16* v_cache,
                                                      const int* query_tokens, const int* token_seq,
@@ -39,27 +56,31 @@ extern "C" __global__ void bk_paged_attention_decode(float* part_out, float* par
         for (int d = threadIdx.x; d < head_dim; d += blockDim.x) part_out[idx * head_dim + d] = 0.f;
         return;
     }
-    float* sq = smem;                 // (head_dim)
-    float* scores = smem + head_dim;  // (partition_size)
+    float* sq = smem;                              // (head_dim)
+    float* scores = smem + head_dim;               // (partition_size)
+    float* partial = scores + partition_size;      // (keys side by side, head_dim): P V per key slot
     const float* qh = q + (int64_t)t * num_heads * head_dim + (int64_t)h * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) sq[d] = qh[d];
     __syncthreads();
     const int kvh = h / (num_heads / num_kv_heads);
     const int* table = block_tables + (int64_t)token_seq[t] * max_blocks_per_seq;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    for (int j = start + warp; j < end; j += warps) {
+    const int n = end - start;
+    float m = -CUDART_INF_F;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const int j = start + i;
         const int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
         const bf16* kp = k_cache + (slot * num_kv_heads + kvh) * head_dim;
         float dot = 0.f;
-        for (int d = lane; d < head_dim; d += 32) dot += sq[d] * __bfloat162float(kp[d]);
-        dot = bk_warp_sum(dot);
-        if (lane == 0) scores[j - start] = dot * scale;
+        for (int d0 = 0; d0 < head_dim; d0 += 8) {
+            float k8[8];
+            bk_bf16x8(kp + d0, k8);
+#pragma unroll
+            for (int e = 0; e < 8; e++) dot += sq[d0 + e] * k8[e];
+        }
+        scores[i] = dot * scale;
+        m = fmaxf(m, scores[i]);
     }
-    __syncthreads();
-    const int n = end - start;
-    float m = -CUDART_INF_F;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, scores[i]);
-    m = bk_block_max(m, scratch);
+    m = bk_block_max(m, scratch);  // its barriers also publish the scores
     float sum = 0.f;
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         const float e = expf(scores[i] - m);
@@ -67,14 +88,27 @@ extern "C" __global__ void bk_paged_attention_decode(float* part_out, float* par
         sum += e;
     }
     sum = bk_block_sum(sum, scratch);  // its barrier also publishes the exponentials in scores
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float acc = 0.f;
-        for (int i = 0; i < n; i++) {
+    const int groups = head_dim / 8;           // threads per key: each owns 8 dimensions
+    const int side = blockDim.x / groups;      // keys side by side
+    const int g = threadIdx.x % groups, slot_of = threadIdx.x / groups;
+    float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (slot_of < side) {
+        for (int i = slot_of; i < n; i += side) {
             const int j = start + i;
             const int64_t slot = (int64_t)table[j / block_size] * block_size + j % block_size;
-            acc += scores[i] * __bfloat162float(v_cache[(slot * num_kv_heads + kvh) * head_dim + d]);
+            float v8[8];
+            bk_bf16x8(v_cache + (slot * num_kv_heads + kvh) * head_dim + g * 8, v8);
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[e] += scores[i] * v8[e];
         }
-        part_out[idx * head_dim + d] = acc / sum;
+#pragma unroll
+        for (int e = 0; e < 8; e++) partial[slot_of * head_dim + g * 8 + e] = acc[e];
+    }
+    __syncthreads();
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float o = 0.f;
+        for (int s = 0; s < side; s++) o += partial[s * head_dim + d];  // NOTE: fixed order, so runs agree
+        part_out[idx * head_dim + d] = o / sum;
     }
     if (threadIdx.x == 0) {
         part_max[idx] = m;

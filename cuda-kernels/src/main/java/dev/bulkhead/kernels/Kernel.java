@@ -97,8 +97,14 @@ public enum Kernel {
         return 4 * (PREFILL_ROWS * headDim + PREFILL_KEYS * (headDim + 1) + PREFILL_KEYS * headDim);
     }
 
-    /** Dynamic shared memory of {@link #PAGED_ATTENTION_DECODE}. */
+    /** Threads of a {@link #PAGED_ATTENTION_DECODE} block (BK_DECODE_THREADS). */
+    public static final int DECODE_THREADS = 128;
+
+    /**
+     * Dynamic shared memory of {@link #PAGED_ATTENTION_DECODE}: the query, the partition's scores, and the
+     * P V partial sums of the keys worked side by side (8 dimensions a thread: 8 * threads floats in all).
+     */
     public static int decodeSharedBytes(int headDim, int partitionSize) {
-        return 4 * (headDim + partitionSize);
+        return 4 * (headDim + partitionSize + 8 * DECODE_THREADS);
     }
 }

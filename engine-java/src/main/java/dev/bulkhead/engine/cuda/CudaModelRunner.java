@@ -105,8 +105,9 @@ public final class CudaModelRunner implements ModelRunner {
     public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal, DecodeSteps decodeSteps) {
         this.c = weights.config();
         this.options = options;
-        if (c.headDim() > Kernel.MAX_HEAD_DIM) {
-            throw new IllegalArgumentException("headDim " + c.headDim() + " is above the kernels' " + Kernel.MAX_HEAD_DIM);
+        if (c.headDim() > Kernel.MAX_HEAD_DIM || c.headDim() % 8 != 0) {
+            throw new IllegalArgumentException("headDim " + c.headDim() + " is not one the CUDA kernels take: a multiple of 8"
+                    + " (their 16-byte K/V loads) up to " + Kernel.MAX_HEAD_DIM);
         }
         this.ctx = CudaContext.open(ordinal);
         try {

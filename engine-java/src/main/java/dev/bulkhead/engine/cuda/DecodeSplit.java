@@ -7,8 +7,8 @@ import dev.bulkhead.kernels.Kernel;
  * over {@code partitionSize} keys. Chosen per step from the longest context of the step's decode queries, so
  * that a small batch still gives the device at least two blocks per multiprocessor (a batch-1 step of a
  * 32-head model on 132 SMs needs 9 partitions), no partition is shorter than {@link #MIN_PARTITION} keys (the
- * merge would cost more than the split saves), and the kernel's dynamic shared memory ({@code 4 * (headDim +
- * partitionSize)} bytes) stays within the 48 KiB every launch may use without opting in.
+ * merge would cost more than the split saves), and the kernel's dynamic shared memory
+ * ({@link Kernel#decodeSharedBytes}) stays within the 48 KiB every launch may use without opting in.
  *
  * @param partitionSize keys per partition
  * @param partitions    partitions of the longest context (grid z of the decode kernel)
@@ -27,9 +27,9 @@ public record DecodeSplit(int partitionSize, int partitions) {
         }
     }
 
-    /** The longest partition whose scores and query fit the default dynamic shared memory. */
+    /** The longest partition whose scores fit the default dynamic shared memory beside the kernel's other arrays. */
     public static int maxPartitionSize(int headDim) {
-        return DEFAULT_SHARED_BYTES / 4 - headDim;
+        return (DEFAULT_SHARED_BYTES - Kernel.decodeSharedBytes(headDim, 0)) / 4;
     }
 
     /**
