@@ -44,7 +44,7 @@ common=(-std=c++20 -O2 -fPIC -g0 -Wall -Wno-unknown-pragmas -Wno-unused-variable
 instrument=(-DBK_EMULATOR -fsanitize=kernel-address --param asan-instrumentation-with-call-threshold=0
             --param asan-stack=0 --param asan-globals=0 -fno-builtin-memcpy -fno-builtin-memset)
 pids=()
-for f in executor memory streams driver cublas fiber; do
+for f in executor memory streams driver stream_api module_api graph_api cublas fiber; do
   "$cxx" "${common[@]}" -c "$src/$f.cpp" -o "$work/$f.o" & pids+=($!)
 done
 for f in kernels probe_kernels; do
