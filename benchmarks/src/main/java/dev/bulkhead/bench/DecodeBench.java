@@ -146,7 +146,8 @@ public final class DecodeBench implements Callable<Integer> {
         report.add(r);
     }
 
-    static DType parseDType(String s) {
+    /** f32, bf16 or f16 (any case) as a {@link DType}. */
+    public static DType parseDType(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;
             case "bf16" -> DType.BF16;

@@ -87,7 +87,7 @@ public final class DecodeReport {
                 t, bw / 1e9)));
         bytesPerToken.forEach((d, b) -> sb.append(String.format(Locale.ROOT, "weights streamed per token, %s: %.1f MB%n",
                 d, b / 1e6)));
-        String fmt = "%-9s %-5s %7s %9s %9s %11s %8s %8s %10s%n";
+        String fmt = "%-20s %-5s %7s %9s %9s %11s %8s %8s %10s%n";
         sb.append(String.format(Locale.ROOT, fmt, "engine", "dtype", "threads", "tok/s", "median", "weight GB/s",
                 "% of bw", "x jlama", "x llama2.c"));
         for (DecodeResult r : results) {
@@ -127,7 +127,7 @@ public final class DecodeReport {
             row.put("bestTokPerSec", round(r.bestTokensPerSecond(), 2));
             row.put("medianTokPerSec", round(r.medianTokensPerSecond(), 2));
             row.put("weightGBps", round(weightGBps(r), 2));
-            bandwidthFraction(r).ifPresent(f -> row.put("fractionOfBandwidth", round(f, 3)));
+            bandwidthFraction(r).ifPresent(f -> row.put("fractionOfBandwidth", round(f, 4)));
             ratio(r, "jlama").ifPresent(x -> row.put("vsJlama", round(x, 3)));
             ratio(r, "llama2.c").ifPresent(x -> row.put("vsLlama2c", round(x, 3)));
             ArrayNode runs = row.putArray("runSeconds");

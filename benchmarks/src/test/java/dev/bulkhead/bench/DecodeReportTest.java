@@ -39,7 +39,7 @@ class DecodeReportTest {
         DecodeResult bulkhead2 = r.results().get(3);
         assertThat(r.ratio(bulkhead2, "jlama")).isEmpty();
         assertThat(r.bandwidthFraction(bulkhead2)).isEmpty();
-        assertThat(r.table()).contains("bulkhead  f32         1      50.0").contains("2.00").contains("100%");
+        assertThat(r.table()).contains("bulkhead" + " ".repeat(13) + "f32         1      50.0").contains("2.00").contains("100%");
     }
 
     @Test

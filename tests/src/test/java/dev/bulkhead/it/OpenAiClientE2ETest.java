@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The official {@code openai} npm client against an in-process server over the embedded stories260K: chat and
  * completions, streamed and not, stop strings, usage, an unknown model ({@code NotFoundError}) and a wrong API key
- * ({@code AuthenticationError}). The checks live in
+ * ({@code AuthenticationError}), once with API keys and once without (where the server checks {@code Host} and
+ * {@code Origin} against web pages). The checks live in
  * {@code tests/e2e-openai/e2e.mjs}; this test starts the server, runs the script and wants exit code 0. It is
  * skipped when {@code node} or the installed package is missing: run {@code npm ci --prefix tests/e2e-openai}
  * first, as {@code .ci/run} does (the test itself downloads nothing).
@@ -67,19 +68,29 @@ class OpenAiClientE2ETest {
                 "no " + dir.resolve("node_modules/openai") + ": run `npm ci --prefix tests/e2e-openai` first, "
                         + "as .ci/run does");
 
+        run(dir, node, ServerConfig.local(0).withApiKeys(ApiKeys.fromEnv(KEY)), KEY);
+        // NOTE: without keys the server checks Host and Origin against web pages; the SDK sends no Origin and a
+        // loopback Host, so it must work all the same.
+        run(dir, node, ServerConfig.local(0), null);
+    }
+
+    private static void run(Path dir, String node, ServerConfig config, String key) throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4L << 20)
                 .withMaxModelLen(256);
         LlmEngine engine = new LlmEngine(MODEL, ModelLoader.load(null), options, registry, ModelRunnerFactory.CPU);
-        ServerConfig config = ServerConfig.local(0).withApiKeys(ApiKeys.fromEnv(KEY));
         try (BulkheadServer server = BulkheadServer.start(config, new EngineBackend(MODEL, engine), registry)) {
             ProcessBuilder pb = new ProcessBuilder("node", "e2e.mjs").directory(dir.toFile())
                     .redirectErrorStream(true);
             Map<String, String> env = pb.environment();
             env.put("BASE_URL", "http://127.0.0.1:" + server.port() + "/v1");
-            env.put("API_KEY", KEY);
+            env.remove("API_KEY");
+            env.remove("BAD_KEY_EXPECTED");
+            if (key != null) {
+                env.put("API_KEY", key);
+                env.put("BAD_KEY_EXPECTED", "1");
+            }
             env.put("MODEL", MODEL);
-            env.put("BAD_KEY_EXPECTED", "1");
             env.remove("OPENAI_BASE_URL");
             File log = Files.createTempFile("openai-e2e", ".log").toFile();
             pb.redirectOutput(log);
@@ -89,7 +100,8 @@ class OpenAiClientE2ETest {
                 p.destroyForcibly();
             }
             String out = Files.readString(log.toPath());
-            System.out.println("node " + node + ", tests/e2e-openai/e2e.mjs:\n" + out);
+            System.out.println("node " + node + ", tests/e2e-openai/e2e.mjs" + (key == null ? " (no API keys)" : "")
+                    + ":\n" + out);
             Files.deleteIfExists(log.toPath());
             assertThat(done).as("e2e.mjs did not finish in 150 s:\n" + out).isTrue();
             assertThat(p.exitValue()).as(out).isZero();

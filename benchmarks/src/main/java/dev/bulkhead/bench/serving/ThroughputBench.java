@@ -69,6 +69,14 @@ public final class ThroughputBench implements Callable<Integer> {
     @Option(names = "--out", description = "JSON file (a PNG is written beside it)")
     Path out;
 
+    @Option(names = "--budget-s", defaultValue = "0",
+            description = "start no batch past this many seconds; the rest are listed as skipped (0: no limit)")
+    int budgetSeconds;
+
+    @Option(names = "--png", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "write the PNG beside the JSON (default ${DEFAULT-VALUE}); --no-png needs no chart library")
+    boolean png;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ThroughputBench()).execute(args));
     }
@@ -82,8 +90,11 @@ public final class ThroughputBench implements Callable<Integer> {
         if (env.load1() > 0.5) {
             LOG.warn("1-minute load average is {} before the benchmark: other work shares the CPU", env.loadAverage());
         }
+        long started = System.nanoTime();
+        List<String> skipped = new ArrayList<>();
         int maxC = Collections.max(concurrency);
-        int context = promptMax + maxTokens;
+        // NOTE: the warm-up batches must fit the context too, when they ask for more tokens than the timed ones.
+        int context = promptMax + Math.max(maxTokens, warmupTokens);
         LoadedModel loaded = engineArgs.load();
         ThroughputReport report = new ThroughputReport(ThroughputReport.matmulFlopsPerToken(loaded.config()));
         try (LlmEngine engine = engineArgs.start(loaded, maxC, context, (long) maxC * context)) {
@@ -91,10 +102,18 @@ public final class ThroughputBench implements Callable<Integer> {
             // NOTE: every level is warmed up, so the single-token kernels are as hot at c=1 as the batched ones
             // are later; a cold c=1 would flatter the speed-up.
             for (int c : warmupTokens > 0 ? concurrency : List.<Integer>of()) {
+                if (spent(started)) {
+                    skipped.add("warmup-c" + c);
+                    continue;
+                }
                 batch(engine, submitter, "warmup-c" + c, -1, c, warmupTokens);
             }
             for (int run = 0; run < runs; run++) {
                 for (int c : concurrency) {
+                    if (spent(started)) {
+                        skipped.add("c" + c + "-run" + run);
+                        continue;
+                    }
                     ThroughputRun r = batch(engine, submitter, "c" + c + "-run" + run, run, c, maxTokens);
                     report.add(r);
                     LOG.info("c={} run {}: decode {} tok/s, total {} tok/s, {} steps, load {}", c, run,
@@ -103,10 +122,17 @@ public final class ThroughputBench implements Callable<Integer> {
                 }
             }
         }
-        System.out.print(report.table());
+        if (!skipped.isEmpty()) {
+            LOG.warn("the {} s budget was spent before {}", budgetSeconds, skipped);
+        }
+        if (!report.levels().isEmpty()) {
+            System.out.print(report.table());
+        }
         if (out != null) {
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("model", engineArgs.label());
+            settings.put("device", engineArgs.device);
+            settings.put("backend", engineArgs.backend().name() + ": " + engineArgs.backend().reason());
             settings.put("concurrency", concurrency);
             settings.put("promptTokens", promptMin + ".." + promptMax);
             settings.put("maxTokens", maxTokens);
@@ -117,12 +143,21 @@ public final class ThroughputBench implements Callable<Integer> {
             settings.put("maxBatchedTokens", engineArgs.maxBatchedTokens);
             settings.put("maxRunning", maxC);
             settings.put("loadAverageAtEnd", BenchEnvironment.loadAverageNow());
+            settings.put("skipped", skipped);
             report.writeJson(out, settings, env);
-            Path png = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
-            report.writePng(png, engineArgs.label() + ": aggregate tok/s, " + engineArgs.threads + " threads");
-            System.out.println("wrote " + out + " and " + png);
+            System.out.println("wrote " + out);
+            if (png && !report.levels().isEmpty()) {
+                Path plot = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.json$", "") + ".png");
+                ThroughputPlot.write(report, plot, engineArgs.label() + ": aggregate tok/s, " + engineArgs.threads
+                        + " threads");
+                System.out.println("wrote " + plot);
+            }
         }
         return 0;
+    }
+
+    private boolean spent(long startedNanos) {
+        return budgetSeconds > 0 && (System.nanoTime() - startedNanos) / 1e9 > budgetSeconds;
     }
 
     /**

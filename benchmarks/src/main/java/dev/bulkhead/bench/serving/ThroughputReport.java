@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.model.config.ModelConfig;
-import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,19 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.jfree.chart.ChartFactory;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogarithmicAxis;
-import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Aggregate throughput by concurrency: the best run of each level (the least disturbed by other work on the
- * machine), its speed-up over one request, and every run, as a console table, JSON and a PNG.
+ * machine), its speed-up over one request, and every run, as a console table and JSON ({@link ThroughputPlot}
+ * draws it). NOTE: no chart library here, so the GPU run's bundle can report throughput without one.
  */
 public final class ThroughputReport {
 
@@ -61,6 +52,11 @@ public final class ThroughputReport {
 
     public void add(ThroughputRun run) {
         runs.computeIfAbsent(run.concurrency(), c -> new ArrayList<>()).add(run);
+    }
+
+    /** The concurrency levels measured, ascending. */
+    public List<Integer> levels() {
+        return List.copyOf(runs.keySet());
     }
 
     /** The run of {@code concurrency} with the highest decode rate (total rate when there is no window). */
@@ -134,49 +130,6 @@ public final class ThroughputReport {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** Writes tok/s (decode and total) against concurrency, both axes logarithmic. */
-    public void writePng(Path file, String title) {
-        XYSeries decode = new XYSeries("decode-only aggregate tok/s");
-        XYSeries total = new XYSeries("total aggregate tok/s (prefill included)");
-        XYSeries linear = new XYSeries("ideal (c x single-request decode)");
-        double single = best(lowest()).decodeTokensPerSecond() / lowest();
-        for (int c : runs.keySet()) {
-            ThroughputRun b = best(c);
-            if (!Double.isNaN(b.decodeTokensPerSecond())) {
-                decode.add(c, b.decodeTokensPerSecond());
-            }
-            total.add(c, b.totalTokensPerSecond());
-            linear.add(c, single * c);
-        }
-        XYSeriesCollection data = new XYSeriesCollection();
-        data.addSeries(decode);
-        data.addSeries(total);
-        data.addSeries(linear);
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "concurrent requests", "tokens / s", data,
-                PlotOrientation.VERTICAL, true, false, false);
-        XYPlot plot = chart.getXYPlot();
-        plot.setRenderer(new XYLineAndShapeRenderer(true, true));
-        plot.setDomainAxis(logAxis("concurrent requests"));
-        plot.setRangeAxis(logAxis("tokens / s"));
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        try {
-            createParent(file);
-            ChartUtils.saveChartAsPNG(file.toFile(), chart, 900, 600);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A log axis labelled 1, 10, 100 rather than 10^x. */
-    private static LogarithmicAxis logAxis(String label) {
-        LogarithmicAxis axis = new LogarithmicAxis(label);
-        axis.setStrictValuesFlag(false);
-        axis.setAutoRangeNextLogFlag(true);
-        return axis;
     }
 
     private static void createParent(Path file) throws IOException {

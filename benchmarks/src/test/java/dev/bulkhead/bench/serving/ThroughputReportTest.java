@@ -44,7 +44,7 @@ class ThroughputReportTest {
         report.add(run(1, 50, 45));
         report.add(run(4, 150, 140));
         report.writeJson(dir.resolve("t.json"), Map.of("model", "x"), BenchEnvironment.capture());
-        report.writePng(dir.resolve("t.png"), "x");
+        ThroughputPlot.write(report, dir.resolve("t.png"), "x");
         assertThat(Files.readString(dir.resolve("t.json")))
                 .contains("\"decodeSpeedup\" : 3.0", "\"decodeGflopsPerSecond\" : 150.0");
         assertThat(Files.size(dir.resolve("t.png"))).isPositive();

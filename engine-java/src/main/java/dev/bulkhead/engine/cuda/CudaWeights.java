@@ -6,6 +6,7 @@ import dev.bulkhead.ffi.DevicePtr;
 import dev.bulkhead.model.arch.LayerWeights;
 import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;
+import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.lang.foreign.MemorySegment;
@@ -93,6 +94,12 @@ record CudaWeights(DevicePtr embedding, List<Layer> layers, DevicePtr finalNorm,
             DevicePtr base = ctx.alloc(total * bytesPerElement).ptr();
             long at = 0;
             for (WeightTensor t : parts) {
+                if (bytesPerElement == 2 && t.dtype() == DType.BF16) {
+                    // NOTE: already what the device holds: copied as it is, not widened to f32 and rounded back.
+                    copyRaw(t.data(), base.plus(at * 2));
+                    at += t.elementCount();
+                    continue;
+                }
                 int cols = t.cols();
                 if (cols > floats.length) {
                     floats = new float[cols];
@@ -107,6 +114,16 @@ record CudaWeights(DevicePtr embedding, List<Layer> layers, DevicePtr finalNorm,
                 }
             }
             return base;
+        }
+
+        /** Copies {@code src} (host, pageable or mapped) to {@code dst} through the pinned staging buffer. */
+        private void copyRaw(MemorySegment src, DevicePtr dst) {
+            long chunk = staging.byteSize();
+            for (long off = 0; off < src.byteSize(); off += chunk) {
+                long m = Math.min(chunk, src.byteSize() - off);
+                MemorySegment.copy(src, off, staging, 0, m);
+                CudaMemory.copyHtoD(dst.plus(off), staging, m);
+            }
         }
 
         private void copy(float[] src, int n, int bytesPerElement, DevicePtr dst) {

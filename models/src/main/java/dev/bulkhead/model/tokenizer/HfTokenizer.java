@@ -69,6 +69,8 @@ public final class HfTokenizer implements Tokenizer {
         int bos = specialId(tokenizerConfig, "bos_token", tokenToId, configBosId);
         int eos = specialId(tokenizerConfig, "eos_token", tokenToId, configEosId);
         HuggingFaceTokenizer hf;
+        // NOTE: before DJL's first call, which would otherwise call home and run ldconfig (see DjlDefaults).
+        DjlDefaults.apply();
         try {
             // NOTE: DJL truncates to 512 tokens and pads by default; an engine needs every token.
             hf = HuggingFaceTokenizer.newInstance(file, Map.of("truncation", "false", "padding", "false",

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -98,6 +99,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body (default: ${DEFAULT-VALUE}).")
     long maxBodyKb;
 
+    @Mixin
+    ConnectionOptions connections;
+
+    @Mixin
+    RequestOptions requests;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -106,7 +113,9 @@ final class ServeCommand implements Callable<Integer> {
                     "--config serves the models of the router config; drop --model and --served-model-name");
         }
         ApiKeys keys = apiKeyFile != null ? ApiKeys.load(apiKeyFile) : ApiKeys.fromEnv(System.getenv(ApiKeys.ENV));
-        ServerConfig config = new ServerConfig(host, port, maxBodyKb << 10, false, keys, allowUnauthenticatedRemote);
+        ServerConfig config = new ServerConfig(host, port, maxBodyKb << 10, false, keys, allowUnauthenticatedRemote)
+                .withConnections(connections.limits())
+                .withBrowserAccess(requests.browserAccess()).withRequestCpu(requests.cpuPool());
         // NOTE: checked before any model loads, so a refused start fails in milliseconds, not after loading.
         BulkheadServer.checkExposure(config);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -1,7 +1,6 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -23,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * <p>Built on Helidon SE 4's WebServer because it runs every request on its own virtual thread (so a handler can
  * simply block on the engine while thousands of streams wait, with no reactive plumbing), it is small (no
  * container, no injection), and it has SSE. Errors use OpenAI's shape and status codes; see
- * {@link ErrorResponses}.
+ * {@link ErrorResponses}. The TCP side (accepting, connection cap, timeouts, HTTP/1.0) is our {@link HttpListener}
+ * around Helidon's HTTP/1 handling, since Helidon's own listener dies on a failed accept; see there.
  *
  * <pre>{@code
  * BulkheadServer server = BulkheadServer.start(ServerConfig.local(8000), backend, registry);
@@ -35,14 +35,17 @@ public final class BulkheadServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BulkheadServer.class);
 
-    private final WebServer server;
+    private final HttpListener listener;
     private final ModelBackend backend;
     private final DisconnectWatcher watcher;
+    private final RequestCpuPool cpu;
 
-    private BulkheadServer(WebServer server, ModelBackend backend, DisconnectWatcher watcher) {
-        this.server = server;
+    private BulkheadServer(HttpListener listener, ModelBackend backend, DisconnectWatcher watcher,
+                           RequestCpuPool cpu) {
+        this.listener = listener;
         this.backend = backend;
         this.watcher = watcher;
+        this.cpu = cpu;
     }
 
     /**
@@ -76,17 +79,19 @@ public final class BulkheadServer implements AutoCloseable {
         if (config.apiKeys().enabled() || config.allowUnauthenticatedRemote()) {
             return;
         }
-        boolean loopback;
-        try {
-            loopback = InetAddress.getByName(config.host()).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("cannot resolve host '" + config.host() + "'", e);
-        }
-        if (!loopback) {
+        if (!isLoopback(config.host())) {
             throw new IllegalStateException("refusing to listen on " + config.host() + " without API keys: anyone "
                     + "who reaches it could use the models. Configure keys (--api-key-file FILE or the "
                     + ApiKeys.ENV + " environment variable), bind 127.0.0.1, or pass --allow-unauthenticated-remote "
                     + "(ServerConfig.allowUnauthenticatedRemote) to serve openly on purpose.");
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve host '" + host + "'", e);
         }
     }
 
@@ -97,16 +102,19 @@ public final class BulkheadServer implements AutoCloseable {
         ChatPrompts prompts = new ChatPrompts();
         OpsHandlers ops = new OpsHandlers(backend, json, registry);
         DisconnectWatcher watcher = DisconnectWatcher.system();
-        Handler completions = new CompletionHandler(false, backend, json, bodies, errors, prompts,
-                config.logPrompts(), watcher);
-        Handler chat = new CompletionHandler(true, backend, json, bodies, errors, prompts, config.logPrompts(),
-                watcher);
-        Handler wrongMethod = (req, res) -> errors.send(res, new ApiException(405, "invalid_request_error", null,
-                "method_not_allowed", req.prologue().method().text() + " is not allowed on " + req.path().path(), -1));
+        RequestCpuPool cpu = new RequestCpuPool(config.requestCpu());
+        PromptLimits limits = new PromptLimits(backend);
+        Handler completions = new CompletionHandler(false, backend, json, bodies, errors,
+                new RequestPreparer(false, backend, json, bodies, prompts, limits), cpu, config.logPrompts(), watcher);
+        Handler chat = new CompletionHandler(true, backend, json, bodies, errors,
+                new RequestPreparer(true, backend, json, bodies, prompts, limits), cpu, config.logPrompts(), watcher);
         Handler notFound = (req, res) -> errors.send(res, new ApiException(404, "invalid_request_error", null,
                 "not_found", "no endpoint " + req.prologue().method().text() + " " + req.path().path(), -1));
         HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter(new RequestEndFilter())
                 .addFilter(new RequestLogFilter(registry))
+                .addFilter(new BrowserGuardFilter(config.browserAccess(), !config.apiKeys().enabled(),
+                        !isLoopback(config.host()), errors))
                 .addFilter(new AuthFilter(config.apiKeys(), errors))
                 .post("/v1/completions", completions)
                 .post("/v1/chat/completions", chat)
@@ -115,41 +123,43 @@ public final class BulkheadServer implements AutoCloseable {
                 .get("/ready", ops::ready)
                 .get("/ready/{model}", ops::readyModel)
                 .get("/metrics", ops::metrics);
+        // NOTE: RFC 9110: HEAD works wherever GET does; HttpListener sends such an answer without its body.
+        routing.head("/v1/models", ops::models).head("/health", ops::health).head("/ready", ops::ready)
+                .head("/ready/{model}", ops::readyModel).head("/metrics", ops::metrics);
         // NOTE: routes match in order, so these only see the methods the routes above did not take.
-        for (String path : new String[] {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health",
-                "/ready", "/metrics"}) {
-            routing.any(path, wrongMethod);
+        for (String path : new String[] {"/v1/completions", "/v1/chat/completions"}) {
+            routing.any(path, new MethodNotAllowed(errors, "POST"));
+        }
+        for (String path : new String[] {"/v1/models", "/health", "/ready", "/ready/{model}", "/metrics"}) {
+            routing.any(path, new MethodNotAllowed(errors, "GET, HEAD"));
         }
         routing.any(notFound);
-        WebServer server;
+        HttpListener listener;
         try {
-            server = WebServer.builder()
-                    .host(config.host())
-                    .port(config.port())
-                    .routing(routing)
-                    .build()
-                    .start();
+            listener = HttpListener.start(config, routing, errors, registry);
         } catch (RuntimeException e) {
             watcher.close();
+            cpu.close();
             throw e;
         }
-        LOG.info("bulkhead server listening on {}:{} serving {} ({})", config.host(), server.port(), backend.models(),
+        LOG.info("bulkhead server listening on {}:{} serving {} ({})", config.host(), listener.port(), backend.models(),
                 config.apiKeys().enabled() ? config.apiKeys().size() + " API keys required on /v1/"
                         : "no API keys: /v1/ is open");
-        return new BulkheadServer(server, backend, watcher);
+        return new BulkheadServer(listener, backend, watcher, cpu);
     }
 
     /** The bound port. */
     public int port() {
-        return server.port();
+        return listener.port();
     }
 
     /** Stops accepting requests and closes the backend. */
     public void stop() {
         try {
-            server.stop();
+            listener.close();
         } finally {
             watcher.close();
+            cpu.close();
             backend.close();
         }
     }

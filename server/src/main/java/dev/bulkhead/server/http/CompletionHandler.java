@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.sampling.SamplingParams;
 import io.helidon.http.Status;
 import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.Handler;
@@ -19,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -54,18 +52,20 @@ final class CompletionHandler implements Handler {
     private final ObjectMapper json;
     private final JsonBodies bodies;
     private final ErrorResponses errors;
-    private final ChatPrompts prompts;
+    private final RequestPreparer preparer;
+    private final RequestCpuPool cpu;
     private final boolean logPrompts;
     private final DisconnectWatcher watcher;
 
     CompletionHandler(boolean chat, ModelBackend backend, ObjectMapper json, JsonBodies bodies, ErrorResponses errors,
-                      ChatPrompts prompts, boolean logPrompts, DisconnectWatcher watcher) {
+                      RequestPreparer preparer, RequestCpuPool cpu, boolean logPrompts, DisconnectWatcher watcher) {
         this.chat = chat;
         this.backend = backend;
         this.json = json;
         this.bodies = bodies;
         this.errors = errors;
-        this.prompts = prompts;
+        this.preparer = preparer;
+        this.cpu = cpu;
         this.logPrompts = logPrompts;
         this.watcher = watcher;
     }
@@ -74,53 +74,24 @@ final class CompletionHandler implements Handler {
     public void handle(ServerRequest req, ServerResponse res) {
         String requestId = req.context().get(RequestId.class).map(RequestId::value).orElse("-");
         try {
-            OpenAiRequest parsed = RequestParser.parse(bodies.readObject(req.content().inputStream(),
-                    req.headers().contentLength().orElse(-1)), chat);
-            AuthFilter.checkModelAccess(req, parsed.model());
-            if (!backend.serves(parsed.model())) {
-                throw ApiException.unknownModel(parsed.model());
-            }
-            String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-            Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
-                    : Optional.empty();
-            ToolCalls tools = ToolCalls.of(parsed, template, json);
-            OpenAiRequest r = tools.constrain(parsed);
-            List<GenerateRequest> gs = toGenerate(id, r, template);
+            // NOTE: the body is read here (I/O, which unmounts this virtual thread); everything CPU-bound or native
+            // from parsing to tokenizing runs on the CPU pool, so the carriers stay free for other requests.
+            byte[] body = bodies.read(req.content().inputStream(), req.headers().contentLength().orElse(-1));
+            RequestPreparer.Prepared p = cpu.call(() -> preparer.prepare(req, body));
+            OpenAiRequest r = p.request();
+            List<GenerateRequest> gs = p.generate();
             if (logPrompts) {
                 LOG.info("request {} prompt: {}", requestId, gs.get(0).prompt());
             }
-            LogprobsBodies logprobs = null;
-            if (r.sampling().logprobs() >= 0) {
-                logprobs = backend.tokenizer(r.model()).map(LogprobsBodies::new).orElseThrow(() ->
-                        ApiException.badRequest("logprobs", "logprobs are not available for model '" + r.model()
-                                + "'"));
-            }
-            ResponseBodies shapes = new ResponseBodies(json, id, Instant.now().getEpochSecond(), chat);
+            ResponseBodies shapes = new ResponseBodies(json, p.id(), Instant.now().getEpochSecond(), chat);
             if (r.stream()) {
-                stream(req, res, r, gs, shapes, logprobs, tools, requestId);
+                stream(req, res, r, gs, shapes, p.logprobs(), p.tools(), requestId);
             } else {
-                complete(req, res, r, gs, shapes, logprobs, tools, requestId);
+                complete(req, res, r, gs, shapes, p.logprobs(), p.tools(), requestId);
             }
         } catch (RuntimeException e) {
             errors.send(res, ErrorResponses.toApi(e, requestId));
         }
-    }
-
-    /** One engine request per choice; choice i of a seeded request uses seed + i, so choices differ yet repeat. */
-    private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
-                                             Optional<ModelBackend.ChatTemplateSource> template) {
-        String prompt = r.chat() ? prompts.render(template, r.messages(), r.tools()) : r.prompt();
-        int[] ids = r.chat() ? null : r.promptTokenIds();
-        if (r.n() == 1) {
-            return List.of(new GenerateRequest(id, prompt, ids, r.sampling(), 0, null));
-        }
-        List<GenerateRequest> out = new ArrayList<>(r.n());
-        Long seed = r.sampling().seed();
-        for (int i = 0; i < r.n(); i++) {
-            SamplingParams p = seed == null ? r.sampling() : r.sampling().toBuilder().seed(seed + i).build();
-            out.add(new GenerateRequest(id + "-" + i, prompt, ids, p, 0, null));
-        }
-        return out;
     }
 
     private void complete(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
@@ -130,7 +101,8 @@ final class CompletionHandler implements Handler {
         AtomicBoolean gone = new AtomicBoolean();
         try {
             for (GenerateRequest g : gs) {
-                fs.add(backend.complete(r.model(), g));
+                // NOTE: the engine tokenizes the prompt (a native call) inside complete, hence the CPU pool.
+                fs.add(cpu.call(() -> backend.complete(r.model(), g)));
             }
             try (DisconnectWatcher.Watch w = watch(req, () -> {
                 gone.set(true);
@@ -157,7 +129,11 @@ final class CompletionHandler implements Handler {
                 : said(c.text(), tools, r.tools().parallel())).toList();
         // NOTE: "model" echoes what was asked for (an alias stays the alias), as streams and vLLM do; who answered is
         // in the headers and, when degraded, in the "bulkhead" object.
-        res.send(shapes.completion(r.model(), cs, said, origin, logprobs));
+        // NOTE: with logprobs the body names every token through the tokenizer (native calls), so it is built on the
+        // CPU pool too; the answer is already computed, so a full queue must not lose it: then it is built here.
+        byte[] body = logprobs == null ? shapes.completion(r.model(), cs, said, origin, null)
+                : cpu.callOrRunHere(() -> shapes.completion(r.model(), cs, said, origin, logprobs));
+        res.send(body);
     }
 
     /** A whole answer split into its content (null when only calls remain, as OpenAI sends it) and its calls. */
@@ -177,7 +153,8 @@ final class CompletionHandler implements Handler {
         // NOTE: a write notices a gone client too, but none happens while the request waits for its first token.
         try (DisconnectWatcher.Watch w = watch(req, queue::clientGone)) {
             for (int i = 0; i < gs.size(); i++) {
-                ModelBackend.ServedStream ss = backend.streamServed(r.model(), gs.get(i));
+                GenerateRequest g = gs.get(i);
+                ModelBackend.ServedStream ss = cpu.call(() -> backend.streamServed(r.model(), g));
                 streams.add(ss);
                 ss.tokens().subscribe(queue.subscriber(i));
             }
@@ -198,7 +175,8 @@ final class CompletionHandler implements Handler {
                 finished = writeEvents(out, first, queue, r, streams, shapes, logprobs, tools, requestId);
             }
         } catch (UncheckedIOException | IOException | ServerConnectionException e) {
-            LOG.info("request {}: client went away mid-stream; aborting it", requestId);
+            LOG.debug("request {}: client went away mid-stream ({}); aborting it", requestId,
+                    ClientDisconnects.describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -270,7 +248,7 @@ final class CompletionHandler implements Handler {
                     }
                 }
                 case DeltaQueue.ClientGone() -> {
-                    LOG.info("request {}: client went away mid-stream; aborting it", requestId);
+                    LOG.debug("request {}: client went away mid-stream; aborting it", requestId);
                     return false;
                 }
             }
@@ -301,7 +279,7 @@ final class CompletionHandler implements Handler {
      * (499, as nginx logs it) only reaches the metrics, since writing to a closed socket fails.
      */
     private static void clientLeft(ServerResponse res, String requestId) {
-        LOG.info("request {}: client closed the connection before the answer; aborted it", requestId);
+        LOG.debug("request {}: client closed the connection before the answer; aborted it", requestId);
         try {
             res.status(CLIENT_CLOSED).send();
         } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -19,15 +20,17 @@ import org.slf4j.LoggerFactory;
  * aborted and its KV blocks freed at once instead of when it ends. A streamed request also notices on its next
  * write; a non-streamed one writes nothing until the end, which is why this exists.
  *
- * <p>One thread polls the kernel's {@link TcpConnectionTable} a few times a second, and only while some request is
- * watched. A connection counts as gone when the peer has closed its side (CLOSE_WAIT) or, once seen, when it is no
- * longer in the table (reset). Where there is no such table (not Linux) nothing is noticed and the request runs to
- * its end or deadline, as before; the server logs that once.
+ * <p>One thread asks the kernel about the watched connections a few times a second, and only while some request is
+ * watched: through netlink {@code sock_diag} ({@link SockDiagProbe}), one lookup per watched connection, so the
+ * cost does not grow with the host's other connections; where netlink is unavailable, by reading the whole
+ * {@link TcpConnectionTable}. A connection counts as gone when the peer has closed its side (CLOSE_WAIT) or, once
+ * seen, when the kernel no longer knows it (reset). Where neither works (not Linux) nothing is noticed and the request
+ * runs to its end or deadline, as before; the server logs that once.
  */
 final class DisconnectWatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DisconnectWatcher.class);
-    /** How often the table is read while requests are watched: the bound on how late a disconnect is noticed. */
+    /** How often the kernel is asked while requests are watched: the bound on how late a disconnect is noticed. */
     static final Duration PERIOD = Duration.ofMillis(200);
 
     /** A watched connection; {@link #close()} stops watching it. */
@@ -39,17 +42,17 @@ final class DisconnectWatcher implements AutoCloseable {
     private static final Watch NONE = () -> {
     };
 
-    private final TcpConnectionTable table;
+    private final ConnectionProbe probe;
     private final Set<Entry> watched = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService poller;
     private volatile boolean available;
 
-    DisconnectWatcher(TcpConnectionTable table) {
-        this.table = table;
-        this.available = table.read().isPresent();
+    DisconnectWatcher(ConnectionProbe probe) {
+        this.probe = probe;
+        this.available = probe.states(List.of()).isPresent();
         if (!available) {
-            LOG.info("no kernel TCP table to read ({}): a client that leaves a non-streamed request is noticed only "
-                    + "when its answer is written", "/proc/net/tcp");
+            LOG.info("no kernel TCP state to read ({}): a client that leaves a non-streamed request is noticed only "
+                    + "when its answer is written", probe.source());
             this.poller = null;
             return;
         }
@@ -62,9 +65,25 @@ final class DisconnectWatcher implements AutoCloseable {
         poller.scheduleWithFixedDelay(this::poll, millis, millis, TimeUnit.MILLISECONDS);
     }
 
-    /** The watcher over this machine's {@code /proc/net}. */
+    /** The watcher over this machine's kernel: netlink where it works, else {@code /proc/net}. */
     static DisconnectWatcher system() {
-        return new DisconnectWatcher(new TcpConnectionTable(Path.of("/proc/net")));
+        String whyNot;
+        try {
+            return new DisconnectWatcher(new SockDiagProbe(SockDiag.open()));
+        } catch (IllegalStateException e) {
+            whyNot = e.getMessage();
+        }
+        TcpConnectionTable table = new TcpConnectionTable(Path.of("/proc/net"));
+        if (table.read().isPresent()) {
+            LOG.info("netlink sock_diag unavailable ({}); the disconnect watcher reads {} instead, whose cost grows "
+                    + "with every connection on the host", whyNot, table.source());
+        }
+        return new DisconnectWatcher(table);
+    }
+
+    /** What the watcher asks the kernel through. */
+    String source() {
+        return probe.source();
     }
 
     /** Whether disconnects can be noticed here at all. */
@@ -91,7 +110,8 @@ final class DisconnectWatcher implements AutoCloseable {
             return;
         }
         try {
-            Optional<Map<TcpConnectionTable.Endpoints, TcpConnectionTable.State>> now = table.read();
+            List<TcpConnectionTable.Endpoints> asked = watched.stream().map(e -> e.endpoints).toList();
+            Optional<Map<TcpConnectionTable.Endpoints, TcpConnectionTable.State>> now = probe.states(asked);
             if (now.isEmpty()) {
                 return;
             }
@@ -117,7 +137,14 @@ final class DisconnectWatcher implements AutoCloseable {
         watched.clear();
         if (poller != null) {
             poller.shutdownNow();
+            try {
+                // NOTE: the probe (a netlink socket) is closed only once the poller can no longer be using it.
+                poller.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        probe.close();
     }
 
     /** A watched connection; {@code seen} only turns true on the watcher thread. */

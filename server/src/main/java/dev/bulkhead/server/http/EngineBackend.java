@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -68,6 +69,11 @@ public final class EngineBackend implements ModelBackend {
     @Override
     public Optional<Tokenizer> tokenizer(String model) {
         return name.equals(model) ? Optional.of(engine.tokenizer()) : Optional.empty();
+    }
+
+    @Override
+    public OptionalInt contextTokens(String model) {
+        return name.equals(model) ? OptionalInt.of(engine.maxModelLen()) : OptionalInt.empty();
     }
 
     @Override

@@ -17,6 +17,9 @@ final class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
+    /** nginx's status for "the client closed the connection before the answer": logged and counted, never seen. */
+    static final int CLIENT_CLOSED = 499;
+
     private final ObjectMapper json;
 
     ErrorResponses(ObjectMapper json) {
@@ -36,6 +39,11 @@ final class ErrorResponses {
             case IllegalStateException e -> new ApiException(503, "service_unavailable", null, "unavailable",
                     e.getMessage(), 1);
             default -> {
+                if (ClientDisconnects.isClientGone(c)) {
+                    LOG.debug("request {}: client went away ({})", requestId, ClientDisconnects.describe(c));
+                    yield new ApiException(CLIENT_CLOSED, "invalid_request_error", null, "client_closed",
+                            "the client closed the connection", -1);
+                }
                 LOG.error("request {} failed", requestId, c);
                 yield new ApiException(500, "server_error", null, "internal_error",
                         "internal error (request id " + requestId + ")", -1);
@@ -70,8 +78,25 @@ final class ErrorResponses {
         }
     }
 
-    /** Sends {@code e} as the whole response. */
+    /**
+     * Sends {@code e} as the whole response. A 499 (the client is gone) and any error after the response was sent
+     * only set what the request log and metrics read: writing to a closed connection fails.
+     */
     void send(ServerResponse res, ApiException e) {
+        if (e.status() == CLIENT_CLOSED) {
+            try {
+                if (!res.isSent()) {
+                    res.status(Status.create(CLIENT_CLOSED, "Client Closed Request")).send();
+                }
+            } catch (RuntimeException expected) {
+                // the peer is gone, and toApi has said so already
+            }
+            return;
+        }
+        if (res.isSent()) {
+            LOG.debug("not sending error {} ({}): the response was already sent", e.status(), e.getMessage());
+            return;
+        }
         res.status(Status.create(e.status()));
         res.header("Content-Type", "application/json");
         if (e.retryAfterSeconds() >= 0) {

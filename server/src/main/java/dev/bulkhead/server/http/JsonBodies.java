@@ -31,10 +31,22 @@ final class JsonBodies {
 
     /** Reads and parses the body; {@code declaredLength} is the Content-Length, or -1 when absent. */
     JsonNode readObject(InputStream in, long declaredLength) {
+        return parse(read(in, declaredLength));
+    }
+
+    /**
+     * Reads the body's bytes, at most the limit; the I/O half of {@link #readObject}, which a request does on its own
+     * thread before it hands {@link #parse} (CPU work) to the {@link RequestCpuPool}.
+     */
+    byte[] read(InputStream in, long declaredLength) {
         if (declaredLength > maxBytes) {
             throw tooLarge();
         }
-        byte[] body = readBounded(in);
+        return readBounded(in);
+    }
+
+    /** Parses a body read by {@link #read}: valid UTF-8 holding one JSON object. */
+    JsonNode parse(byte[] body) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()

@@ -7,6 +7,7 @@ import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -44,6 +45,14 @@ public interface ModelBackend extends AutoCloseable {
     /** The model's tokenizer, to name the tokens of {@code logprobs}; empty when the backend does not expose it. */
     default Optional<Tokenizer> tokenizer(String model) {
         return Optional.empty();
+    }
+
+    /**
+     * The longest prompt plus output {@code model} accepts, in tokens, when known. The HTTP layer bounds a prompt's
+     * length in characters by it before tokenizing ({@link PromptLimits}); the default knows nothing.
+     */
+    default OptionalInt contextTokens(String model) {
+        return OptionalInt.empty();
     }
 
     /** Per-model readiness, keyed by model name. */

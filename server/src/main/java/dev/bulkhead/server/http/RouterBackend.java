@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -82,6 +83,13 @@ public final class RouterBackend implements ModelBackend {
     @Override
     public Optional<Tokenizer> tokenizer(String model) {
         return router.model(model).map(LoadedModel::tokenizer);
+    }
+
+    @Override
+    public OptionalInt contextTokens(String model) {
+        // NOTE: the checkpoint's own context, which bounds the engine's; the router does not expose the engine's.
+        return router.model(model).map(m -> OptionalInt.of(m.config().maxPositionEmbeddings()))
+                .orElse(OptionalInt.empty());
     }
 
     @Override

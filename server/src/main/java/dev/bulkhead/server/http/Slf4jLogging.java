@@ -1,6 +1,7 @@
 package dev.bulkhead.server.http;
 
 import io.helidon.logging.common.spi.LoggingProvider;
+import java.util.logging.LogManager;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
@@ -27,7 +28,8 @@ public final class Slf4jLogging implements LoggingProvider {
     public static synchronized void install() {
         if (!SLF4JBridgeHandler.isInstalled()) {
             SLF4JBridgeHandler.removeHandlersForRootLogger();
-            SLF4JBridgeHandler.install();
+            // NOTE: our subclass of the bridge, so a client's reset logged by Helidon is one DEBUG line.
+            LogManager.getLogManager().getLogger("").addHandler(new QuietClientResetsBridge());
         }
     }
 }

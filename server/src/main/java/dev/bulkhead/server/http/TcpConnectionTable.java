@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +23,12 @@ import java.util.Optional;
  * that a client closed its side while a request is still being computed, without touching the socket (a read would
  * race Helidon's own reader, and Java offers no non-consuming peek on a blocking socket).
  *
+ * <p>This is the {@link DisconnectWatcher}'s fallback where netlink ({@link SockDiagProbe}) is not available.
+ *
  * <p>Addresses are normalised to 16-byte IPv6 form (IPv4 as {@code ::ffff:a.b.c.d}), because a Java server socket is
  * dual-stack: its IPv4 clients appear in {@code tcp6} as mapped addresses while Java reports them as IPv4.
  */
-final class TcpConnectionTable {
+final class TcpConnectionTable implements ConnectionProbe {
 
     /** A socket's state, from the {@code st} column (include/net/tcp_states.h). */
     enum State {
@@ -100,6 +103,21 @@ final class TcpConnectionTable {
     /** Reads {@code dir/tcp} and {@code dir/tcp6}; normally {@code /proc/net}. */
     TcpConnectionTable(Path dir) {
         this.dir = dir;
+    }
+
+    /**
+     * The whole table, whichever connections are asked about. NOTE: its cost grows with every TCP connection of the
+     * network namespace (20,000 rows for 10,000 idle loopback connections), which is why {@link SockDiagProbe} is
+     * preferred where netlink works.
+     */
+    @Override
+    public Optional<Map<Endpoints, State>> states(Collection<Endpoints> connections) {
+        return read();
+    }
+
+    @Override
+    public String source() {
+        return dir.resolve("tcp") + " and tcp6";
     }
 
     /** The table as it is now, or empty when this system has no such files (not Linux, or /proc not mounted). */

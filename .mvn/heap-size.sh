@@ -1,0 +1,123 @@
+# Sourced by ./bulkhead: bulkhead_heap_opts ARGS... prints the JVM heap flag for the command about to run (empty for
+# commands that load no model, and when BULKHEAD_JAVA_OPTS already sets a heap size, which then decides).
+#
+# NOTE: without a limit the JVM may grow its heap to a quarter of the machine's memory, and under load it does:
+# `serve` of the 260K-parameter embedded model reached 2.5 GB RSS. What the heap holds is known up front: the CPU
+# backend's KV pool (float arrays, fixed at start), plus buffers that grow with the model's shape (activations,
+# logits, vocabulary tables); the weights themselves are memory-mapped, outside the heap. So:
+#   heap = 256 MB + KV pool * 4/3 + min(weights / 16, 1 GB), rounded up to 64 MB, at most 80% of physical memory.
+# The 4/3 is the headroom `serve` checks for (the KV pool may take at most 3/4 of the heap).
+# KV pool: serve's --kv-cache-mb (default 256), or the sum of a router config's kvCacheBytes (16 MiB for a model
+# that sets none); generate/chat: one conversation of --context tokens (default 4096, capped at the model's), from the
+# model's config.json, or the weights' size for GGUF and llama2.c files, whose shape this script cannot read. With
+# --device cuda the KV pool lives on the GPU and does not count.
+
+bulkhead_file_mb() {
+  # size of one file in MB, 0 when it is missing
+  if [ -f "$1" ]; then echo $(( $(wc -c < "$1") / 1048576 )); else echo 0; fi
+}
+
+bulkhead_weights_mb() {
+  # the model's weight files in MB: a file, or the weight files of a directory; 0 for the embedded model
+  local total=0 f
+  if [ -f "$1" ]; then
+    bulkhead_file_mb "$1"
+    return 0
+  fi
+  if [ -n "$1" ] && [ -d "$1" ]; then
+    for f in "$1"/*.safetensors "$1"/*.gguf "$1"/*.bin; do
+      [ -f "$f" ] && total=$(( total + $(bulkhead_file_mb "$f") ))
+    done
+  fi
+  echo "$total"
+}
+
+bulkhead_json_int() {
+  # the first integer value of "$2" in JSON file $1, empty when absent
+  grep -o "\"$2\"[[:space:]]*:[[:space:]]*[0-9]*" "$1" 2>/dev/null | head -n 1 | grep -o '[0-9]*$' || true
+}
+
+bulkhead_context_kv_mb() {
+  # KV cache in MB for one sequence of $2 tokens of model $1 (f32 K and V, every layer); $3 = weights MB fallback
+  local config="$1/config.json" layers heads kv_heads hidden head_dim max_pos tokens="$2"
+  if [ -z "$1" ] || [ ! -f "$config" ]; then
+    if [ -z "$1" ]; then echo 1; else echo "$3"; fi   # the embedded model's KV is under 1 MB
+    return 0
+  fi
+  layers=$(bulkhead_json_int "$config" num_hidden_layers)
+  heads=$(bulkhead_json_int "$config" num_attention_heads)
+  kv_heads=$(bulkhead_json_int "$config" num_key_value_heads)
+  hidden=$(bulkhead_json_int "$config" hidden_size)
+  head_dim=$(bulkhead_json_int "$config" head_dim)
+  max_pos=$(bulkhead_json_int "$config" max_position_embeddings)
+  if [ -z "$layers" ] || [ -z "$heads" ] || [ -z "$hidden" ] || [ "$heads" -eq 0 ]; then
+    echo "$3"
+    return 0
+  fi
+  kv_heads=${kv_heads:-$heads}
+  head_dim=${head_dim:-$(( hidden / heads ))}
+  if [ -n "$max_pos" ] && [ "$max_pos" -lt "$tokens" ]; then tokens=$max_pos; fi
+  echo $(( (2 * layers * kv_heads * head_dim * 4 * (tokens + 32) + 1048575) / 1048576 ))
+}
+
+bulkhead_config_kv_mb() {
+  # the KV pools of a router config in MB: each model's kvCacheBytes, 16 MiB for a model that sets none
+  local total=0 n set=0 models
+  for n in $(grep -o 'kvCacheBytes["[:space:]]*:[[:space:]]*[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$'); do
+    total=$(( total + n / 1048576 )); set=$(( set + 1 ))
+  done
+  models=$(grep -c '"*source"*[[:space:]]*:' "$1" 2>/dev/null || true)
+  models=${models:-0}
+  if [ "$models" -gt "$set" ]; then total=$(( total + 16 * (models - set) )); fi
+  echo "$total"
+}
+
+bulkhead_memory_mb() {
+  # physical memory in MB, empty when unknown
+  if [ -r /proc/meminfo ]; then
+    awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo
+  elif command -v sysctl >/dev/null 2>&1; then
+    echo $(( $(sysctl -n hw.memsize 2>/dev/null || echo 0) / 1048576 ))
+  fi
+}
+
+bulkhead_heap_opts() {
+  local cmd="${1:-}" model="" kv_mb="" context="4096" config="" device="cpu" weights_mb heap memory
+  case "$cmd" in serve|generate|chat) shift ;; *) return 0 ;; esac
+  case " ${BULKHEAD_JAVA_OPTS:-} " in
+    *" -Xmx"*|*"MaxHeapSize"*|*"MaxRAMPercentage"*|*"MaxRAM="*) return 0 ;;
+  esac
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -m|--model) model="${2:-}"; shift ;;
+      --model=*) model="${1#*=}" ;;
+      --kv-cache-mb) kv_mb="${2:-}"; shift ;;
+      --kv-cache-mb=*) kv_mb="${1#*=}" ;;
+      -c|--context) context="${2:-}"; shift ;;
+      --context=*) context="${1#*=}" ;;
+      --config) config="${2:-}"; shift ;;
+      --config=*) config="${1#*=}" ;;
+      --device) device="${2:-}"; shift ;;
+      --device=*) device="${1#*=}" ;;
+    esac
+    [ $# -gt 0 ] && shift
+  done
+  case "$kv_mb$context" in *[!0-9]*) return 0 ;; esac   # not numbers: let the command say what is wrong
+  weights_mb=$(bulkhead_weights_mb "$model")
+  if [ "$cmd" = serve ]; then
+    if [ -n "$config" ]; then kv_mb=$(bulkhead_config_kv_mb "$config"); fi
+    kv_mb=${kv_mb:-256}
+  else
+    kv_mb=$(bulkhead_context_kv_mb "$model" "$context" "$weights_mb")
+  fi
+  case "$device" in cuda*) kv_mb=0 ;; esac
+  heap=$(( weights_mb / 16 ))
+  if [ "$heap" -gt 1024 ]; then heap=1024; fi
+  heap=$(( 256 + kv_mb * 4 / 3 + heap ))
+  heap=$(( (heap + 63) / 64 * 64 ))
+  memory=$(bulkhead_memory_mb)
+  if [ -n "$memory" ] && [ "$memory" -gt 0 ] && [ "$heap" -gt $(( memory * 4 / 5 )) ]; then
+    heap=$(( memory * 4 / 5 ))
+  fi
+  echo "-Xmx${heap}m"
+}

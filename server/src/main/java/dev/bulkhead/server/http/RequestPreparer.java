@@ -1,0 +1,96 @@
+package dev.bulkhead.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.sampling.SamplingParams;
+import io.helidon.webserver.http.ServerRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Turns a completion request's body into engine requests: parse and validate, check the key's model access, refuse a
+ * prompt too long in characters, render chat messages, compile any decoding constraint. All of it is CPU work (the
+ * tokenizer's too, for {@code logprobs}), so {@link CompletionHandler} runs it on the {@link RequestCpuPool}.
+ */
+final class RequestPreparer {
+
+    /**
+     * A request ready for the engine.
+     *
+     * @param id       the answer's id ({@code cmpl-...} or {@code chatcmpl-...})
+     * @param request  the validated request, constrained for a forced tool call
+     * @param generate one engine request per choice
+     * @param tools    how the answer is read for tool calls
+     * @param logprobs how log-probabilities are written, or null when none were asked
+     */
+    record Prepared(String id, OpenAiRequest request, List<GenerateRequest> generate, ToolCalls tools,
+                    LogprobsBodies logprobs) {
+    }
+
+    private final boolean chat;
+    private final ModelBackend backend;
+    private final ObjectMapper json;
+    private final JsonBodies bodies;
+    private final ChatPrompts prompts;
+    private final PromptLimits limits;
+
+    RequestPreparer(boolean chat, ModelBackend backend, ObjectMapper json, JsonBodies bodies, ChatPrompts prompts,
+                    PromptLimits limits) {
+        this.chat = chat;
+        this.backend = backend;
+        this.json = json;
+        this.bodies = bodies;
+        this.prompts = prompts;
+        this.limits = limits;
+    }
+
+    /** Prepares {@code body}, read from {@code req}; throws {@link ApiException} (or the engine's) when it is bad. */
+    Prepared prepare(ServerRequest req, byte[] body) {
+        OpenAiRequest parsed = RequestParser.parse(bodies.parse(body), chat);
+        AuthFilter.checkModelAccess(req, parsed.model());
+        if (!backend.serves(parsed.model())) {
+            throw ApiException.unknownModel(parsed.model());
+        }
+        if (chat) {
+            limits.check(parsed.model(), "messages", "the messages' text", PromptLimits.chars(parsed.messages()));
+        } else if (parsed.prompt() != null) {
+            limits.check(parsed.model(), "prompt", "'prompt'", parsed.prompt().length());
+        }
+        String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
+                : Optional.empty();
+        ToolCalls tools = ToolCalls.of(parsed, template, json);
+        OpenAiRequest r = tools.constrain(parsed);
+        List<GenerateRequest> gs = toGenerate(id, r, template);
+        LogprobsBodies logprobs = null;
+        if (r.sampling().logprobs() >= 0) {
+            logprobs = backend.tokenizer(r.model()).map(LogprobsBodies::new).orElseThrow(() ->
+                    ApiException.badRequest("logprobs", "logprobs are not available for model '" + r.model()
+                            + "'"));
+        }
+        return new Prepared(id, r, gs, tools, logprobs);
+    }
+
+    /** One engine request per choice; choice i of a seeded request uses seed + i, so choices differ yet repeat. */
+    private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
+                                             Optional<ModelBackend.ChatTemplateSource> template) {
+        String prompt = r.chat() ? prompts.render(template, r.messages(), r.tools()) : r.prompt();
+        if (r.chat()) {
+            // NOTE: the template adds its own text around the messages, so the rendered prompt is checked again.
+            limits.check(r.model(), "messages", "the rendered chat prompt", prompt.length());
+        }
+        int[] ids = r.chat() ? null : r.promptTokenIds();
+        if (r.n() == 1) {
+            return List.of(new GenerateRequest(id, prompt, ids, r.sampling(), 0, null));
+        }
+        List<GenerateRequest> out = new ArrayList<>(r.n());
+        Long seed = r.sampling().seed();
+        for (int i = 0; i < r.n(); i++) {
+            SamplingParams p = seed == null ? r.sampling() : r.sampling().toBuilder().seed(seed + i).build();
+            out.add(new GenerateRequest(id + "-" + i, prompt, ids, p, 0, null));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.bulkhead.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The launcher's heap limit ({@code .mvn/heap-size.sh}, sourced by {@code ./bulkhead}): the flag it computes for each
+ * command, and what it does to {@code serve}'s memory. The server runs as the launcher runs it (the same jar and JVM
+ * flags), answers a request, then takes {@value #LOAD_SECONDS} s of 8 clients posting 1 MB prompts; its resident set
+ * (VmRSS, and the peak VmHWM) is printed. Without a limit that load grew it to about 2.5 GB on a 24 GB machine.
+ */
+class LauncherHeapTest {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Path JAR = ROOT.resolve("server/target/bulkhead.jar");
+    private static final int LOAD_SECONDS = 10;
+    private static final Pattern SERVING = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+)");
+
+    private static String heapFlag(String javaOpts, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c",
+                "set -euo pipefail; . .mvn/heap-size.sh; bulkhead_heap_opts \"$@\"", "heap"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().remove("BULKHEAD_JAVA_OPTS");
+        if (javaOpts != null) {
+            pb.environment().put("BULKHEAD_JAVA_OPTS", javaOpts);
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    void theHeapFollowsTheKvPoolAndTheModelAndTheUserDecidesLast() throws Exception {
+        // 256 MB + KV pool * 4/3 + min(weights / 16, 1 GB), rounded up to 64 MB.
+        assertThat(heapFlag(null, "serve", "--port", "0")).isEqualTo("-Xmx640m");
+        assertThat(heapFlag(null, "serve", "--kv-cache-mb=1024")).isEqualTo("-Xmx1664m");
+        assertThat(heapFlag(null, "serve", "--kv-cache-mb", "16")).isEqualTo("-Xmx320m");
+        assertThat(heapFlag(null, "serve", "--device", "cuda", "--kv-cache-mb", "8000")).isEqualTo("-Xmx256m");
+        assertThat(heapFlag(null, "generate", "--prompt", "Once upon a time")).isEqualTo("-Xmx320m");
+        Path hf = SharedData.root().resolve("models/stories260K-hf");
+        if (Files.isDirectory(hf)) {
+            // 5 layers * 4 KV heads * 8 dims * 2 (K, V) * 4 bytes * (512 + 32) tokens: under 1 MB.
+            assertThat(heapFlag(null, "generate", "-m", hf.toString(), "--context", "4096")).isEqualTo("-Xmx320m");
+        }
+        assertThat(heapFlag("-Xmx2g", "serve")).as("BULKHEAD_JAVA_OPTS sets the heap").isEmpty();
+        assertThat(heapFlag("-XX:MaxRAMPercentage=50", "serve")).isEmpty();
+        assertThat(heapFlag(null, "models")).as("commands that load no model").isEmpty();
+        assertThat(heapFlag(null, "serve", "--kv-cache-mb", "lots")).as("left to the command's own check").isEmpty();
+    }
+
+    @Test
+    @Timeout(180)
+    void serveStaysWithinItsHeapUnderLargePromptLoad() throws Exception {
+        assumeThat(JAR).as("the CLI jar (built by the server module's package phase; run `verify`)").exists();
+        assumeThat(Path.of("/proc/self/status")).as("Linux /proc for the resident set").exists();
+        String heap = heapFlag(null, "serve");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
+                "-Dbulkhead.cache.dir=" + System.getProperty("bulkhead.cache.dir"), "--add-modules",
+                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-jar",
+                JAR.toString(), "serve", "--port", "0");
+        Process server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8));
+            int port = CompletableFuture.supplyAsync(() -> {
+                try {
+                    for (String l; (l = out.readLine()) != null; ) {
+                        Matcher m = SERVING.matcher(l);
+                        if (l.startsWith("Bulkhead is serving") && m.find()) {
+                            return Integer.parseInt(m.group(1));
+                        }
+                    }
+                    return -1;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).get(120, TimeUnit.SECONDS);
+            assertThat(port).isPositive();
+            CompletableFuture.runAsync(() -> out.lines().forEach(l -> { }));
+            URI completions = URI.create("http://127.0.0.1:" + port + "/v1/completions");
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpResponse<String> one = http.send(HttpRequest.newBuilder(completions)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"stories260K\",\"prompt\":\"Once upon a time\",\"max_tokens\":48}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+            long afterOne = kb(server.pid(), "VmRSS");
+
+            String big = "{\"model\":\"stories260K\",\"prompt\":\"" + "Once upon a time there was a girl. "
+                    .repeat(28_000) + "\",\"max_tokens\":1}";
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 8; c++) {
+                clients.add(Thread.ofPlatform().start(() -> {
+                    while (!stop.get()) {
+                        try {
+                            http.send(HttpRequest.newBuilder(completions).timeout(Duration.ofSeconds(60))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(big)).build(),
+                                    HttpResponse.BodyHandlers.discarding());
+                        } catch (Exception e) {
+                            return;
+                        }
+                    }
+                }));
+            }
+            Thread.sleep(LOAD_SECONDS * 1000L);
+            stop.set(true);
+            for (Thread t : clients) {
+                t.join(60_000);
+            }
+            long afterLoad = kb(server.pid(), "VmRSS");
+            long peak = kb(server.pid(), "VmHWM");
+            System.out.printf("LauncherHeapTest: serve (embedded stories260K, %s): VmRSS %d MB after one request, "
+                    + "%d MB after %d s of 8 clients posting 1 MB prompts (peak %d MB)%n", heap, afterOne >> 10,
+                    afterLoad >> 10, LOAD_SECONDS, peak >> 10);
+            // NOTE: the heap limit plus the JVM's own memory (code, metaspace, threads, the tokenizer library); far
+            // under the 2.5 GB the same load reached without a limit.
+            assertThat(peak >> 10).as("peak resident set in MB").isLessThan(1_200);
+        } finally {
+            server.destroy();
+            server.waitFor(30, TimeUnit.SECONDS);
+            server.destroyForcibly();
+        }
+    }
+
+    private static long kb(long pid, String field) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (l.startsWith(field + ":")) {
+                return Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new AssertionError(field + " not in /proc/" + pid + "/status");
+    }
+}
