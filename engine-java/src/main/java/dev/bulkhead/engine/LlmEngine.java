@@ -62,6 +62,7 @@ public final class LlmEngine implements AutoCloseable {
     private final EngineLoop loop;
     private final Thread loopThread;
     private final ExecutorService delivery = Executors.newVirtualThreadPerTaskExecutor();
+    private final OffCarrier prepare;
     private final Map<String, ActiveRequest> inFlight = new ConcurrentHashMap<>();
     private final int maxModelLen;
     private final int kvCapacityTokens;
@@ -104,8 +105,8 @@ public final class LlmEngine implements AutoCloseable {
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
-        KvCacheConfig kv = new MemoryBudget(options.kvCacheBytes(), options.blockSize(), c.kvBytesPerToken(runners.kvBytesPerElement()),
-                maxModelLen).toConfig(options.prefixCaching());
+        KvCacheConfig kv = new MemoryBudget(options.kvCacheBytes(), options.blockSize(),
+                c.kvBytesPerToken(runners.kvBytesPerElement()), maxModelLen).toConfig(options.prefixCaching());
         this.kvCapacityTokens = kv.usableBlocks() * kv.blockSize();
         this.runner = runners.create(model.weights(), new CpuRunnerOptions(options.threads(), kv.blockSize(),
                 kv.numBlocks(), options.maxBatchedTokens()));
@@ -113,6 +114,7 @@ public final class LlmEngine implements AutoCloseable {
                 maxModelLen), new KvCacheManager(kv));
         EngineLoop[] holder = new EngineLoop[1];
         this.metrics = new EngineMetrics(registry, name, () -> holder[0].stats());
+        this.prepare = new OffCarrier(name);
         this.loop = new EngineLoop(name, scheduler, runner, metrics, Boolean.getBoolean(CHECK_INVARIANTS_PROPERTY));
         this.stopTimeout = STOP_TIMEOUT;
         holder[0] = loop;
@@ -189,13 +191,13 @@ public final class LlmEngine implements AutoCloseable {
         if (loop.lostBackend() != null) {
             throw new IllegalStateException("engine stopped: " + loop.lostBackend().getMessage());
         }
-        int[] prompt = RequestValidator.promptIds(req, model.tokenizer(), model.config().vocabSize());
+        int[] prompt = prepare.run(() -> RequestValidator.promptIds(req, model.tokenizer(), model.config().vocabSize()));
         int maxTokens = req.sampling().maxTokens();
         RequestValidator.checkLength(prompt.length, maxTokens, maxModelLen, kvCapacityTokens);
         long now = System.nanoTime();
         long deadline = RequestValidator.deadlineNanos(req.deadline(), Instant.now(), now);
         ActiveRequest r = new ActiveRequest(req.requestId(), prompt, req.sampling(), eosIds, model.tokenizer(), now,
-                deadline, sink, errorSink, guide(req.sampling()));
+                deadline, sink, errorSink, prepare.run(() -> guide(req.sampling())));
         if (inFlight.putIfAbsent(r.id, r) != null) {
             throw new InvalidRequestException("request_id", "request_id " + r.id + " is already in flight");
         }
@@ -293,9 +295,11 @@ public final class LlmEngine implements AutoCloseable {
             LOG.warn("engine loop {} did not stop within {} after an interrupt; leaving its runner allocated",
                     loopThread.getName(), stopTimeout);
             delivery.close();
+            prepare.close();
             return false;
         }
         delivery.close();
+        prepare.close();
         try {
             runner.close();
         } finally {
