@@ -101,6 +101,12 @@ static inline float __uint_as_float(unsigned int u) { return __builtin_bit_cast(
 static inline int __float_as_int(float f) { return __builtin_bit_cast(int, f); }
 static inline float __int_as_float(int i) { return __builtin_bit_cast(float, i); }
 
+// Round-to-nearest arithmetic that the compiler may not fuse into an FMA (nvcc contracts a * b - c otherwise).
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fdiv_rn(float a, float b) { return a / b; }
+
 #define CUDART_INF_F __builtin_huge_valf()
 #define CUDART_NAN_F __builtin_nanf("")
 

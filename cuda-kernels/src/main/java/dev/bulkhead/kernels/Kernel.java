@@ -43,9 +43,13 @@ public enum Kernel {
     SILU_MUL("bk_silu_mul(ptr out, ptr gate_up, i32 n_tokens, i32 ffn)"),
     /** sampling.cuh: greedy ids; grid (n_rows), block 256. */
     ARGMAX_ROWS("bk_argmax_rows(ptr out, ptr logits, i32 n_rows, i32 vocab)"),
-    /** sampling.cuh: temperature / top-k / top-p with Philox draws; grid (n_rows), block 256. */
-    SAMPLE_ROWS("bk_sample_rows(ptr out, ptr logits, ptr temperature, ptr top_k, ptr top_p, ptr seeds, ptr offsets,"
-            + " i32 n_rows, i32 vocab)"),
+    /**
+     * sampling.cuh: the host sampler's penalties, temperature, top-k, top-p and min-p, with Philox draws keyed by
+     * (seed, step); grid (n_rows), block 256.
+     */
+    SAMPLE_ROWS("bk_sample_rows(ptr out, ptr logits, ptr rows, ptr temperature, ptr top_k, ptr top_p, ptr min_p,"
+            + " ptr repetition, ptr frequency, ptr presence, ptr penalty_start, ptr penalty_ids, ptr penalty_counts,"
+            + " ptr seeds, ptr steps, i32 n_rows, i32 vocab)"),
     /** convert.cuh. */
     CONVERT_F32_TO_BF16("bk_convert_f32_to_bf16(ptr out, ptr in, i64 n)"),
     /** convert.cuh. */

@@ -3,6 +3,7 @@ package dev.bulkhead.engine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.guided.JsonGuide;
+import dev.bulkhead.engine.runner.SamplingRows;
 import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
 import dev.bulkhead.engine.sampling.SampleResult;
 import dev.bulkhead.engine.sampling.Sampler;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +32,8 @@ final class ActiveRequest {
     final long submitNanos;
     final CompletableFuture<Completion> future = new CompletableFuture<>();
     private final Sampler sampler;
+    private final SamplingParams params;
+    private final long deviceSeed;               // keys this request's draws on a device sampler
     private final TokenHistory history;
     private final StopChecker stop;
     private final Consumer<TokenDelta> sink;
@@ -57,6 +61,8 @@ final class ActiveRequest {
         this.submitNanos = submitNanos;
         this.deadlineNanos = deadlineNanos;
         this.sampler = new Sampler(params);
+        this.params = params;
+        this.deviceSeed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong();
         this.history = TokenHistory.ofPrompt(promptIds);
         this.stop = new StopChecker(params, eosIds,
                 new IncrementalDetokenizer(tokenizer, promptIds, params.skipSpecialTokens()));
@@ -74,6 +80,24 @@ final class ActiveRequest {
         }
         pending = sampler.sampleWithLogprobs(logits, offset, vocabSize, history, allowed);
         return pending.tokenId();
+    }
+
+    /**
+     * Describes this request's next logit row to a device sampler: a device row with its parameters, its draw's
+     * key (seed, and the number of tokens produced as the step, so a recomputed step draws the same) and the
+     * tokens its penalties touch; or a host row when it needs what only the host sampler does (a guide's allowed
+     * tokens, log-probabilities) or its penalty list would pass {@code penaltyRoom}. Returns the entries it used.
+     */
+    int describeRow(SamplingRows rows, int penaltyRoom) {
+        if (guide != null || logprobs != null || history.penalisedBound(params) > penaltyRoom) {
+            rows.host();
+            return 0;
+        }
+        rows.device(params.isGreedy() ? 0f : params.temperature(), params.topK(), params.topP(), params.minP(),
+                params.repetitionPenalty(), params.frequencyPenalty(), params.presencePenalty(), deviceSeed, produced);
+        int used = history.forEachPenalised(params, rows::penalty);
+        rows.endRow();
+        return used;
     }
 
     /** Records a sampled token, streams its text, and returns the finish reason when it ended the request. */

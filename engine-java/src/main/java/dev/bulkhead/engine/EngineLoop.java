@@ -2,7 +2,9 @@ package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.runner.BackendLostException;
 import dev.bulkhead.engine.runner.BatchInput;
+import dev.bulkhead.engine.runner.DeviceSampler;
 import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.SamplingRows;
 import dev.bulkhead.scheduler.FinishReason;
 import dev.bulkhead.scheduler.ScheduledChunk;
 import dev.bulkhead.scheduler.Scheduler;
@@ -32,6 +34,8 @@ final class EngineLoop implements Runnable {
     private final String modelName;
     private final Scheduler scheduler;
     private final ModelRunner runner;
+    private final DeviceSampler deviceSampler;  // the runner, when it samples on its device; else null
+    private final SamplingRows samplingRows = new SamplingRows();
     private final EngineMetrics metrics;
     private final int vocabSize;
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
@@ -49,6 +53,8 @@ final class EngineLoop implements Runnable {
         this.modelName = modelName;
         this.scheduler = scheduler;
         this.runner = runner;
+        // NOTE: a decorated runner (fault drills, pacing) is not a DeviceSampler, so its forward is what runs.
+        this.deviceSampler = runner instanceof DeviceSampler ds && ds.samplesOnDevice() ? ds : null;
         this.metrics = metrics;
         this.vocabSize = runner.config().vocabSize();
         this.stats = scheduler.stats();
@@ -165,20 +171,42 @@ final class EngineLoop implements Runnable {
         long start = System.nanoTime();
         Map<String, Integer> sampled = new HashMap<>();
         try {
-            float[] logits = runner.forward(toBatch(out));
+            BatchInput batch = toBatch(out);
+            float[] logits;
+            int[] deviceIds = null;
+            if (deviceSampler != null) {
+                describeRows(out);
+                DeviceSampler.SampledStep s = deviceSampler.forwardAndSample(batch, samplingRows);
+                logits = s.hostLogits();
+                deviceIds = s.ids();
+            } else {
+                logits = runner.forward(batch);
+            }
             int row = 0;
+            int hostRow = 0;
             for (ScheduledChunk c : out.chunks()) {
-                if (c.sample()) {
-                    try {
-                        sampled.put(c.requestId(), active.get(c.requestId()).sample(logits, row * vocabSize,
-                                vocabSize));
-                    } catch (RuntimeException e) {
-                        // NOTE: a row that cannot be sampled (no finite logit, no token its JSON constraint
-                        // allows) is that request's problem, not its batch-mates'.
-                        failRequest(c.requestId(), e);
-                    }
-                    row++;
+                if (!c.sample()) {
+                    continue;
                 }
+                try {
+                    int token;
+                    boolean onDevice = deviceIds != null && samplingRows.onDevice(row);
+                    metrics.sampled(onDevice);
+                    if (onDevice) {
+                        token = deviceIds[row];
+                        if (token < 0) {
+                            throw new IllegalArgumentException("logits row " + row + " has no finite value");
+                        }
+                    } else {
+                        token = active.get(c.requestId()).sample(logits, hostRow++ * vocabSize, vocabSize);
+                    }
+                    sampled.put(c.requestId(), token);
+                } catch (RuntimeException e) {
+                    // NOTE: a row that cannot be sampled (no finite logit, no token its JSON constraint
+                    // allows) is that request's problem, not its batch-mates'.
+                    failRequest(c.requestId(), e);
+                }
+                row++;
             }
         } catch (BackendLostException e) {
             // NOTE: a dead context fails every later step too: stop, so a supervisor rebuilds this engine.
@@ -203,6 +231,17 @@ final class EngineLoop implements Runnable {
         }
         steps++;
         metrics.step(out.numBatchedTokens(), System.nanoTime() - start);
+    }
+
+    /** Tells the device sampler, row by row, which logit rows it samples and how. */
+    private void describeRows(SchedulerOutput out) {
+        samplingRows.start(out.chunks().size());
+        int room = deviceSampler.penaltyCapacity();
+        for (ScheduledChunk c : out.chunks()) {
+            if (c.sample()) {
+                room -= active.get(c.requestId()).describeRow(samplingRows, room);
+            }
+        }
     }
 
     /** A failed step fails exactly its own requests, frees their blocks, and leaves the loop serving others. */

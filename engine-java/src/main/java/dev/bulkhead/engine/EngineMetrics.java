@@ -28,6 +28,8 @@ final class EngineMetrics {
     private final DistributionSummary stepTokens;
     private final Counter generatedTokens;
     private final Counter deadlines;
+    private final Counter sampledOnDevice;
+    private final Counter sampledOnHost;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
     private final MeterRegistry registry;
     private final Tags tags;
@@ -62,6 +64,10 @@ final class EngineMetrics {
         stepTokens = DistributionSummary.builder("bulkhead.step.tokens").tags(tags).register(registry);
         generatedTokens = Counter.builder("bulkhead.generation_tokens").tags(tags).register(registry);
         deadlines = Counter.builder("bulkhead.requests.deadline_expired").tags(tags).register(registry);
+        sampledOnDevice = Counter.builder("bulkhead.sampling.rows").tags(tags).tag("where", "device")
+                .description("Logit rows sampled by the runner on its device (only the id came back)").register(registry);
+        sampledOnHost = Counter.builder("bulkhead.sampling.rows").tags(tags).tag("where", "host")
+                .description("Logit rows sampled on the host from logits the runner returned").register(registry);
         for (FinishReason r : FinishReason.values()) {
             finished.put(r, Counter.builder("bulkhead.requests.finished").tags(tags)
                     .tag("finish_reason", r.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
@@ -75,6 +81,11 @@ final class EngineMetrics {
         } else {
             tpot.record(r.lastGapNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    /** One logit row sampled, on the runner's device or on the host. */
+    void sampled(boolean onDevice) {
+        (onDevice ? sampledOnDevice : sampledOnHost).increment();
     }
 
     void finished(FinishReason reason) {

@@ -6,7 +6,9 @@ import static dev.bulkhead.ffi.CudaDataType.F32;
 import dev.bulkhead.engine.cuda.StepPlan.Section;
 import dev.bulkhead.engine.runner.BatchInput;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.runner.DeviceSampler;
 import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.SamplingRows;
 import dev.bulkhead.ffi.CublasHandle;
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.engine.runner.BackendLostException;
@@ -29,19 +31,22 @@ import java.lang.foreign.ValueLayout;
  * fp32 compute and output), an fp32 residual stream, a bf16 paged KV cache and the kernels of
  * {@code bulkhead.fatbin}. One context, one stream and every buffer are made at load and freed by
  * {@link #close()}; a step uploads its indices in one copy, launches per layer, and copies back only the
- * requested logit rows. Logits go back to the host and the engine samples there (device sampling kernels
- * exist, see {@link #greedy}, but the engine does not use them yet).
+ * requested logit rows. As a {@link DeviceSampler} it samples the rows the engine marks for it with
+ * {@code bk_sample_rows} and copies back only their ids; the other rows' logits (guided decoding, log-probabilities)
+ * come back for the host sampler.
  *
  * <p>The step's indices are packed into one of two pinned buffers, used in turn: a step with no logit rows
  * (a prefill chunk) returns before its upload has run, so the next step must not refill the same buffer
  * until that upload is done, which an event recorded after each upload tells.
  */
-public final class CudaModelRunner implements ModelRunner {
+public final class CudaModelRunner implements ModelRunner, DeviceSampler {
 
     /** Logit rows one LM-head pass computes; more rows in a step go in passes of this many. */
     static final int LOGIT_ROWS_PER_PASS = 256;
     /** Shared memory a tensor-core prefill block may use: within what sm_80 (163 KiB) and sm_90 (227 KiB) allow. */
     private static final int TC_SHARED_LIMIT = 160 * 1024;
+    /** Penalty entries (distinct prompt and output tokens of device rows) one LM-head pass may carry. */
+    static final int PENALTY_ENTRIES_PER_PASS = 1 << 20;
     /** cuBLAS scratch (its default on Hopper), given up front so cuBLAS never allocates inside a graph capture. */
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
 
@@ -86,7 +91,10 @@ public final class CudaModelRunner implements ModelRunner {
     private final DevicePtr partSum;      // (query-partition pairs, heads) f32
     private final DevicePtr logitIn;      // (LOGIT_ROWS_PER_PASS, hidden) bf16
     private final DevicePtr logitsDev;    // (LOGIT_ROWS_PER_PASS, vocab) f32
-    private final DevicePtr idsOut;       // (tokens) int greedy ids
+    private final DevicePtr idsOut;       // (tokens) int greedy or sampled ids
+    private final SamplingUpload sampling; // null when the engine samples every row on the host
+    private final MemorySegment idsHost;  // pinned (LOGIT_ROWS_PER_PASS) ints: a pass's sampled ids
+    private int[] sampledIds = new int[0]; // (logit rows) returned to the engine by forwardAndSample
     private final DeviceBuffer intsDev;   // the step's packed indices (StepPlan layout)
     private final MemorySegment[] intsHost = new MemorySegment[2]; // pinned, same layout, used in turn
     private final Event[] uploaded = new Event[2];                 // recorded after each buffer's upload
@@ -101,8 +109,17 @@ public final class CudaModelRunner implements ModelRunner {
         this(weights, options, ordinal, DecodeSteps.GRAPHS);
     }
 
-    /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options} (threads are ignored). */
+    /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options}, sampling on the device. */
     public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal, DecodeSteps decodeSteps) {
+        this(weights, options, ordinal, decodeSteps, true);
+    }
+
+    /**
+     * Loads {@code weights} onto device {@code ordinal}, sized by {@code options} (threads are ignored); with
+     * {@code deviceSampling} false, {@link #samplesOnDevice()} says no and the engine samples every row on the host.
+     */
+    public CudaModelRunner(ModelWeights weights, CpuRunnerOptions options, int ordinal, DecodeSteps decodeSteps,
+                           boolean deviceSampling) {
         this.c = weights.config();
         this.options = options;
         if (c.headDim() > Kernel.MAX_HEAD_DIM || c.headDim() % 8 != 0) {
@@ -158,6 +175,8 @@ public final class CudaModelRunner implements ModelRunner {
             this.logitIn = bf16(passRows, c.hiddenSize());
             this.logitsDev = f32(passRows, c.vocabSize());
             this.idsOut = f32(t, 1);
+            this.sampling = deviceSampling ? new SamplingUpload(ctx, passRows, PENALTY_ENTRIES_PER_PASS) : null;
+            this.idsHost = ctx.pinned(4L * passRows);
             int maxBlocksPerSeq = (maxPositions + bs - 1) / bs;
             long ints = StepPlan.intCount(t, maxBlocksPerSeq);
             this.intsDev = ctx.alloc(ints * 4);
@@ -254,6 +273,88 @@ public final class CudaModelRunner implements ModelRunner {
         }
     }
 
+    @Override
+    public boolean samplesOnDevice() {
+        return sampling != null;
+    }
+
+    @Override
+    public int penaltyCapacity() {
+        return sampling == null ? 0 : sampling.penaltyCapacity();
+    }
+
+    @Override
+    public SampledStep forwardAndSample(BatchInput b, SamplingRows rows) {
+        if (sampling == null) {
+            throw new IllegalStateException("this runner was made to sample on the host");
+        }
+        if (rows.rows() != b.logitIndices().length) {
+            throw new IllegalArgumentException("sampling rows describe " + rows.rows() + " logit rows, the step asks for "
+                    + b.logitIndices().length);
+        }
+        int n = rows.rows();
+        int hostRows = 0;
+        for (int i = 0; i < n; i++) {
+            hostRows += rows.onDevice(i) ? 0 : 1;
+        }
+        // NOTE: both grow once to the largest step, then stay (as the logits of forward do).
+        if (sampledIds.length < n) {
+            sampledIds = new int[n];
+        }
+        if (logits.length < hostRows * c.vocabSize()) {
+            logits = new float[hostRows * c.vocabSize()];
+        }
+        try {
+            if (graphable(b)) {
+                decodeGraph(b, DecodeGraphs.Output.DEVICE_LOGITS);
+                sample(0, n, rows, 0);
+            } else {
+                layers(b);
+                for (int first = 0, before = 0; first < n; first += LOGIT_ROWS_PER_PASS) {
+                    lmHead(first, Math.min(LOGIT_ROWS_PER_PASS, n - first));
+                    before = sample(first, Math.min(LOGIT_ROWS_PER_PASS, n - first), rows, before);
+                }
+            }
+            return new SampledStep(sampledIds, logits, hostRows);
+        } catch (CudaException e) {
+            throw lost(e);
+        }
+    }
+
+    /**
+     * Samples the device rows among logit rows [first, first + n), whose logits are in logitsDev, and brings back
+     * their ids and the host rows' logits (appended after the {@code hostRowsBefore} of earlier passes); waits.
+     * Returns the host rows so far.
+     */
+    private int sample(int first, int n, SamplingRows rows, int hostRowsBefore) {
+        int vocab = c.vocabSize();
+        int onDevice = sampling.pack(rows, first, n);
+        if (onDevice > 0) {
+            sampling.upload(ops.stream());
+            sampling.sample(ops, idsOut, logitsDev, vocab);
+            CudaMemory.copyDtoHAsync(idsHost, idsOut, 4L * onDevice, ops.stream());
+        }
+        int hostRows = n - onDevice;
+        if (hostRows > 0) {
+            // NOTE: one copy per host row; host rows are the exception (guided decoding, log-probabilities).
+            int k = 0;
+            for (int i = first; i < first + n; i++) {
+                if (!rows.onDevice(i)) {
+                    CudaMemory.copyDtoHAsync(logitsHost.asSlice(4L * k++ * vocab), logitsDev.plus(4L * (i - first) * vocab),
+                            4L * vocab, ops.stream());
+                }
+            }
+        }
+        CudaDriver.streamSynchronize(ops.stream());
+        for (int k = 0; k < onDevice; k++) {
+            sampledIds[first + sampling.passRow(k)] = idsHost.getAtIndex(ValueLayout.JAVA_INT, k);
+        }
+        if (hostRows > 0) {
+            MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, logits, hostRowsBefore * vocab, hostRows * vocab);
+        }
+        return hostRowsBefore + hostRows;
+    }
+
     /** Whether {@code b} is a pure decode step a graph bucket holds (every sequence one token). */
     private boolean graphable(BatchInput b) {
         return graphs != null && lost == null && b.numTokens() == b.numSeqs() && graphs.bucket(b.numSeqs()) > 0;
@@ -279,11 +380,14 @@ public final class CudaModelRunner implements ModelRunner {
             lmHead(0, bucket);
             if (output == DecodeGraphs.Output.LOGITS) {
                 CudaMemory.copyDtoHAsync(logitsHost, logitsDev, 4L * bucket * vocab, ops.stream());
-            } else {
+            } else if (output == DecodeGraphs.Output.GREEDY_IDS) {
                 ops.argmaxRows(idsOut, logitsDev, bucket, vocab);
                 CudaMemory.copyDtoHAsync(logitsHost, idsOut, 4L * bucket, ops.stream());
             }
         });
+        if (output == DecodeGraphs.Output.DEVICE_LOGITS) {
+            return null; // NOTE: the caller queues sampling behind the replay and waits for both at once
+        }
         CudaDriver.streamSynchronize(ops.stream());
         int rows = plan.numLogitRows();
         if (output == DecodeGraphs.Output.LOGITS) {

@@ -132,11 +132,15 @@ public final class CudaOps {
         launch(Kernel.ARGMAX_ROWS, Dim3.of(rows), B256, 0);
     }
 
-    public void sampleRows(DevicePtr out, DevicePtr logits, DevicePtr temperature, DevicePtr topK, DevicePtr topP,
-                           DevicePtr seeds, DevicePtr offsets, int rows, int vocab) {
-        a(Kernel.SAMPLE_ROWS).ptr(0, out).ptr(1, logits).ptr(2, temperature).ptr(3, topK).ptr(4, topP).ptr(5, seeds)
-                .ptr(6, offsets).i32(7, rows).i32(8, vocab);
-        launch(Kernel.SAMPLE_ROWS, Dim3.of(rows), B256, 0);
+    /** {@code bk_sample_rows} over {@code n} rows (the parameter arrays as the kernel documents them). */
+    public void sampleRows(DevicePtr out, DevicePtr logits, DevicePtr rows, DevicePtr temperature, DevicePtr topK,
+                           DevicePtr topP, DevicePtr minP, DevicePtr repetition, DevicePtr frequency, DevicePtr presence,
+                           DevicePtr penaltyStart, DevicePtr penaltyIds, DevicePtr penaltyCounts, DevicePtr seeds,
+                           DevicePtr steps, int n, int vocab) {
+        a(Kernel.SAMPLE_ROWS).ptr(0, out).ptr(1, logits).ptr(2, rows).ptr(3, temperature).ptr(4, topK).ptr(5, topP)
+                .ptr(6, minP).ptr(7, repetition).ptr(8, frequency).ptr(9, presence).ptr(10, penaltyStart)
+                .ptr(11, penaltyIds).ptr(12, penaltyCounts).ptr(13, seeds).ptr(14, steps).i32(15, n).i32(16, vocab);
+        launch(Kernel.SAMPLE_ROWS, Dim3.of(n), B256, 0);
     }
 
     /** One of the four {@code CONVERT_*} kernels over {@code n} elements. */

@@ -8,7 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CUDA graphs of pure-decode steps, one per batch-size bucket and output (logits or greedy ids), captured the
+ * CUDA graphs of pure-decode steps, one per batch-size bucket and output (see {@link Output}), captured the
  * first time a bucket is needed and replayed after: a decode step then costs the host one graph launch instead
  * of about ten calls per layer. Buckets are vLLM's: 1, 2, 4, then every multiple of 8; a step is padded up to
  * its bucket (see {@link StepPlan#padDecode}).
@@ -21,8 +21,11 @@ import java.util.Map;
  */
 final class DecodeGraphs {
 
-    /** What a graph leaves in the pinned output buffer. */
-    enum Output { LOGITS, GREEDY_IDS }
+    /**
+     * Where a graph leaves its output: the logits or the greedy ids in the pinned output buffer, or the logits on
+     * the device for the sampling kernel queued after the replay ({@code DEVICE_LOGITS}).
+     */
+    enum Output { LOGITS, GREEDY_IDS, DEVICE_LOGITS }
 
     private record Key(int bucket, Output output) {
     }

@@ -53,6 +53,52 @@ public final class TokenHistory {
         return output.total();
     }
 
+    /** Receives one distinct token and its count in the output (0: in the prompt only). */
+    @FunctionalInterface
+    public interface TokenCount {
+        void accept(int id, int outputCount);
+    }
+
+    /**
+     * At least as many as the tokens {@link #forEachPenalised} visits for {@code params}, found without visiting
+     * them: the distinct prompt and output tokens when a repetition penalty is on, the distinct output tokens
+     * when only frequency or presence is, else 0.
+     */
+    public int penalisedBound(SamplingParams params) {
+        if (params.repetitionPenalty() != 1f) {
+            return prompt.size() + output.size();
+        }
+        return params.frequencyPenalty() != 0f || params.presencePenalty() != 0f ? output.size() : 0;
+    }
+
+    /**
+     * Visits once each distinct token a penalty of {@code params} touches, with its count in the output, for a
+     * sampler elsewhere (the device's) that applies {@link Penalties}' rule from that list: the union of prompt
+     * and output tokens when a repetition penalty is on, else the output tokens when frequency or presence is,
+     * else none. Returns how many it visited.
+     */
+    public int forEachPenalised(SamplingParams params, TokenCount sink) {
+        int visited = 0;
+        if (params.repetitionPenalty() != 1f) {
+            for (int i = 0; i < prompt.size(); i++) {
+                int id = prompt.keyAt(i);
+                sink.accept(id, output.count(id));
+                visited++;
+            }
+        } else if (params.frequencyPenalty() == 0f && params.presencePenalty() == 0f) {
+            return 0;
+        }
+        boolean promptVisited = params.repetitionPenalty() != 1f;
+        for (int i = 0; i < output.size(); i++) {
+            int id = output.keyAt(i);
+            if (!promptVisited || prompt.count(id) == 0) {
+                sink.accept(id, output.countAt(i));
+                visited++;
+            }
+        }
+        return visited;
+    }
+
     IntCounter prompt() {
         return prompt;
     }

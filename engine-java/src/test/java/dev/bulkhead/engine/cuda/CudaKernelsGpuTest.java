@@ -350,34 +350,6 @@ class CudaKernelsGpuTest {
     }
 
     @Test
-    void samplingHonoursGreedyTopKTopPAndSeeds() {
-        Random r = new Random(8);
-        int rows = 6, vocab = 3000;
-        float[] logits = random(r, rows * vocab, 1f);
-        for (int row = 0; row < rows; row++) {
-            logits[row * vocab + 10] = 6f;  // top 1
-            logits[row * vocab + 20] = 5.9f; // top 2
-            logits[row * vocab + 30] = 5.8f; // top 3
-        }
-        float[] temp = {0f, 1f, 1f, 1f, 1f, 1f};
-        int[] topK = {0, 1, 3, 3, 0, 3};
-        float[] topP = {1f, 1f, 1f, 1f, 1e-6f, 1f};
-        long[] seeds = {1, 2, 3, 3, 4, 3};
-        long[] offsets = {0, 0, 5, 5, 0, 6};
-        DevicePtr out = gpu.zeros(4L * rows);
-        DevicePtr lg = gpu.f32(logits);
-        gpu.ops.sampleRows(out, lg, gpu.f32(temp), gpu.i32(topK), gpu.f32(topP), gpu.i64(seeds), gpu.i64(offsets), rows,
-                vocab);
-        int[] ids = gpu.readI32(out, rows);
-        assertThat(ids[0]).as("greedy").isEqualTo(10);
-        assertThat(ids[1]).as("top-k 1").isEqualTo(10);
-        assertThat(ids[2]).as("top-k 3").isIn(10, 20, 30);
-        assertThat(ids[3]).as("same seed and offset, same draw").isEqualTo(ids[2]);
-        assertThat(ids[4]).as("top-p tiny").isEqualTo(10);
-        assertThat(ids[5]).as("top-k 3").isIn(10, 20, 30);
-    }
-
-    @Test
     void conversionsRoundLikeTheHost() {
         Random r = new Random(9);
         int n = 10_000;
