@@ -433,6 +433,17 @@ unsigned long long warp_collective(int op, unsigned int mask, unsigned long long
     w.arg[t->lane] = arg;
     w.width[t->lane] = width;
     w.arrived |= me;
+    // A lane of the mask that already exited can never arrive: the same error as when it exits while others wait,
+    // whichever order the scheduler happened to pick.
+    for (unsigned int m = mask & ~w.arrived; m != 0; m &= m - 1) {
+        const Thread& gone = g.threads[t->warp * 32 + __builtin_ctz(m)];
+        if (gone.state == EXITED) {
+            fail(ERROR_LAUNCH_FAILED, "Warp error: " + thread_name(&gone) + " exited while lanes 0x" +
+                                          hex(w.arrived).substr(2) + " of its warp wait for it at " +
+                                          (op == OP_SHFL ? "a warp shuffle" : "__syncwarp") + " (" + where(file, line) +
+                                          ", mask " + hex(mask) + ")");
+        }
+    }
     if (w.arrived != mask) {
         t->state = AT_WARP;
         t->file = file;
