@@ -11,6 +11,11 @@ public enum Kernel {
 
     /** embedding.cuh: {@code out[t] = float(table[ids[t]])}; grid (n_tokens). */
     EMBEDDING_GATHER("bk_embedding_gather(ptr out, ptr table, ptr ids, i32 n_tokens, i32 hidden)"),
+    /**
+     * embedding.cuh: {@code ids[feed[2i]] = max(sampled[feed[2i + 1]], 0)}, decode tokens fed from the previous step's
+     * sampled ids on the device (asynchronous scheduling); grid (ceil(n_feed / 128)), block 128.
+     */
+    FEED_SAMPLED_IDS("bk_feed_sampled_ids(ptr ids, ptr sampled, ptr feed, i32 n_feed)"),
     /** rmsnorm.cuh: {@code x += residual; out = bf16(rmsnorm(x) * w)}; grid (n_tokens), block 256. */
     FUSED_ADD_RMSNORM("bk_fused_add_rmsnorm(ptr out, ptr x, ptr residual, ptr weight, i32 n_tokens, i32 hidden, f32 eps)"),
     /** rmsnorm.cuh: final norm of the rows that need logits; grid (n_rows), block 256. */

@@ -43,6 +43,7 @@ final class ActiveRequest {
     private final List<SampleResult> logprobs;  // one per output token, or null when the request asked for none
     private SampleResult pending;                // the last sample's log-probabilities, until accept() takes them
     private int produced;
+    private int inFlight;                        // tokens being sampled by launched steps, not yet accepted
     private long firstTokenNanos;
     private long lastTokenNanos;
     private long lastGapNanos;
@@ -84,9 +85,10 @@ final class ActiveRequest {
 
     /**
      * Describes this request's next logit row to a device sampler: a device row with its parameters, its draw's
-     * key (seed, and the number of tokens produced as the step, so a recomputed step draws the same) and the
-     * tokens its penalties touch; or a host row when it needs what only the host sampler does (a guide's allowed
-     * tokens, log-probabilities) or its penalty list would pass {@code penaltyRoom}. Returns the entries it used.
+     * key (seed, and the number of tokens produced before this one as the step, counting those still being sampled
+     * by launched steps, so a recomputed or pipelined step draws the same) and the tokens its penalties touch; or a
+     * host row when it needs what only the host sampler does (a guide's allowed tokens, log-probabilities) or its
+     * penalty list would pass {@code penaltyRoom}. Returns the entries it used.
      */
     int describeRow(SamplingRows rows, int penaltyRoom) {
         if (guide != null || logprobs != null || history.penalisedBound(params) > penaltyRoom) {
@@ -94,10 +96,35 @@ final class ActiveRequest {
             return 0;
         }
         rows.device(params.isGreedy() ? 0f : params.temperature(), params.topK(), params.topP(), params.minP(),
-                params.repetitionPenalty(), params.frequencyPenalty(), params.presencePenalty(), deviceSeed, produced);
+                params.repetitionPenalty(), params.frequencyPenalty(), params.presencePenalty(), deviceSeed,
+                produced + inFlight);
         int used = history.forEachPenalised(params, rows::penalty);
         rows.endRow();
         return used;
+    }
+
+    /**
+     * Whether a step that samples this request must wait for the step before it: its row needs the host sampler
+     * (a guide, log-probabilities), or its penalties need every token it produced, the one in flight included.
+     */
+    boolean needsCompleteHistory() {
+        return guide != null || logprobs != null || params.repetitionPenalty() != 1f || params.frequencyPenalty() != 0f
+                || params.presencePenalty() != 0f;
+    }
+
+    /** A launched step samples this request's next token; {@link #landed()} when that step completes. */
+    void launched() {
+        inFlight++;
+    }
+
+    /** A launched step that sampled this request completed (its token is accepted next, or discarded). */
+    void landed() {
+        inFlight--;
+    }
+
+    /** The last token accepted, or -1 before the first. */
+    int lastToken() {
+        return produced == 0 ? -1 : output[produced - 1];
     }
 
     /** Records a sampled token, streams its text, and returns the finish reason when it ended the request. */

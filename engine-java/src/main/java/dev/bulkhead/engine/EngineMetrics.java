@@ -25,6 +25,8 @@ final class EngineMetrics {
     private final Timer ttft;
     private final Timer tpot;
     private final Timer stepTime;
+    private final Timer hostTime;
+    private final Timer exposedHostTime;
     private final DistributionSummary stepTokens;
     private final Counter generatedTokens;
     private final Counter deadlines;
@@ -61,6 +63,12 @@ final class EngineMetrics {
         tpot = Timer.builder("bulkhead.time_per_output_token").tags(tags).publishPercentiles(0.5, 0.9, 0.99)
                 .register(registry);
         stepTime = Timer.builder("bulkhead.step.duration").tags(tags).register(registry);
+        hostTime = Timer.builder("bulkhead.step.host_time").tags(tags).publishPercentiles(0.5, 0.9)
+                .description("Engine loop time per step spent on its own work (scheduling, inputs, launches, sampling"
+                        + " bookkeeping, detokenizing, streaming), not waiting for the runner").register(registry);
+        exposedHostTime = Timer.builder("bulkhead.step.host_time.exposed").tags(tags).publishPercentiles(0.5, 0.9)
+                .description("Of bulkhead.step.host_time, the part with no launched step left on the device (what"
+                        + " asynchronous scheduling hides)").register(registry);
         stepTokens = DistributionSummary.builder("bulkhead.step.tokens").tags(tags).register(registry);
         generatedTokens = Counter.builder("bulkhead.generation_tokens").tags(tags).register(registry);
         deadlines = Counter.builder("bulkhead.requests.deadline_expired").tags(tags).register(registry);
@@ -116,6 +124,12 @@ final class EngineMetrics {
             }
         }
         return true;
+    }
+
+    /** One loop iteration that ran or completed a step: its host time and the exposed part of it. */
+    void hostTime(long hostNanos, long exposedNanos) {
+        hostTime.record(hostNanos, TimeUnit.NANOSECONDS);
+        exposedHostTime.record(exposedNanos, TimeUnit.NANOSECONDS);
     }
 
     void step(int tokens, long nanos) {

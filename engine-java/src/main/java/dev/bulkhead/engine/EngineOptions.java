@@ -12,12 +12,19 @@ package dev.bulkhead.engine;
  * @param maxModelLen      longest prompt + output in tokens; 0 means the model's max_position_embeddings
  *                         capped at {@link #DEFAULT_MAX_MODEL_LEN}
  * @param prefixCaching    reuse KV blocks of shared prompt prefixes
+ * @param asyncScheduling  on a runner that samples on its device and launches steps without waiting (the CUDA
+ *                         backend), schedule and prepare step N+1 and do step N's bookkeeping while the device runs
+ *                         step N (vLLM v1's asynchronous scheduling); off, every step completes before the next is
+ *                         scheduled. Other runners always run synchronously.
  */
 public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
-                            int maxModelLen, boolean prefixCaching) {
+                            int maxModelLen, boolean prefixCaching, boolean asyncScheduling) {
 
     /** Default context cap on the CPU backend, where a 128k context would be wasted memory. */
     public static final int DEFAULT_MAX_MODEL_LEN = 4096;
+
+    /** System property that turns asynchronous scheduling off ({@code false}) for options made without saying. */
+    public static final String ASYNC_PROPERTY = "bulkhead.engine.async";
 
     public EngineOptions {
         range("threads", threads, 1, 1024);
@@ -30,42 +37,64 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
         range("maxModelLen", maxModelLen, 0, 1 << 24);
     }
 
+    /** Options with asynchronous scheduling on unless {@code -Dbulkhead.engine.async=false}. */
+    public EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
+                         int maxModelLen, boolean prefixCaching) {
+        this(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching,
+                !"false".equalsIgnoreCase(System.getProperty(ASYNC_PROPERTY, "true")));
+    }
+
     private static void range(String field, long value, long min, long max) {
         if (value < min || value > max) {
             throw new IllegalArgumentException(field + " must be in [" + min + ", " + max + "], got " + value);
         }
     }
 
-    /** All processors, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix caching on. */
+    /**
+     * All processors, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix caching on,
+     * asynchronous scheduling on (unless {@code -Dbulkhead.engine.async=false}).
+     */
     public static EngineOptions defaults() {
         return new EngineOptions(Runtime.getRuntime().availableProcessors(), 16, 256L << 20, 512, 64, 0, true);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+        return new EngineOptions(n, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withKvCacheBytes(long bytes) {
-        return new EngineOptions(threads, blockSize, bytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+        return new EngineOptions(threads, blockSize, bytes, maxBatchedTokens, maxRunning, maxModelLen,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withBlockSize(int size) {
-        return new EngineOptions(threads, size, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching);
+        return new EngineOptions(threads, size, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withMaxBatchedTokens(int n) {
-        return new EngineOptions(threads, blockSize, kvCacheBytes, n, maxRunning, maxModelLen, prefixCaching);
+        return new EngineOptions(threads, blockSize, kvCacheBytes, n, maxRunning, maxModelLen,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withMaxRunning(int n) {
-        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, n, maxModelLen, prefixCaching);
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, n, maxModelLen,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withMaxModelLen(int n) {
-        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, n, prefixCaching);
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, n,
+                prefixCaching, asyncScheduling);
     }
 
     public EngineOptions withPrefixCaching(boolean on) {
-        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, on);
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
+                on, asyncScheduling);
+    }
+
+    public EngineOptions withAsyncScheduling(boolean on) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
+                prefixCaching, on);
     }
 }

@@ -115,15 +115,17 @@ public final class LlmEngine implements AutoCloseable {
         EngineLoop[] holder = new EngineLoop[1];
         this.metrics = new EngineMetrics(registry, name, () -> holder[0].stats());
         this.prepare = new OffCarrier(name);
-        this.loop = new EngineLoop(name, scheduler, runner, metrics, Boolean.getBoolean(CHECK_INVARIANTS_PROPERTY));
+        this.loop = new EngineLoop(name, scheduler, runner, metrics, Boolean.getBoolean(CHECK_INVARIANTS_PROPERTY),
+                options.asyncScheduling());
         this.stopTimeout = STOP_TIMEOUT;
         holder[0] = loop;
         this.eosIds = eosIds(c, model.tokenizer());
         this.guides = JsonGuideFactory.of(model.tokenizer(), c.vocabSize());
         this.loopThread = Thread.ofPlatform().daemon().unstarted(loop);
         loopThread.start();
-        LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens), context {}, {} threads", name,
-                kv.numBlocks(), kv.blockSize(), kvCapacityTokens, maxModelLen, options.threads());
+        LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens), context {}, {} threads, {} scheduling",
+                name, kv.numBlocks(), kv.blockSize(), kvCapacityTokens, maxModelLen, options.threads(),
+                loop.isAsync() ? "asynchronous" : "synchronous");
     }
 
     private static String defaultName(LoadedModel model) {

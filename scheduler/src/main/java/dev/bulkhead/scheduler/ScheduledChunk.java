@@ -12,10 +12,15 @@ import java.util.Arrays;
  * @param blockTable    every KV block of the sequence so far, enough for {@code startPosition + tokenIds.length}
  *                      tokens; token at position {@code p} lives in slot {@code blockTable[p / blockSize] *
  *                      blockSize + p % blockSize}
- * @param sample        whether the chunk reaches the end of the request's known tokens, so the engine samples a
- *                      new token from the logits of its last position
+ * @param sample        whether the chunk reaches the end of the request's tokens, so the engine samples a new token
+ *                      from the logits of its last position
+ * @param placeholders  trailing tokens whose values are not known yet (their {@code tokenIds} entries are -1): each
+ *                      is the token the request samples in the step still executing before this one (asynchronous
+ *                      scheduling, {@link Scheduler#scheduleAhead()}); the runner takes it from that step's output
+ *                      on the device. Always 0 from {@link Scheduler#schedule()}
  */
-public record ScheduledChunk(String requestId, int[] tokenIds, int startPosition, int[] blockTable, boolean sample) {
+public record ScheduledChunk(String requestId, int[] tokenIds, int startPosition, int[] blockTable, boolean sample,
+                             int placeholders) {
 
     public ScheduledChunk {
         if (requestId == null) {
@@ -31,8 +36,17 @@ public record ScheduledChunk(String requestId, int[] tokenIds, int startPosition
         if (blockTable == null || blockTable.length == 0) {
             throw new IllegalArgumentException("blockTable of " + requestId + " must hold at least one block");
         }
+        if (placeholders < 0 || placeholders > tokenIds.length) {
+            throw new IllegalArgumentException("placeholders of " + requestId + " must be in [0, " + tokenIds.length
+                    + "], got " + placeholders);
+        }
         tokenIds = tokenIds.clone();
         blockTable = blockTable.clone();
+    }
+
+    /** A chunk whose tokens are all known. */
+    public ScheduledChunk(String requestId, int[] tokenIds, int startPosition, int[] blockTable, boolean sample) {
+        this(requestId, tokenIds, startPosition, blockTable, sample, 0);
     }
 
     /** A copy of the tokens to compute. */
@@ -75,7 +89,8 @@ public record ScheduledChunk(String requestId, int[] tokenIds, int startPosition
     @Override
     public boolean equals(Object o) {
         return o instanceof ScheduledChunk c && requestId.equals(c.requestId) && startPosition == c.startPosition
-                && sample == c.sample && Arrays.equals(tokenIds, c.tokenIds) && Arrays.equals(blockTable, c.blockTable);
+                && sample == c.sample && placeholders == c.placeholders && Arrays.equals(tokenIds, c.tokenIds)
+                && Arrays.equals(blockTable, c.blockTable);
     }
 
     @Override
@@ -86,6 +101,7 @@ public record ScheduledChunk(String requestId, int[] tokenIds, int startPosition
     @Override
     public String toString() {
         return "ScheduledChunk[" + requestId + ", positions " + startPosition + ".." + (endPosition() - 1)
-                + ", blocks " + Arrays.toString(blockTable) + (sample ? ", sample" : "") + "]";
+                + ", blocks " + Arrays.toString(blockTable) + (sample ? ", sample" : "")
+                + (placeholders > 0 ? ", " + placeholders + " placeholder" : "") + "]";
     }
 }

@@ -2,6 +2,7 @@ package dev.bulkhead.scheduler;
 
 import dev.bulkhead.kvcache.KvCacheManager;
 import dev.bulkhead.kvcache.PrefixHit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -27,6 +28,15 @@ import java.util.TreeSet;
  *
  * <p>The engine calls {@link #update} after each forward pass, then {@link #finish} for stop conditions. Not
  * thread-safe: one engine thread owns it.
+ *
+ * <p>Asynchronous scheduling (vLLM v1's): {@link #scheduleAhead()} picks the next step while the previous one is
+ * still executing. A request that samples in that step gets an <em>output placeholder</em>: the next step may
+ * already compute the position of the token it samples, whose value the runner takes from the executing step's
+ * output on the device ({@link ScheduledChunk#placeholders()}). Computed-token counts advance when a step is
+ * scheduled, so a step scheduled ahead starts where the one in flight ends; outputs go to {@link #update} in the
+ * order they were scheduled. A request finished or preempted while a step holding it is in flight simply has that
+ * step's chunk ignored, except that a token it sampled before a preemption is kept (the KV it was computed from
+ * was right).
  */
 public final class Scheduler {
 
@@ -41,8 +51,9 @@ public final class Scheduler {
     private final List<Request> running = new ArrayList<>();
     private final Map<String, Request> finished;
     private final List<Request> scheduled = new ArrayList<>();
+    /** Scheduled outputs not yet passed to {@link #update}, oldest first, with their requests as scheduled. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private int budget;
-    private SchedulerOutput pending;
     private long admissions;
     private long steps;
     private long preemptions;
@@ -97,6 +108,10 @@ public final class Scheduler {
         waiting.add(r);
     }
 
+    /** A scheduled output and, per chunk, its request object and incarnation when it was scheduled. */
+    private record Pending(SchedulerOutput output, Request[] requests, int[] incarnations) {
+    }
+
     /**
      * Picks this step's chunks. Returns {@link SchedulerOutput#EMPTY} when nothing can run; otherwise the output
      * must go to {@link #update} before the next call.
@@ -104,8 +119,24 @@ public final class Scheduler {
      * @throws IllegalStateException when the previous output has not been passed to {@link #update}
      */
     public SchedulerOutput schedule() {
-        if (pending != null) {
-            throw new IllegalStateException("step " + pending.step() + " has not been passed to update()");
+        return schedule(0);
+    }
+
+    /**
+     * As {@link #schedule()}, while the previous step may still be executing (at most one step pending): requests
+     * that sample in it are scheduled for the token after the one it samples, as a placeholder. Outputs go to
+     * {@link #update} in the order they were scheduled.
+     *
+     * @throws IllegalStateException when two steps are already pending
+     */
+    public SchedulerOutput scheduleAhead() {
+        return schedule(1);
+    }
+
+    private SchedulerOutput schedule(int mayBePending) {
+        if (pending.size() > mayBePending) {
+            throw new IllegalStateException("step " + pending.peekFirst().output().step()
+                    + " has not been passed to update()");
         }
         budget = config.maxBatchedTokens();
         scheduled.clear();
@@ -119,18 +150,31 @@ public final class Scheduler {
             return SchedulerOutput.EMPTY;
         }
         List<ScheduledChunk> chunks = new ArrayList<>(scheduled.size());
+        Request[] requests = scheduled.toArray(Request[]::new);
+        int[] incarnations = new int[requests.length];
         int total = 0;
-        for (Request r : scheduled) {
+        for (int i = 0; i < requests.length; i++) {
+            Request r = requests[i];
             int start = r.numComputed;
             int end = start + r.scheduledTokens;
-            chunks.add(new ScheduledChunk(r.id, Arrays.copyOfRange(r.tokens, start, end), start, kv.blockTable(r.id),
-                    end == r.numTokens));
+            int known = Math.max(start, Math.min(end, r.numTokens));
+            int[] ids = new int[end - start];
+            System.arraycopy(r.tokens, start, ids, 0, known - start);
+            Arrays.fill(ids, known - start, ids.length, -1);
+            boolean sample = end == r.numTokens + r.placeholders;
+            chunks.add(new ScheduledChunk(r.id, ids, start, kv.blockTable(r.id), sample, end - known));
             total += r.scheduledTokens;
             r.scheduledTokens = 0;
+            r.numComputed = end;
+            if (sample) {
+                r.placeholders++;
+            }
+            incarnations[i] = r.incarnation;
         }
         scheduled.clear();
-        pending = new SchedulerOutput(++steps, chunks, preempted, total);
-        return pending;
+        SchedulerOutput out = new SchedulerOutput(++steps, chunks, preempted, total);
+        pending.addLast(new Pending(out, requests, incarnations));
+        return out;
     }
 
     /** Schedules running requests with one token to compute ({@code decodes}) or with more (prefill chunks). */
@@ -138,8 +182,9 @@ public final class Scheduler {
         // NOTE: victims are taken from the end of the list, never before index i, so the loop index stays valid.
         for (int i = 0; i < running.size() && budget > 0; i++) {
             Request r = running.get(i);
-            int remaining = r.numTokens - r.numComputed;
-            if (r.scheduledTokens > 0 || (remaining == 1) != decodes) {
+            int remaining = r.numTokens + r.placeholders - r.numComputed;
+            // NOTE: a request whose last token is being sampled by the pending step has nothing left to compute.
+            if (r.scheduledTokens > 0 || (remaining == 1) != decodes || r.lastTokenScheduled()) {
                 continue;
             }
             int n = Math.min(remaining, budget);
@@ -171,6 +216,7 @@ public final class Scheduler {
         }
         kv.free(victim.id);
         victim.numComputed = 0;
+        victim.incarnation++;
         victim.status = RequestStatus.PREEMPTED;
         waiting.add(victim);
         preemptions++;
@@ -180,6 +226,11 @@ public final class Scheduler {
         Iterator<Request> it = waiting.iterator();
         while (it.hasNext() && budget > 0 && running.size() < config.maxRunning()) {
             Request r = it.next();
+            if (r.placeholders > 0) {
+                // NOTE: preempted while a step that samples its next token was in flight: it recomputes once that
+                // token is known (the next update), so its prompt for the recompute is complete.
+                return;
+            }
             PrefixHit hit = kv.findCachedPrefix(r.tokens, r.numTokens, r.spec.cacheSalt());
             int n = Math.min(r.numTokens - hit.numTokens(), budget);
             if (!kv.allocate(r.id, hit, hit.numTokens() + n)) {
@@ -202,24 +253,28 @@ public final class Scheduler {
     }
 
     /**
-     * Records that {@code output} was executed: advances each scheduled request's computed tokens, offers newly
-     * full blocks to the prefix cache and appends the sampled token of each chunk with {@code sample} set.
-     * Requests finished or aborted since {@link #schedule()} are skipped.
+     * Records that {@code output} was executed: offers the blocks it filled to the prefix cache and appends the
+     * sampled token of each chunk with {@code sample} set. Requests finished or aborted since it was scheduled are
+     * skipped; one preempted since keeps its sampled token but none of the step's KV.
      *
      * @param sampledTokens request id → token sampled from its chunk's last position
      * @return ids of requests that reached {@code maxTokens} and finished with {@link FinishReason#LENGTH}
-     * @throws IllegalArgumentException when {@code output} is not the pending step or a sampled token is missing
+     * @throws IllegalArgumentException when {@code output} is not the oldest pending step or a sampled token is
+     *                                  missing
      */
     public List<String> update(SchedulerOutput output, Map<String, Integer> sampledTokens) {
         if (output == SchedulerOutput.EMPTY) {
             return List.of();
         }
-        if (output != pending) {
+        Pending head = pending.peekFirst();
+        if (head == null || output != head.output()) {
             throw new IllegalArgumentException("output of step " + output.step() + " is not the pending step "
-                    + (pending == null ? "(none)" : pending.step()));
+                    + (head == null ? "(none)" : head.output().step()));
         }
-        for (ScheduledChunk c : output.chunks()) {
-            if (c.sample() && isActive(c)) {
+        List<ScheduledChunk> chunks = output.chunks();
+        for (int i = 0; i < chunks.size(); i++) {
+            ScheduledChunk c = chunks.get(i);
+            if (c.sample() && isLive(head.requests()[i])) {
                 Integer t = sampledTokens.get(c.requestId());
                 if (t == null || t < 0) {
                     throw new IllegalArgumentException("request " + c.requestId() + " needs a sampled token id >= 0,"
@@ -227,17 +282,20 @@ public final class Scheduler {
                 }
             }
         }
-        pending = null;
+        pending.removeFirst();
         List<String> lengthFinished = new ArrayList<>();
-        for (ScheduledChunk c : output.chunks()) {
-            if (!isActive(c)) {
+        for (int i = 0; i < chunks.size(); i++) {
+            ScheduledChunk c = chunks.get(i);
+            Request r = head.requests()[i];
+            if (!isLive(r)) {
                 continue;
             }
-            Request r = live.get(c.requestId());
-            r.numComputed = c.endPosition();
-            kv.cacheFullBlocks(r.id, r.tokens, r.numComputed);
+            if (r.incarnation == head.incarnations()[i]) {
+                kv.cacheFullBlocks(r.id, r.tokens, c.endPosition());
+            }
             if (c.sample()) {
                 r.tokens[r.numTokens++] = sampledTokens.get(r.id);
+                r.placeholders--;
                 if (r.numOutputTokens() >= r.spec.maxTokens()) {
                     finish(r.id, FinishReason.LENGTH);
                     lengthFinished.add(r.id);
@@ -247,9 +305,14 @@ public final class Scheduler {
         return lengthFinished;
     }
 
-    private boolean isActive(ScheduledChunk c) {
-        Request r = live.get(c.requestId());
-        return r != null && r.status == RequestStatus.RUNNING && r.numComputed == c.startPosition();
+    /** Whether {@code r} is still the live request of its id (not finished, and its id not reused since). */
+    private boolean isLive(Request r) {
+        return live.get(r.id) == r;
+    }
+
+    /** Steps scheduled and not yet passed to {@link #update} (0 or 1; 2 while one scheduled ahead is pending). */
+    public int numPending() {
+        return pending.size();
     }
 
     /**
@@ -338,12 +401,19 @@ public final class Scheduler {
             if (r.status != RequestStatus.RUNNING || live.get(r.id) != r || !kv.holds(r.id)) {
                 fail("running request " + r.id + " is " + r.status + " or holds no KV");
             }
-            if ((long) kv.blockTable(r.id).length * kv.blockSize() < r.numComputed || r.numComputed >= r.numTokens) {
-                fail("running request " + r.id + " has " + r.numComputed + " of " + r.numTokens
-                        + " tokens computed in " + kv.blockTable(r.id).length + " blocks");
+            if ((long) kv.blockTable(r.id).length * kv.blockSize() < r.numComputed
+                    || r.numComputed >= r.numTokens + r.placeholders) {
+                fail("running request " + r.id + " has " + r.numComputed + " of " + r.numTokens + " tokens (and "
+                        + r.placeholders + " placeholders) computed in " + kv.blockTable(r.id).length + " blocks");
             }
             if (i > 0 && ORDER.compare(running.get(i - 1), r) > 0) {
                 fail("running requests out of priority order at " + r.id);
+            }
+        }
+        for (Request r : live.values()) {
+            if (r.placeholders < 0 || r.placeholders > pending.size()) {
+                fail("request " + r.id + " has " + r.placeholders + " placeholders with " + pending.size()
+                        + " steps pending");
             }
         }
         for (Request r : waiting) {

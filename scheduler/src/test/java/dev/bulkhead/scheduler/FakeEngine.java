@@ -20,6 +20,12 @@ import java.util.function.Consumer;
  * block table (so any wrong block, shared or reused, shows up), writes the chunk's slots, and "samples" a token
  * that is a function of the KV it read, so a request's output equals the output it gets when run alone only if
  * every step saw the right KV.
+ *
+ * <p>With {@link #pipelined} it plays an engine with asynchronous scheduling: each step schedules the next one
+ * ahead, then executes and updates the step before it, as a device runs queued steps in order and later than the
+ * host scheduled them. A placeholder token is read only when its step executes (after the step that sampled it was
+ * updated); a chunk of a request finished in between still executes and writes poison into its slots, as a
+ * device would write KV nobody reads, so a block handed on too early shows up as wrong KV.
  */
 final class FakeEngine {
 
@@ -36,6 +42,10 @@ final class FakeEngine {
     int stopToken = -1;
     /** Runs after the forward pass and before update(), like a client abort racing the step. */
     Consumer<SchedulerOutput> inFlight = out -> { };
+    /** Schedules each step ahead of the previous one's execution (see the class comment). */
+    boolean pipelined;
+    private SchedulerOutput ahead;  // pipelined: scheduled, not yet executed
+    private long poison = 1;
 
     private static final class Seq {
         final long salt;
@@ -80,9 +90,37 @@ final class FakeEngine {
 
     /** One schedule → execute → update round with every check; returns the scheduler's output. */
     SchedulerOutput step() {
+        if (pipelined) {
+            return pipelinedStep();
+        }
         SchedulerOutput out = scheduler.schedule();
         outputs.add(out);
         checkShape(out);
+        executeAndUpdate(out);
+        scheduler.checkInvariants();
+        return out;
+    }
+
+    /** Schedules the next step ahead, then executes and updates the one scheduled before it. */
+    private SchedulerOutput pipelinedStep() {
+        SchedulerOutput out = scheduler.scheduleAhead();
+        outputs.add(out);
+        checkShape(out);
+        SchedulerOutput previous = ahead;
+        ahead = out == SchedulerOutput.EMPTY ? null : out;
+        if (previous != null) {
+            executeAndUpdate(previous);
+        }
+        scheduler.checkInvariants();
+        return out;
+    }
+
+    /** Whether a pipelined step is scheduled and not yet executed. */
+    boolean hasAhead() {
+        return ahead != null;
+    }
+
+    private void executeAndUpdate(SchedulerOutput out) {
         Map<String, Integer> sampled = new HashMap<>();
         for (ScheduledChunk c : out.chunks()) {
             Integer t = execute(c);
@@ -107,16 +145,16 @@ final class FakeEngine {
                 assertThat(finish(c.requestId(), FinishReason.STOP)).isTrue();
             }
         }
-        scheduler.checkInvariants();
-        return out;
     }
 
     /** Steps until idle; fails if a step with work left schedules nothing (a deadlock) or it takes too long. */
     void runToCompletion(int maxSteps) {
         int steps = 0;
-        while (scheduler.hasWork()) {
+        while (scheduler.hasWork() || ahead != null) {
+            boolean executes = ahead != null;
             SchedulerOutput out = step();
-            assertThat(out.chunks()).as("a step with work left must schedule something").isNotEmpty();
+            assertThat(!out.chunks().isEmpty() || executes)
+                    .as("a step with work left must schedule or execute something").isTrue();
             assertThat(++steps).as("steps").isLessThanOrEqualTo(maxSteps);
         }
         assertThat(kv.stats().numInUse()).isZero();
@@ -141,11 +179,22 @@ final class FakeEngine {
         Seq s = seqs.get(c.requestId());
         int bs = kv.blockSize();
         int end = c.endPosition();
-        assertThat(end).isLessThanOrEqualTo(s.n);
-        assertThat(c.tokenIds()).as("tokens of %s", c.requestId())
-                .containsExactly(Arrays.copyOfRange(s.tokens, c.startPosition(), end));
-        assertThat(c.sample()).isEqualTo(end == s.n);
         int[] table = c.blockTable();
+        if (s == null) {
+            // NOTE: finished since it was scheduled (pipelined only): the device still writes its KV slots.
+            assertThat(pipelined).as("a chunk of finished request %s executed", c.requestId()).isTrue();
+            for (int p = c.startPosition(); p < end; p++) {
+                slots[table[p / bs] * bs + p % bs] = mix(poison++);
+            }
+            return null;
+        }
+        assertThat(end).isLessThanOrEqualTo(s.n);
+        int[] expected = Arrays.copyOfRange(s.tokens, c.startPosition(), end);
+        assertThat(c.placeholders()).as("placeholders come only from scheduling ahead")
+                .isLessThanOrEqualTo(pipelined ? 1 : 0);
+        Arrays.fill(expected, expected.length - c.placeholders(), expected.length, -1);
+        assertThat(c.tokenIds()).as("tokens of %s", c.requestId()).containsExactly(expected);
+        assertThat(c.sample()).isEqualTo(end == s.n);
         assertThat((long) table.length * bs).isGreaterThanOrEqualTo(end);
         long h = s.salt;
         long read = 0;

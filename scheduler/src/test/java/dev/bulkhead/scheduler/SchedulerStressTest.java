@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Seeded random workloads on a small pool: submits (with shared prefixes, priorities and two adapters), aborts,
  * STOP/ERROR finishes, aborts racing a step, and steps. Invariants are checked after every operation; every
- * request that finishes normally must produce exactly its solo output, and the pool must end empty.
+ * request that finishes normally must produce exactly its solo output, and the pool must end empty. The same
+ * workloads run with each step scheduled ahead of the previous one's execution (asynchronous scheduling).
  */
 class SchedulerStressTest {
 
@@ -27,12 +28,23 @@ class SchedulerStressTest {
     @ParameterizedTest
     @ValueSource(longs = {11, 12, 13})
     void randomWorkloadKeepsInvariantsAndSoloOutputs(long seed) {
+        run(seed, false);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {11, 12, 13, 14, 15})
+    void randomWorkloadScheduledAheadKeepsInvariantsAndSoloOutputs(long seed) {
+        run(seed, true);
+    }
+
+    private static void run(long seed, boolean pipelined) {
         SplittableRandom random = new SplittableRandom(seed);
         int maxBatched = 4 + random.nextInt(28);
         // NOTE: one 48-token request needs 12 blocks; the pool holds 12 to 15, so concurrency means preemption.
         FakeEngine e = new FakeEngine(new SchedulerConfig(maxBatched, 2 + random.nextInt(5), 48),
                 new KvCacheConfig(13 + random.nextInt(4), BS));
         e.stopToken = STOP;
+        e.pipelined = pipelined;
         Map<String, SchedulerRequest> requests = new HashMap<>();
         Set<String> interrupted = new HashSet<>();
         List<int[]> prefixes = List.of(new int[] {7, 8, 9, 10, 11, 12, 13, 14}, new int[] {20, 21, 22, 23, 24});
@@ -73,6 +85,10 @@ class SchedulerStressTest {
         assertThat(stats.numFinished()).isEqualTo(requests.size());
         assertThat(stats.numPreemptions()).as("the pool is small enough to preempt").isPositive();
         assertThat(stats.kv().hitTokens()).as("shared prefixes hit the cache").isPositive();
+        if (pipelined) {
+            assertThat(e.outputs.stream().flatMap(o -> o.chunks().stream()).filter(c -> c.placeholders() > 0))
+                    .as("decode tokens fed from the step before").isNotEmpty();
+        }
         int checked = 0;
         for (SchedulerRequest r : requests.values()) {
             int[] solo = FakeEngine.soloOutput(r, BS, STOP);
@@ -92,10 +108,11 @@ class SchedulerStressTest {
     /** A step with work to do must schedule something: the scheduler never deadlocks. */
     private static void stepWithProgress(FakeEngine e) {
         boolean hadWork = e.scheduler.hasWork();
+        boolean executes = e.hasAhead();
         SchedulerOutput out = e.step();
         if (hadWork) {
-            assertThat(out.chunks()).as("progress while there is work").isNotEmpty();
-        } else {
+            assertThat(!out.chunks().isEmpty() || executes).as("progress while there is work").isTrue();
+        } else if (!executes) {
             assertThat(out).isSameAs(SchedulerOutput.EMPTY);
         }
     }

@@ -8,6 +8,7 @@ import dev.bulkhead.engine.runner.BatchInput;
 import dev.bulkhead.engine.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.runner.DeviceSampler;
 import dev.bulkhead.engine.runner.ModelRunner;
+import dev.bulkhead.engine.runner.PipelinedSampler;
 import dev.bulkhead.engine.runner.SamplingRows;
 import dev.bulkhead.ffi.CublasHandle;
 import dev.bulkhead.ffi.CudaContext;
@@ -17,7 +18,6 @@ import dev.bulkhead.ffi.CudaException;
 import dev.bulkhead.ffi.CudaMemory;
 import dev.bulkhead.ffi.DeviceBuffer;
 import dev.bulkhead.ffi.DevicePtr;
-import dev.bulkhead.ffi.Handles.Event;
 import dev.bulkhead.kernels.Kernel;
 import dev.bulkhead.kernels.KernelModule;
 import dev.bulkhead.model.arch.ModelWeights;
@@ -33,13 +33,11 @@ import java.lang.foreign.ValueLayout;
  * {@link #close()}; a step uploads its indices in one copy, launches per layer, and copies back only the
  * requested logit rows. As a {@link DeviceSampler} it samples the rows the engine marks for it with
  * {@code bk_sample_rows} and copies back only their ids; the other rows' logits (guided decoding, log-probabilities)
- * come back for the host sampler.
- *
- * <p>The step's indices are packed into one of two pinned buffers, used in turn: a step with no logit rows
- * (a prefill chunk) returns before its upload has run, so the next step must not refill the same buffer
- * until that upload is done, which an event recorded after each upload tells.
+ * come back for the host sampler. As a {@link PipelinedSampler} it launches a step without waiting for it, decode
+ * tokens fed on the device from the sampled ids of the step launched before ({@code bk_feed_sampled_ids}), and
+ * brings the ids back through {@link LaunchedSteps}. A step's indices reach the device through {@link StepUpload}.
  */
-public final class CudaModelRunner implements ModelRunner, DeviceSampler {
+public final class CudaModelRunner implements ModelRunner, PipelinedSampler {
 
     /** Logit rows one LM-head pass computes; more rows in a step go in passes of this many. */
     static final int LOGIT_ROWS_PER_PASS = 256;
@@ -91,17 +89,15 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
     private final DevicePtr partSum;      // (query-partition pairs, heads) f32
     private final DevicePtr logitIn;      // (LOGIT_ROWS_PER_PASS, hidden) bf16
     private final DevicePtr logitsDev;    // (LOGIT_ROWS_PER_PASS, vocab) f32
-    private final DevicePtr idsOut;       // (tokens) int greedy or sampled ids
+    private final DevicePtr idsOut;       // (tokens) int greedy or sampled ids; a launched step's feed reads them
     private final SamplingUpload sampling; // null when the engine samples every row on the host
     private final MemorySegment idsHost;  // pinned (LOGIT_ROWS_PER_PASS) ints: a pass's sampled ids
     private int[] sampledIds = new int[0]; // (logit rows) returned to the engine by forwardAndSample
-    private final DeviceBuffer intsDev;   // the step's packed indices (StepPlan layout)
-    private final MemorySegment[] intsHost = new MemorySegment[2]; // pinned, same layout, used in turn
-    private final Event[] uploaded = new Event[2];                 // recorded after each buffer's upload
-    private final MemorySegment graphInput; // pinned, same layout: what a decode graph's first node copies
+    private final StepUpload inputs;      // the step's packed indices (StepPlan layout), pinned and on the device
+    private final LaunchedSteps launched;  // null when the engine samples every row on the host
+    private boolean idsFromLaunch;        // whether idsOut holds the last launched step's ids, by logit row
     private final MemorySegment logitsHost; // pinned (LOGIT_ROWS_PER_PASS, vocab) f32, or (tokens) ints
     private float[] logits;               // (logit rows, vocab) returned to the caller
-    private long steps;
     private BackendLostException lost;    // set once a sticky error poisoned the context
 
     /** Loads {@code weights} onto device {@code ordinal}, sized by {@code options}, with decode graphs. */
@@ -178,15 +174,10 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
             this.sampling = deviceSampling ? new SamplingUpload(ctx, passRows, PENALTY_ENTRIES_PER_PASS) : null;
             this.idsHost = ctx.pinned(4L * passRows);
             int maxBlocksPerSeq = (maxPositions + bs - 1) / bs;
-            long ints = StepPlan.intCount(t, maxBlocksPerSeq);
-            this.intsDev = ctx.alloc(ints * 4);
-            for (int i = 0; i < 2; i++) {
-                intsHost[i] = ctx.pinned(ints * 4);
-                uploaded[i] = ctx.createEvent();
-            }
             this.plan = new StepPlan(t, maxBlocksPerSeq, bs, options.numBlocks(), c.vocabSize(), maxPositions,
                     maxDecodeQueries, tcHeadsPerBlock > 0 ? Kernel.PREFILL_TC_ROWS : Kernel.PREFILL_ROWS);
-            this.graphInput = ctx.pinned(ints * 4);
+            this.inputs = new StepUpload(ctx, plan, StepPlan.intCount(t, maxBlocksPerSeq));
+            this.launched = deviceSampling ? new LaunchedSteps(ctx, passRows) : null;
             this.graphs = decodeSteps == DecodeSteps.EAGER ? null : new DecodeGraphs(stream,
                     Math.min(maxDecodeQueries, LOGIT_ROWS_PER_PASS), decodeSteps == DecodeSteps.GRAPHS);
             this.logitsHost = ctx.pinned(4L * Math.max((long) passRows * c.vocabSize(), t));
@@ -230,7 +221,7 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
     }
 
     private DevicePtr ints(Section s) {
-        return intsDev.at(plan.byteOffset(s));
+        return inputs.at(s);
     }
 
     @Override
@@ -288,6 +279,7 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
         if (sampling == null) {
             throw new IllegalStateException("this runner was made to sample on the host");
         }
+        idsFromLaunch = false;
         if (rows.rows() != b.logitIndices().length) {
             throw new IllegalArgumentException("sampling rows describe " + rows.rows() + " logit rows, the step asks for "
                     + b.logitIndices().length);
@@ -355,27 +347,110 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
         return hostRowsBefore + hostRows;
     }
 
+    @Override
+    public int maxLaunchRows() {
+        return Math.min(options.maxBatchTokens(), LOGIT_ROWS_PER_PASS);
+    }
+
+    @Override
+    public void launch(BatchInput b, SamplingRows rows, int[] previousRows) {
+        if (sampling == null) {
+            throw new IllegalStateException("this runner was made to sample on the host");
+        }
+        int n = rows.rows();
+        if (n != b.logitIndices().length || n > maxLaunchRows()) {
+            throw new IllegalArgumentException("a launched step samples its " + b.logitIndices().length + " logit rows,"
+                    + " at most " + maxLaunchRows() + ", all described; got " + n + " rows");
+        }
+        for (int i = 0; i < n; i++) {
+            if (!rows.onDevice(i)) {
+                throw new IllegalArgumentException("row " + i + " needs the host sampler: use forwardAndSample");
+            }
+        }
+        if (feeds(previousRows) && !idsFromLaunch) {
+            throw new IllegalStateException("tokens are fed from a previous step, but the last step was not launched");
+        }
+        launched.checkRoom();
+        try {
+            if (graphable(b)) {
+                decodeGraph(b, DecodeGraphs.Output.DEVICE_LOGITS, previousRows);
+            } else {
+                layers(b, previousRows);
+                if (n > 0) {
+                    lmHead(0, n);
+                }
+            }
+            if (n > 0) {
+                // NOTE: every row is a device row, so pack row k is logit row k and idsOut is by logit row.
+                sampling.pack(rows, 0, n);
+                sampling.upload(ops.stream());
+                sampling.sample(ops, idsOut, logitsDev, c.vocabSize());
+            }
+            launched.queue(idsOut, n, ops.stream());
+            idsFromLaunch = n > 0;
+        } catch (CudaException e) {
+            throw lost(e);
+        }
+    }
+
+    private static boolean feeds(int[] previousRows) {
+        if (previousRows != null) {
+            for (int r : previousRows) {
+                if (r >= 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public int[] awaitLaunched() {
+        if (launched == null) {
+            throw new IllegalStateException("this runner was made to sample on the host");
+        }
+        try {
+            return launched.awaitOldest();
+        } catch (CudaException e) {
+            throw lost(e);
+        }
+    }
+
+    @Override
+    public int launchedPending() {
+        return launched == null ? 0 : launched.pending();
+    }
+
+    @Override
+    public long overlappedLaunches() {
+        return launched == null ? 0 : launched.overlapped();
+    }
+
     /** Whether {@code b} is a pure decode step a graph bucket holds (every sequence one token). */
     private boolean graphable(BatchInput b) {
         return graphs != null && lost == null && b.numTokens() == b.numSeqs() && graphs.bucket(b.numSeqs()) > 0;
     }
 
-    /**
-     * Runs a pure decode step through its bucket's graph: packs and pads its indices into the graph's pinned
-     * input, launches (capturing on first use), waits, and leaves the output in {@code logitsHost}. Returns the
-     * logits (as {@link #forward}) for {@code LOGITS}.
-     */
     private float[] decodeGraph(BatchInput b, DecodeGraphs.Output output) {
+        return decodeGraph(b, output, null);
+    }
+
+    /**
+     * Runs a pure decode step through its bucket's graph: uploads its indices padded to the bucket (and feeds
+     * {@code previousRows}), launches (capturing on first use) and, unless {@code DEVICE_LOGITS}, waits and leaves
+     * the output in {@code logitsHost}. Returns the logits (as {@link #forward}) for {@code LOGITS}.
+     */
+    private float[] decodeGraph(BatchInput b, DecodeGraphs.Output output, int[] previousRows) {
+        if (lost != null) {
+            throw lost;
+        }
         ctx.makeCurrent();
-        plan.build(b, graphInput, true);
         int bucket = graphs.bucket(b.numSeqs());
-        plan.padDecode(bucket);
+        inputs.upload(b, previousRows, bucket, ops, idsOut);
         // NOTE: partitions for the longest context the pool holds, so one graph serves every context length.
         DecodeSplit split = DecodeSplit.choose(bucket, c.numHeads(), maxPositions, c.headDim(), multiprocessors);
-        long bytes = plan.usedBytes();
         int vocab = c.vocabSize();
         graphs.launch(bucket, output, () -> {
-            CudaMemory.copyHtoDAsync(intsDev.ptr(), graphInput, bytes, ops.stream());
             enqueueLayers(bucket, split);
             lmHead(0, bucket);
             if (output == DecodeGraphs.Output.LOGITS) {
@@ -397,6 +472,12 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
             MemorySegment.copy(logitsHost, ValueLayout.JAVA_FLOAT, 0, logits, 0, rows * vocab);
         }
         return logits;
+    }
+
+    /** Waits until the device has run everything queued, as a GPU may well have before the host asks (tests). */
+    void drainDevice() {
+        ctx.makeCurrent();
+        ctx.synchronize();
     }
 
     /** Graphs captured and launched so far (tests). */
@@ -439,18 +520,20 @@ public final class CudaModelRunner implements ModelRunner, DeviceSampler {
         return ids;
     }
 
-    /** Uploads the step and queues every layer and the final norm; returns the number of logit rows asked for. */
     private int layers(BatchInput b) {
+        return layers(b, null);
+    }
+
+    /**
+     * Uploads the step (feeding {@code previousRows}) and queues every layer and the final norm; returns the number
+     * of logit rows asked for.
+     */
+    private int layers(BatchInput b, int[] previousRows) {
         if (lost != null) {
             throw lost;
         }
         ctx.makeCurrent();
-        int buffer = (int) (steps++ & 1);
-        // NOTE: the upload queued from this buffer two steps ago may not have run yet (see the class comment).
-        CudaDriver.eventSynchronize(uploaded[buffer]);
-        plan.build(b, intsHost[buffer]);
-        CudaMemory.copyHtoDAsync(intsDev.ptr(), intsHost[buffer], plan.usedBytes(), ops.stream());
-        CudaDriver.eventRecord(uploaded[buffer], ops.stream());
+        inputs.upload(b, previousRows, 0, ops, idsOut);
         DecodeSplit split = plan.numQueries() == 0 ? null
                 : DecodeSplit.choose(plan.numQueries(), c.numHeads(), plan.maxDecodeContext(), c.headDim(),
                         multiprocessors);

@@ -49,6 +49,12 @@ public final class CudaOps {
         launch(Kernel.EMBEDDING_GATHER, Dim3.of(n), B256, 0);
     }
 
+    /** Token {@code feed[2i]} of {@code ids} takes the id at row {@code feed[2i + 1]} of {@code sampled}; n pairs. */
+    public void feedSampledIds(DevicePtr ids, DevicePtr sampled, DevicePtr feed, int n) {
+        a(Kernel.FEED_SAMPLED_IDS).ptr(0, ids).ptr(1, sampled).ptr(2, feed).i32(3, n);
+        launch(Kernel.FEED_SAMPLED_IDS, Dim3.of((n + 127) / 128), B128, 0);
+    }
+
     /** {@code x += residual} (null: skipped), {@code out = bf16(rmsnorm(x) * weight)}. */
     public void fusedAddRmsNorm(DevicePtr out, DevicePtr x, DevicePtr residual, DevicePtr weight, int n, int hidden,
                                 float eps) {

@@ -16,8 +16,10 @@ import java.util.Map;
  * <p>Everything a graph's kernels take is fixed when it is captured: buffer addresses (all made at load), the
  * bucket's token count, the block-table stride (the pool's longest table) and the split-K partitioning (for the
  * longest context the pool holds; shorter contexts leave partitions empty). What changes from step to step is
- * read at replay from the pinned index buffer the graph's first node copies, so a replay can never see a
- * stale shape: a step that does not fit a captured shape is simply run eagerly.
+ * read at replay from the device index buffer, which the step's upload (and, scheduled ahead, the feed of the
+ * previous step's sampled ids) fills just before the launch, outside the graph: the pinned buffer it is copied
+ * from alternates between steps, which a captured copy could not. A replay can never see a stale shape: a step
+ * that does not fit a captured shape is simply run eagerly.
  */
 final class DecodeGraphs {
 
@@ -55,7 +57,7 @@ final class DecodeGraphs {
     /**
      * Launches the graph of {@code bucket} and {@code output}, capturing it first (after one eager run, which
      * warms cuBLAS up outside the capture) when it does not exist yet. {@code enqueue} queues the step's
-     * whole launch sequence, starting with the copy of its pinned inputs.
+     * launch sequence; its inputs are already queued for upload.
      */
     void launch(int bucket, Output output, Runnable enqueue) {
         if (!replay) {

@@ -2,9 +2,11 @@ package dev.bulkhead.engine.cuda;
 
 import dev.bulkhead.engine.runner.SamplingRows;
 import dev.bulkhead.ffi.CudaContext;
+import dev.bulkhead.ffi.CudaDriver;
 import dev.bulkhead.ffi.CudaMemory;
 import dev.bulkhead.ffi.DeviceBuffer;
 import dev.bulkhead.ffi.DevicePtr;
+import dev.bulkhead.ffi.Handles.Event;
 import dev.bulkhead.ffi.Handles.Stream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,13 +16,20 @@ import java.lang.foreign.ValueLayout;
  * the device in one go: per row its place in the pass, parameters, seed and step; then the penalty entries,
  * the counts right after this pass's ids so the copy holds only what is used. Sized once, for
  * {@code rows} rows and {@code penalties} entries.
+ *
+ * <p>Two pinned buffers are packed in turn: a step launched without waiting (asynchronous scheduling) may not
+ * have run its upload when the next step packs, so a buffer is refilled only once the event recorded after its
+ * last upload says that copy is done.
  */
 final class SamplingUpload {
 
     private final int capacity;
     private final int penaltyCapacity;
-    private final MemorySegment host;   // pinned
+    private final MemorySegment[] hosts = new MemorySegment[2]; // pinned, used in turn
+    private final Event[] uploaded = new Event[2];              // recorded after each buffer's upload
     private final DeviceBuffer device;  // same layout
+    private MemorySegment host;         // the buffer of the last pack
+    private int current;
     // Byte offsets of the fixed sections.
     private final long rowsAt;
     private final long temperatureAt;
@@ -66,7 +75,11 @@ final class SamplingUpload {
         at += 8L * rows;
         idsAt = at;
         at += 8L * penalties;
-        this.host = ctx.pinned(at);
+        for (int i = 0; i < 2; i++) {
+            hosts[i] = ctx.pinned(at);
+            uploaded[i] = ctx.createEvent();
+        }
+        this.host = hosts[0];
         this.device = ctx.alloc(at);
     }
 
@@ -79,6 +92,9 @@ final class SamplingUpload {
      * of the pack is pass row {@code s}'s index minus {@code first}.
      */
     int pack(SamplingRows s, int first, int n) {
+        current ^= 1;
+        CudaDriver.eventSynchronize(uploaded[current]);
+        host = hosts[current];
         used = 0;
         entries = 0;
         for (int i = first; i < first + n; i++) {
@@ -128,6 +144,7 @@ final class SamplingUpload {
     /** Queues the copy of the last pack to the device on {@code stream}. */
     void upload(Stream stream) {
         CudaMemory.copyHtoDAsync(device.ptr(), host, countsAt() + 4L * entries, stream);
+        CudaDriver.eventRecord(uploaded[current], stream);
     }
 
     /** Queues {@code bk_sample_rows} over the last pack, reading {@code logits} and writing ids to {@code out}. */

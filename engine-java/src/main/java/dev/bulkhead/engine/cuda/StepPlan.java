@@ -11,14 +11,27 @@ import java.lang.foreign.ValueLayout;
  * of one sequence. Sizes are fixed at construction; {@link #build} allocates nothing.
  *
  * <p>Layout, each fixed section sized for the maximum: {@code ids, positions, slots, tokenSeq, queryTokens,
- * tileStart, tileLen, logitRows (maxTokens each)}, then the block tables of this step's sequences with this
+ * tileStart, tileLen, logitRows (maxTokens each), feed (maxTokens pairs: a token and the previous step's logit row
+ * whose sampled id it takes on the device, see {@link #feed})}, then the block tables of this step's sequences with this
  * step's longest table as the row stride, so a step copies only what its sequences hold (a 131k-token pool
  * would otherwise pad every row to 8,192 entries).
  */
 public final class StepPlan {
 
     /** Sections of the packed buffer, in order. */
-    public enum Section { IDS, POSITIONS, SLOTS, TOKEN_SEQ, QUERY_TOKENS, TILE_START, TILE_LEN, LOGIT_ROWS, BLOCK_TABLES }
+    public enum Section {
+        IDS, POSITIONS, SLOTS, TOKEN_SEQ, QUERY_TOKENS, TILE_START, TILE_LEN, LOGIT_ROWS, FEED(2), BLOCK_TABLES;
+
+        private final int width; // ints per token of the step
+
+        Section() {
+            this(1);
+        }
+
+        Section(int width) {
+            this.width = width;
+        }
+    }
 
     private final int maxTokens;
     private final int maxBlocksPerSeq;
@@ -36,6 +49,7 @@ public final class StepPlan {
     private int numQueries;
     private int numTiles;
     private int numLogitRows;
+    private int numFeeds;
     private int maxDecodeContext;
     private int tableStride;
 
@@ -58,13 +72,17 @@ public final class StepPlan {
         long at = 0;
         for (Section s : Section.values()) {
             offsets[s.ordinal()] = at;
-            at += maxTokens;
+            at += (long) maxTokens * s.width;
         }
     }
 
     /** Ints a packed buffer needs at most. */
     public static long intCount(int maxTokens, int maxBlocksPerSeq) {
-        return (long) maxTokens * (Section.values().length - 1) + (long) maxTokens * maxBlocksPerSeq;
+        long fixed = 0;
+        for (Section s : Section.values()) {
+            fixed += s == Section.BLOCK_TABLES ? 0 : s.width;
+        }
+        return (long) maxTokens * fixed + (long) maxTokens * maxBlocksPerSeq;
     }
 
     /** Validates {@code b} and packs every section into {@code target} (at least {@link #intCount} ints); returns this. */
@@ -84,6 +102,7 @@ public final class StepPlan {
         }
         ints = target;
         numTokens = n;
+        numFeeds = 0;
         numSeqs = b.numSeqs();
         numQueries = 0;
         numTiles = 0;
@@ -118,6 +137,32 @@ public final class StepPlan {
             put(Section.LOGIT_ROWS, i, b.logitIndices()[i]);
         }
         return this;
+    }
+
+    /**
+     * Packs, after {@link #build}, the tokens whose ids the device takes from the previous step's sampled ids:
+     * {@code previousRows[t]} is the logit row of that step for token t, or -1 when {@code tokenIds[t]} holds the id
+     * (null: none). Returns how many there are.
+     */
+    public int feed(int[] previousRows) {
+        numFeeds = 0;
+        if (previousRows == null) {
+            return 0;
+        }
+        int n = Math.min(previousRows.length, numTokens);
+        for (int t = 0; t < n; t++) {
+            if (previousRows[t] >= 0) {
+                put(Section.FEED, 2L * numFeeds, t);
+                put(Section.FEED, 2L * numFeeds + 1, previousRows[t]);
+                numFeeds++;
+            }
+        }
+        return numFeeds;
+    }
+
+    /** Tokens of the last build fed from the previous step's sampled ids ({@link #feed}). */
+    public int numFeeds() {
+        return numFeeds;
     }
 
     /** Whether every sequence of the last build is one token through the decode kernel (a graph can replay it). */

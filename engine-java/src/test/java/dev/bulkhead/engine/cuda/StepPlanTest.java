@@ -91,4 +91,21 @@ class StepPlanTest {
         assertThatThrownBy(() -> build(p, BatchInput.single(new int[] {1}, 0, new int[] {32})))
                 .hasMessageContaining("block 32");
     }
+
+    @Test
+    void packsTheTokensFedFromThePreviousStepAsPairsAndABuildForgetsThem() {
+        // seq 0 and 2 decode a token the step before sampled (its logit rows 4 and 1); seq 1 is a known token.
+        BatchInput b = new BatchInput(new int[] {0, 17, 0}, new int[] {5, 3, 8}, new int[] {0, 1, 2, 3},
+                new int[][] {{1, 2}, {3}, {4, 5, 6}}, new int[] {0, 1, 2});
+        StepPlan p = build(plan(16, 16), b);
+        assertThat(p.feed(new int[] {4, -1, 1})).isEqualTo(2);
+        assertThat(new int[] {p.get(Section.FEED, 0), p.get(Section.FEED, 1), p.get(Section.FEED, 2),
+                p.get(Section.FEED, 3)}).containsExactly(0, 4, 2, 1);
+        assertThat(p.byteOffset(Section.BLOCK_TABLES) - p.byteOffset(Section.FEED)).as("two ints a token")
+                .isEqualTo(2L * 4 * 16);
+        assertThat(p.usedBytes()).isGreaterThan(p.byteOffset(Section.FEED) + 4L * 4);
+        build(p, b);
+        assertThat(p.numFeeds()).isZero();
+        assertThat(p.feed(null)).isZero();
+    }
 }
