@@ -11,6 +11,9 @@ final class FaultyRunner extends ForwardingModelRunner {
 
     private final String model;
     private final FaultInjector faults;
+    // NOTE: what HEAP_EXHAUSTION keeps lives as long as this runner, so the leak is freed with the engine that
+    // leaked, as a real leak in one engine's state would be.
+    private final java.util.List<long[]> leak = new java.util.ArrayList<>();
 
     private FaultyRunner(String model, FaultInjector faults, ModelRunner delegate) {
         super(delegate);
@@ -43,6 +46,18 @@ final class FaultyRunner extends ForwardingModelRunner {
 
     @Override
     public float[] forward(BatchInput batch) {
+        if (faults.fire(model, Fault.NATIVE_CRASH)) {
+            NativeCrash.segfault();
+        }
+        if (faults.fire(model, Fault.HEAP_EXHAUSTION)) {
+            while (true) {
+                leak.add(new long[1 << 20]);
+            }
+        }
+        if (faults.fire(model, Fault.WORKER_HANG)) {
+            // NOTE: only the engine that took the fault hangs; one a watchdog builds in its place starts clean.
+            faults.hangWhileHanging(model);
+        }
         if (faults.active(model, Fault.OUT_OF_MEMORY)) {
             throw new OutOfMemoryError("injected: allocation failed in a forward pass of model " + model);
         }

@@ -18,8 +18,11 @@ import java.time.Instant;
  * @param kvBlocksInUse  KV blocks held by requests (0 when idle)
  * @param reservedBytes  memory reserved for it in the node ledger (weights + KV pool of each live engine)
  * @param reason         why it is not READY, or empty
+ * @param isolation      where its engine runs
+ * @param worker         its worker process while one runs, else null
  */
 public record ModelHealth(String model, HealthStatus status, boolean ready, Instant lastHeartbeat,
                           CircuitBreaker.State breakerState, int restarts, int generation, int inFlight, int queued,
-                          int kvBlocksInUse, long reservedBytes, String reason) {
+                          int kvBlocksInUse, long reservedBytes, String reason, Isolation isolation,
+                          WorkerStatus worker) {
 }

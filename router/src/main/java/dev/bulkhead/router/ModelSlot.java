@@ -2,16 +2,12 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelFormatException;
-import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.scheduler.FinishReason;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
@@ -40,14 +36,15 @@ final class ModelSlot implements AutoCloseable {
     private static final int PROBE_PRIORITY = -1000;
     private static final long CLOSE_WAIT_MILLIS = 2_000;
 
-    private record EngineHandle(LlmEngine engine, MemoryLedger.Reservation reservation) {
+    private record EngineHandle(SlotEngine engine, MemoryLedger.Reservation reservation) {
     }
 
     private final ModelSpec spec;
     private final MemoryLedger ledger;
     private final FaultInjector faults;
-    private final ModelRunnerFactory runners;
+    private final EngineBuilder builder;
     private final WatchdogSpec watchdog;
+    private final java.util.ArrayDeque<Long> restartTimes = new java.util.ArrayDeque<>();
     private final CircuitBreaker breaker;
     private final Admission admission;
     private final LatencyEstimator latency = new LatencyEstimator();
@@ -65,12 +62,22 @@ final class ModelSlot implements AutoCloseable {
     private int failuresInRow;
     private String reason = "";
 
-    ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog) {
+    ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog,
+              EngineBuilder.Workers workers) {
         this.spec = spec;
         this.ledger = ledger;
         this.faults = faults;
-        this.runners = faults.enabled() ? FaultyRunner.factory(spec.name(), faults, base) : base;
+        this.builder = new EngineBuilder(spec, ledger,
+                faults.enabled() ? FaultyRunner.factory(spec.name(), faults, base) : base, workers);
         this.watchdog = watchdog;
+        if (builder.isProcess()) {
+            // NOTE: registered for the slot's life, not per worker: a fault injected while no worker runs must wait
+            // for the next one, never act on this (the router's) process.
+            faults.forward(spec.name(), (f, on) -> {
+                SlotEngine e = engine();
+                return e != null && e.worker() != null && e.worker().sendFault(f, on);
+            });
+        }
         this.breaker = CircuitBreaker.of(spec.name(), spec.breaker().toConfig());
         this.admission = new Admission(spec.queue());
         breaker.getEventPublisher().onStateTransition(e -> LOG.warn("breaker of {}: {}", spec.name(),
@@ -86,28 +93,26 @@ final class ModelSlot implements AutoCloseable {
                 generation++;
                 reason = "loaded, awaiting readiness";
             }
+            replayFaults(h);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed("load interrupted", e);
         } catch (Throwable t) {
             failed("load failed: " + message(t), t);
         }
     }
 
-    private EngineHandle build() {
-        LoadedModel model = ModelLoader.load(spec.source());
-        MemoryLedger.Reservation r = null;
-        try {
-            r = ledger.reserve(spec.name(), model.weights().byteSize(), spec.engine().kvCacheBytes(),
-                    spec.memoryBudgetBytes());
-            // NOTE: a registry per engine: the engine's gauges hold its loop, so a shared registry would keep every
-            // replaced engine (and its KV pool) reachable after a restart.
-            LlmEngine e = new LlmEngine(model, spec.engine().options(), new SimpleMeterRegistry(), runners);
-            return new EngineHandle(e, r);
-        } catch (Throwable t) {
-            if (r != null) {
-                ledger.release(r);
-            }
-            model.close();
-            throw t;
+    /** A new worker gets the drills that stay on, and those injected while no worker ran. */
+    private void replayFaults(EngineHandle h) {
+        WorkerEngine w = h.engine().worker();
+        if (w != null && faults.enabled()) {
+            faults.replay(spec.name(), w::sendFault);
         }
+    }
+
+    private EngineHandle build() throws InterruptedException {
+        EngineBuilder.Built b = builder.build();
+        return new EngineHandle(b.engine(), b.reservation());
     }
 
     private synchronized void failed(String why, Throwable t) {
@@ -137,7 +142,7 @@ final class ModelSlot implements AutoCloseable {
     }
 
     /** The engine now, or null while there is none. */
-    LlmEngine engine() {
+    SlotEngine engine() {
         EngineHandle h = current;
         return h == null ? null : h.engine();
     }
@@ -222,11 +227,13 @@ final class ModelSlot implements AutoCloseable {
             restarting = true;
             restarts++;
             failuresInRow++;
-            delay = watchdog.backoffMillis(failuresInRow);
-            gaveUp = failuresInRow > watchdog.maxRestarts();
+            boolean intense = pastIntensity(System.nanoTime());
+            delay = intense ? watchdog.deadRetryMillis() : watchdog.backoffMillis(failuresInRow);
+            gaveUp = failuresInRow > watchdog.maxRestarts() || intense;
             String cause = old == null && !reason.isEmpty() ? why + " (" + reason + ")" : why;
-            reason = gaveUp ? cause + "; " + watchdog.maxRestarts() + " restarts did not help, next try in " + delay
-                    + " ms" : cause;
+            reason = !gaveUp ? cause : intense ? cause + "; more than " + watchdog.maxRestarts() + " restarts within "
+                    + watchdog.restartPeriodMillis() + " ms (restart intensity), next try in " + delay + " ms"
+                    : cause + "; " + watchdog.maxRestarts() + " restarts did not help, next try in " + delay + " ms";
         }
         LOG.warn("restarting model {} (restart {}, in {} ms): {}", spec.name(), restarts, delay, why);
         AttemptFailedException abandoned = new AttemptFailedException("model " + spec.name() + " is restarting: " + why);
@@ -236,10 +243,22 @@ final class ModelSlot implements AutoCloseable {
         // NOTE: an engine that lost its backend (a sticky CUDA error) holds a poisoned primary context, which the
         // driver makes anew only once every user released it: build the new engine after the old one is reaped, or
         // it retains the poisoned context and fails. Its loop has stopped, so the reaping waits on no step.
-        Thread first = old != null && old.engine().failure().isPresent() ? reaper : null;
+        // A worker process is gone before its successor starts, so two never hold the model's memory at once.
+        Thread first = old != null && (old.engine().failure().isPresent() || old.engine().worker() != null) ? reaper
+                : null;
         // NOTE: a platform thread: loading maps files and opens a native tokenizer, which would pin one of the few
         // carrier threads that every routed request runs on.
         Thread.ofPlatform().daemon().name("bulkhead-restart-" + spec.name()).start(() -> reload(delay, first));
+    }
+
+    /** Records a restart now; true when it is one more than the restart intensity allows (OTP's R in T). */
+    private boolean pastIntensity(long now) {
+        restartTimes.addLast(now);
+        long period = TimeUnit.MILLISECONDS.toNanos(watchdog.restartPeriodMillis());
+        while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > period) {
+            restartTimes.removeFirst();
+        }
+        return restartTimes.size() > watchdog.maxRestarts();
     }
 
     private void reap(EngineHandle old) {
@@ -273,6 +292,7 @@ final class ModelSlot implements AutoCloseable {
                 reason = "restarted, awaiting readiness";
                 latency.reset();
             }
+            replayFaults(h);
             LOG.info("model {} has a new engine (generation {})", spec.name(), generation());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -384,7 +404,7 @@ final class ModelSlot implements AutoCloseable {
         if (h == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("no engine"));
         }
-        int bos = Math.max(0, h.engine().tokenizer().bosId());
+        int bos = h.engine().bosId();
         var sampling = dev.bulkhead.engine.sampling.SamplingParams.greedy(1).toBuilder().ignoreEos(true).build();
         try {
             return h.engine().generate(GenerateRequest.ofTokens(new int[] {bos}, sampling)
@@ -417,13 +437,16 @@ final class ModelSlot implements AutoCloseable {
         Instant beat = null;
         int inFlight = 0;
         int kv = 0;
+        WorkerStatus worker = null;
         if (h != null) {
             beat = Instant.now().minusNanos(System.nanoTime() - h.engine().lastHeartbeatNanos());
             inFlight = h.engine().inFlight();
-            kv = h.engine().stats().kv().numInUse();
+            kv = h.engine().kvBlocksInUse();
+            worker = h.engine().worker() == null ? null : h.engine().worker().status();
         }
         return new ModelHealth(spec.name(), status, routable(), beat, breaker.getState(), restarts, generation, inFlight,
-                admission.inUse(), kv, ledger.reservedBy(spec.name()), status == HealthStatus.READY ? "" : why);
+                admission.inUse(), kv, ledger.reservedBy(spec.name()), status == HealthStatus.READY ? "" : why,
+                spec.isolation() == null ? Isolation.IN_PROCESS : spec.isolation(), worker);
     }
 
     @Override
@@ -446,6 +469,22 @@ final class ModelSlot implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        builder.close();
+    }
+
+    /** The checkpoint for the HTTP layer: a worker model's stays loaded in the router across restarts. */
+    java.util.Optional<dev.bulkhead.model.LoadedModel> model() {
+        if (builder.hasCatalog()) {
+            return java.util.Optional.of(builder.catalog());
+        }
+        SlotEngine e = engine();
+        return e == null ? java.util.Optional.empty() : java.util.Optional.of(e.model());
+    }
+
+    /** Its worker process now, or null (in-process, or between workers). */
+    WorkerEngine worker() {
+        SlotEngine e = engine();
+        return e == null ? null : e.worker();
     }
 
     private static String message(Throwable t) {

@@ -14,9 +14,12 @@ import java.util.Objects;
  * @param queue             admission limits per priority class
  * @param breaker           circuit breaker settings
  * @param health            liveness and readiness settings
+ * @param isolation         where its engine runs; null means the router's default ({@link Isolation#IN_PROCESS} for
+ *                          {@link Router#start}, {@link Isolation#PROCESS} for {@code serve --config})
+ * @param worker            how its worker process runs, when isolation is {@link Isolation#PROCESS}
  */
 public record ModelSpec(String name, String source, long memoryBudgetBytes, EngineSpec engine, QueueLimits queue,
-                        BreakerSpec breaker, HealthSpec health) {
+                        BreakerSpec breaker, HealthSpec health, Isolation isolation, WorkerSpec worker) {
 
     public ModelSpec {
         Objects.requireNonNull(name, "model name");
@@ -32,6 +35,13 @@ public record ModelSpec(String name, String source, long memoryBudgetBytes, Engi
         queue = queue == null ? QueueLimits.defaults() : queue;
         breaker = breaker == null ? BreakerSpec.defaults() : breaker;
         health = health == null ? HealthSpec.defaults() : health;
+        worker = worker == null ? WorkerSpec.defaults() : worker;
+    }
+
+    /** A model whose isolation is the router's default. */
+    public ModelSpec(String name, String source, long memoryBudgetBytes, EngineSpec engine, QueueLimits queue,
+                     BreakerSpec breaker, HealthSpec health) {
+        this(name, source, memoryBudgetBytes, engine, queue, breaker, health, null, null);
     }
 
     /** A model with default settings. */
@@ -40,22 +50,30 @@ public record ModelSpec(String name, String source, long memoryBudgetBytes, Engi
     }
 
     public ModelSpec withMemoryBudget(long bytes) {
-        return new ModelSpec(name, source, bytes, engine, queue, breaker, health);
+        return new ModelSpec(name, source, bytes, engine, queue, breaker, health, isolation, worker);
     }
 
     public ModelSpec withEngine(EngineSpec e) {
-        return new ModelSpec(name, source, memoryBudgetBytes, e, queue, breaker, health);
+        return new ModelSpec(name, source, memoryBudgetBytes, e, queue, breaker, health, isolation, worker);
     }
 
     public ModelSpec withQueue(QueueLimits q) {
-        return new ModelSpec(name, source, memoryBudgetBytes, engine, q, breaker, health);
+        return new ModelSpec(name, source, memoryBudgetBytes, engine, q, breaker, health, isolation, worker);
     }
 
     public ModelSpec withBreaker(BreakerSpec b) {
-        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, b, health);
+        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, b, health, isolation, worker);
     }
 
     public ModelSpec withHealth(HealthSpec h) {
-        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, breaker, h);
+        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, breaker, h, isolation, worker);
+    }
+
+    public ModelSpec withIsolation(Isolation i) {
+        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, breaker, health, i, worker);
+    }
+
+    public ModelSpec withWorker(WorkerSpec w) {
+        return new ModelSpec(name, source, memoryBudgetBytes, engine, queue, breaker, health, isolation, w);
     }
 }

@@ -1,6 +1,5 @@
 package dev.bulkhead.router;
 
-import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
@@ -52,27 +51,64 @@ public final class Router implements AutoCloseable {
     private final ConfigReloader reloader;
     private final Watchdog watchdog;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
+    private final WorkerDirectory workerDir;
+    private final Thread killWorkers;
+    private volatile Map<String, java.util.List<Fault>> appliedFaults;
     private volatile boolean closed;
 
-    private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry) {
+    private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry, WorkerLauncher launcher) {
         this.config = config;
         this.ledger = new MemoryLedger(config.nodeMemoryBytes());
         this.faults = new FaultInjector(config.faults(), config.modelNames());
+        this.appliedFaults = config.faults().inject();
         this.metrics = new RouterMetrics(registry);
+        boolean anyWorker = config.models().stream().anyMatch(m -> m.isolation() == Isolation.PROCESS);
+        this.workerDir = anyWorker ? WorkerDirectory.create() : null;
+        EngineBuilder.Workers w = new EngineBuilder.Workers(launcher, workerDir, config.faults(), metrics);
         for (ModelSpec m : config.models()) {
-            ModelSlot slot = new ModelSlot(m, ledger, faults, runners, config.watchdog());
-            slot.load();
-            slots.put(m.name(), slot);
+            slots.put(m.name(), new ModelSlot(m, ledger, faults, runners, config.watchdog(), w));
         }
+        // NOTE: OTP's link from this side: whatever ends this JVM without close() (SIGTERM, System.exit), no worker
+        // outlives it. (SIGKILL runs no hook; the workers see their stdin pipe close and exit by themselves.)
+        this.killWorkers = anyWorker ? new Thread(workerDir::killAll, "bulkhead-kill-workers") : null;
+        if (killWorkers != null) {
+            Runtime.getRuntime().addShutdownHook(killWorkers);
+        }
+        loadAll();
+        slots.values().stream().filter(s -> s.spec().isolation() == Isolation.PROCESS)
+                .forEach(s -> metrics.workerGauges(s.name(), () -> s.worker()));
         List<String> errors = RoutingTableValidator.validate(config.routing(), null, slots.keySet());
         if (!errors.isEmpty()) {
-            slots.values().forEach(ModelSlot::close);
+            closeSlots();
             throw new IllegalArgumentException("invalid routing table in the config: " + String.join("; ", errors));
         }
         table.set(config.routing());
         this.requests = new RequestRouter(slots, table::get, config.policy(), metrics);
         this.reloader = new ConfigReloader(config.source(), this::applyReloaded, () -> table.get().version());
         this.watchdog = new Watchdog(List.copyOf(slots.values()), config.watchdog(), reloader::poll);
+    }
+
+    /**
+     * Loads models in config order: in-process ones one after another, worker processes spawned in order and
+     * loading side by side (a worker's load is its own process's work).
+     */
+    private void loadAll() {
+        List<Thread> spawning = new java.util.ArrayList<>();
+        for (ModelSlot s : slots.values()) {
+            if (s.spec().isolation() == Isolation.PROCESS) {
+                spawning.add(Thread.ofPlatform().name("bulkhead-spawn-" + s.name()).start(s::load));
+            } else {
+                s.load();
+            }
+        }
+        for (Thread t : spawning) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Loads every model (one that fails stays DEAD with its reason; the others start) and starts routing. */
@@ -86,7 +122,18 @@ public final class Router implements AutoCloseable {
      * readiness probe or failed one.
      */
     public static Router start(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry) {
-        Router r = new Router(Objects.requireNonNull(config, "config"), runners, registry);
+        return start(config, runners, registry, WorkerLauncher.defaults());
+    }
+
+    /**
+     * As {@link #start(RouterConfig, ModelRunnerFactory, MeterRegistry)}, starting the models whose isolation is
+     * {@link Isolation#PROCESS} as worker processes by {@code launcher} ({@code runners} then serve only the
+     * in-process ones; a worker takes its backend from the launcher's device).
+     */
+    public static Router start(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry,
+                               WorkerLauncher launcher) {
+        Router r = new Router(Objects.requireNonNull(config, "config"), runners, registry,
+                Objects.requireNonNull(launcher, "launcher"));
         r.watchdog.start();
         r.awaitFirstReadiness();
         LOG.info("router started: {} models, routing table v{}, health {}", r.slots.size(), r.table.get().version(),
@@ -269,10 +316,41 @@ public final class Router implements AutoCloseable {
 
     private TableUpdate applyReloaded(RouterConfig fresh) {
         if (!fresh.modelNames().equals(slots.keySet())) {
-            LOG.warn("config file changes the model list ({} -> {}); only the routing table is reloaded",
+            LOG.warn("config file changes the model list ({} -> {}); only the routing table and drills are reloaded",
                     slots.keySet(), fresh.modelNames());
         }
+        applyFaults(fresh.faults());
+        RoutingTable serving = table.get();
+        if (fresh.routing().equals(serving)) {
+            return new TableUpdate(true, serving.version(), List.of());
+        }
         return updateRoutingTable(fresh.routing());
+    }
+
+    /**
+     * Drills edited in the file ({@code faults.inject}) take effect as a difference from the last file: a fault
+     * newly listed is injected, one no longer listed is cleared. Ignored unless drills were enabled at start.
+     */
+    private void applyFaults(FaultSpec fresh) {
+        if (!faults.enabled() || !fresh.enabled()) {
+            return;
+        }
+        Map<String, java.util.List<Fault>> before = appliedFaults;
+        for (var e : fresh.inject().entrySet()) {
+            for (Fault f : e.getValue()) {
+                if (slots.containsKey(e.getKey()) && !before.getOrDefault(e.getKey(), List.of()).contains(f)) {
+                    faults.inject(e.getKey(), f);
+                }
+            }
+        }
+        for (var e : before.entrySet()) {
+            for (Fault f : e.getValue()) {
+                if (slots.containsKey(e.getKey()) && !fresh.inject().getOrDefault(e.getKey(), List.of()).contains(f)) {
+                    faults.clear(e.getKey(), f);
+                }
+            }
+        }
+        appliedFaults = fresh.inject();
     }
 
     /**
@@ -285,8 +363,30 @@ public final class Router implements AutoCloseable {
         String name = route == null ? alias
                 : route.targets().isEmpty() ? null : route.targets().getFirst().model();
         ModelSlot slot = name == null ? null : slots.get(name);
-        LlmEngine engine = slot == null ? null : slot.engine();
-        return engine == null ? Optional.empty() : Optional.of(engine.model());
+        return slot == null ? Optional.empty() : slot.model();
+    }
+
+    /**
+     * The Prometheus text of every live worker process's metrics by model name (each series tagged with its
+     * model), asked for in parallel with {@code timeout} each; a worker that does not answer in time is left out.
+     */
+    public Map<String, String> workerMetrics(java.time.Duration timeout) {
+        Map<String, CompletableFuture<String>> asked = new LinkedHashMap<>();
+        slots.forEach((name, s) -> {
+            WorkerEngine w = s.worker();
+            if (w != null) {
+                asked.put(name, w.scrape(timeout.toMillis()));
+            }
+        });
+        Map<String, String> out = new LinkedHashMap<>();
+        asked.forEach((name, f) -> {
+            try {
+                out.put(name, f.join());
+            } catch (RuntimeException e) {
+                LOG.debug("no metrics from the worker of {}: {}", name, e.toString());
+            }
+        });
+        return out;
     }
 
     /** The routing table serving now. */
@@ -326,7 +426,10 @@ public final class Router implements AutoCloseable {
         s.restart("operator: " + reason);
     }
 
-    /** Stops routing, the watchdog and every engine (an engine hung in a step is given a bounded wait). */
+    /**
+     * Stops routing, the watchdog and every engine, in the reverse of their start order (an engine hung in a step is
+     * given a bounded wait; a worker process that does not exit gets SIGKILL).
+     */
     @Override
     public void close() {
         if (closed) {
@@ -336,6 +439,24 @@ public final class Router implements AutoCloseable {
         watchdog.stop();
         workers.shutdownNow();
         faults.clearAll();
-        slots.values().forEach(ModelSlot::close);
+        closeSlots();
     }
+
+    private void closeSlots() {
+        List<ModelSlot> reversed = new java.util.ArrayList<>(slots.values());
+        java.util.Collections.reverse(reversed);
+        reversed.forEach(ModelSlot::close);
+        if (killWorkers != null) {
+            workerDir.killAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(killWorkers);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down already and runs the hook itself
+            }
+        }
+        if (workerDir != null) {
+            workerDir.delete();
+        }
+    }
+
 }

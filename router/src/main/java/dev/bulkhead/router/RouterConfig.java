@@ -72,6 +72,12 @@ public record RouterConfig(long nodeMemoryBytes, List<ModelSpec> models, Routing
         return new RouterConfig(nodeMemoryBytes, models, routing, watchdog, policy, faults, file);
     }
 
+    /** Models whose isolation is unset get {@code isolation}; the others keep theirs. */
+    public RouterConfig withDefaultIsolation(Isolation isolation) {
+        List<ModelSpec> ms = models.stream().map(m -> m.isolation() == null ? m.withIsolation(isolation) : m).toList();
+        return new RouterConfig(nodeMemoryBytes, ms, routing, watchdog, policy, faults, source);
+    }
+
     /** Model names. */
     public Set<String> modelNames() {
         Set<String> s = new HashSet<>();

@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bulkhead", mixinStandardHelpOptions = true, version = "Bulkhead 0.1.0",
         description = "LLM inference on the JVM: CPU (Vector API) backend, paged KV cache, real checkpoints.",
         subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, MakeModelCommand.class,
-                PullCommand.class, ModelsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                PullCommand.class, ModelsCommand.class, BenchCommand.class, WorkerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BulkheadCli {
 
     @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,

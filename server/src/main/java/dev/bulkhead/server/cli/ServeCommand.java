@@ -6,8 +6,12 @@ import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
+import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.Router;
+import dev.bulkhead.router.RouterConfig;
 import dev.bulkhead.router.RouterConfigLoader;
+import dev.bulkhead.router.WorkerLauncher;
 import dev.bulkhead.server.http.ApiKeys;
 import dev.bulkhead.server.http.BulkheadServer;
 import dev.bulkhead.server.http.EngineBackend;
@@ -56,6 +60,12 @@ final class ServeCommand implements Callable<Integer> {
                     "breakers and per-model readiness (/ready/MODEL); engine sizes come from the config, so",
                     "--threads, --context, --kv-cache-mb and --max-running do not apply. Not with --model."})
     Path routerConfig;
+
+    @Option(names = "--isolation", paramLabel = "process|in-process",
+            description = {"With --config: where a model runs unless the config says (isolation: per model).",
+                    "process (default): a worker JVM per model, supervised over a Unix socket, so a native crash,",
+                    "sticky CUDA error or heap exhaustion takes only that model; in-process: one JVM for all."})
+    String isolation;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
             description = "Address to bind (default: ${DEFAULT-VALUE}).")
@@ -112,6 +122,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                     "--config serves the models of the router config; drop --model and --served-model-name");
         }
+        if (isolation != null && routerConfig == null) {
+            throw new ParameterException(spec.commandLine(), "--isolation applies to --config only");
+        }
         ApiKeys keys = apiKeyFile != null ? ApiKeys.load(apiKeyFile) : ApiKeys.fromEnv(System.getenv(ApiKeys.ENV));
         ServerConfig config = new ServerConfig(host, port, maxBodyKb << 10, false, keys, allowUnauthenticatedRemote)
                 .withConnections(connections.limits())
@@ -121,9 +134,7 @@ final class ServeCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         ModelBackend backend;
         if (routerConfig != null) {
-            Router router = Router.start(RouterConfigLoader.load(routerConfig), Backends.choose(device).factory(),
-                    registry);
-            backend = new RouterBackend(router);
+            backend = new RouterBackend(startRouter(registry));
         } else {
             backend = engineBackend(name != null ? name : model == null ? EmbeddedModel.NAME : null, registry);
         }
@@ -145,6 +156,21 @@ final class ServeCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The router over {@code --config}: models without an {@code isolation} of their own get {@code --isolation}
+     * (process by default). Workers run this jar's {@code worker} command on {@code --device}; this process picks a
+     * backend (and so touches CUDA) only when a model runs in it.
+     */
+    private Router startRouter(PrometheusMeterRegistry registry) {
+        RouterConfig config = RouterConfigLoader.load(routerConfig)
+                .withDefaultIsolation(isolation == null ? Isolation.PROCESS : Isolation.of(isolation));
+        boolean inProcess = config.models().stream().anyMatch(m -> m.isolation() == Isolation.IN_PROCESS);
+        ModelRunnerFactory runners = inProcess ? Backends.choose(device).factory() : ModelRunnerFactory.CPU;
+        WorkerLauncher launcher = WorkerLauncher.sameJvm(BulkheadCli.class.getName(), java.util.List.of("worker"),
+                device);
+        return Router.start(config, runners, registry, launcher);
     }
 
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */

@@ -4,6 +4,7 @@ import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.model.tokenizer.Tokenizer;
+import dev.bulkhead.router.WorkerStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,7 +109,23 @@ public interface ModelBackend extends AutoCloseable {
      * @param status        a short state name
      * @param kvBlocksInUse KV blocks held by requests
      * @param reason        why it is not ready, or empty
+     * @param isolation     {@code process} or {@code in-process} for a router's model, else null
+     * @param worker        its worker process while one runs, else null
      */
-    record Readiness(boolean ready, String status, int kvBlocksInUse, String reason) {
+    record Readiness(boolean ready, String status, int kvBlocksInUse, String reason, String isolation,
+                     WorkerStatus worker) {
+
+        /** A model served in this process. */
+        public Readiness(boolean ready, String status, int kvBlocksInUse, String reason) {
+            this(ready, status, kvBlocksInUse, reason, null, null);
+        }
+    }
+
+    /**
+     * Prometheus texts to show on {@code /metrics} beside this process's registry: one per worker process, whose
+     * series carry their model's tag. Empty by default.
+     */
+    default List<String> workerMetrics() {
+        return List.of();
     }
 }

@@ -54,8 +54,8 @@ final class OpsHandlers {
         boolean allReady = !all.isEmpty() && all.values().stream().allMatch(ModelBackend.Readiness::ready);
         root.put("ready", allReady);
         ObjectNode models = root.putObject("models");
-        all.forEach((name, r) -> models.putObject(name).put("ready", r.ready()).put("status", r.status())
-                .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason()));
+        all.forEach((name, r) -> describe(models.putObject(name).put("ready", r.ready()).put("status", r.status())
+                .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason()), r));
         sendJson(res, allReady ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
     }
 
@@ -73,12 +73,28 @@ final class OpsHandlers {
         }
         ObjectNode root = json.createObjectNode().put("model", name).put("ready", r.ready()).put("status", r.status())
                 .put("kv_blocks_in_use", r.kvBlocksInUse()).put("reason", r.reason());
+        describe(root, r);
         sendJson(res, r.ready() ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, root);
     }
 
+    /** A router model's isolation and, while it runs, its worker process (pid, resident set, heap). */
+    private static void describe(ObjectNode model, ModelBackend.Readiness r) {
+        if (r.isolation() != null) {
+            model.put("isolation", r.isolation());
+        }
+        if (r.worker() != null) {
+            model.putObject("worker").put("pid", r.worker().pid()).put("rss_bytes", r.worker().rssBytes())
+                    .put("heap_used_bytes", r.worker().heapUsedBytes()).put("heap_max_bytes", r.worker().heapMaxBytes());
+        }
+    }
+
+    /** This process's registry and every worker process's, merged by metric family. */
     void metrics(ServerRequest req, ServerResponse res) {
         res.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        res.send(registry.scrape());
+        java.util.List<String> workers = backend.workerMetrics();
+        String own = registry.scrape();
+        res.send(workers.isEmpty() ? own : PrometheusText.merge(java.util.stream.Stream.concat(
+                java.util.stream.Stream.of(own), workers.stream()).toList()));
     }
 
     private void sendJson(ServerResponse res, Status status, ObjectNode body) throws Exception {

@@ -97,9 +97,16 @@ public final class RouterBackend implements ModelBackend {
         Map<String, Readiness> out = new LinkedHashMap<>();
         // NOTE: sorted by name, since the router's health map has no order and /ready should read the same each time.
         for (ModelHealth h : new TreeMap<>(router.health().models()).values()) {
-            out.put(h.model(), new Readiness(h.ready(), h.status().name(), h.kvBlocksInUse(), h.reason()));
+            out.put(h.model(), new Readiness(h.ready(), h.status().name(), h.kvBlocksInUse(), h.reason(),
+                    h.isolation().configName(), h.worker()));
         }
         return out;
+    }
+
+    @Override
+    public List<String> workerMetrics() {
+        // NOTE: bounded per worker, in parallel: a hung worker costs a scrape half a second, never the scrape itself.
+        return List.copyOf(router.workerMetrics(java.time.Duration.ofMillis(500)).values());
     }
 
     @Override
