@@ -90,6 +90,22 @@ public final class FrameChannel implements AutoCloseable {
         }
     }
 
+    /** Writes finished frames whole, in order, with as few gathering writes as the socket allows. */
+    public void write(ByteBuffer[] frames, int count) throws IOException {
+        writeLock.lock();
+        try {
+            int first = 0;
+            while (first < count) {
+                channel.write(frames, first, count - first);
+                while (first < count && !frames[first].hasRemaining()) {
+                    first++;
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -2,6 +2,9 @@ package dev.bulkhead.router.ipc;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
@@ -16,6 +19,8 @@ public final class FrameSender implements AutoCloseable {
     }
 
     private static final Queued POISON = new Queued(ByteBuffer.allocate(0), 0);
+    /** Frames written by one gathering write at most (a step's deltas for 256 running requests). */
+    private static final int MAX_BATCH = 256;
 
     private final FrameChannel channel;
     private final LinkedBlockingQueue<Queued> queue = new LinkedBlockingQueue<>();
@@ -41,11 +46,6 @@ public final class FrameSender implements AutoCloseable {
         }
     }
 
-    /** Frames waiting, the one being written included. */
-    public int queued() {
-        return queue.size() + (headSinceNanos != 0 ? 1 : 0);
-    }
-
     /** How long the oldest unwritten frame has waited, in nanoseconds (0 when everything is written). */
     public long stalledNanos(long nowNanos) {
         long since = headSinceNanos;
@@ -57,15 +57,33 @@ public final class FrameSender implements AutoCloseable {
     }
 
     private void run() {
+        // NOTE: a step's deltas for every running request arrive together; one gathering write for all that is
+        // queued costs one system call and one wake-up of the peer's reader, not one per frame.
+        List<Queued> batch = new ArrayList<>(MAX_BATCH);
+        ByteBuffer[] frames = new ByteBuffer[MAX_BATCH];
         try {
             while (true) {
-                Queued q = queue.take();
-                if (q == POISON) {
+                batch.add(queue.take());
+                queue.drainTo(batch, MAX_BATCH - 1);
+                int count = 0;
+                boolean poisoned = false;
+                for (Queued q : batch) {
+                    if (q == POISON) {
+                        poisoned = true;
+                        break;
+                    }
+                    frames[count++] = q.frame();
+                }
+                if (count > 0) {
+                    headSinceNanos = batch.getFirst().enqueuedNanos();
+                    channel.write(frames, count);
+                    headSinceNanos = 0;
+                }
+                Arrays.fill(frames, 0, count, null);
+                batch.clear();
+                if (poisoned) {
                     return;
                 }
-                headSinceNanos = q.enqueuedNanos();
-                channel.write(q.frame());
-                headSinceNanos = 0;
             }
         } catch (IOException e) {
             if (!closed) {
