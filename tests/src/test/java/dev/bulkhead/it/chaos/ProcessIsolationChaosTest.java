@@ -281,7 +281,7 @@ class ProcessIsolationChaosTest {
         } else if (processMode) {
             ServeProcess.ModelState after = serve.state(p.target());
             REPORT_ROWS.note(isolation + ", " + p.name() + ": worker pid " + before.workerPid() + " -> "
-                    + after.workerPid() + "; " + lastLines(serve.output(), "\\(pid " + before.workerPid() + "\\) [a-z]", 1));
+                    + after.workerPid() + "; " + lastLines(serve.output(), "\\(pid " + before.workerPid() + "\\):? [a-z]", 1));
         }
         Thread.sleep(1_000);
         return rows;
