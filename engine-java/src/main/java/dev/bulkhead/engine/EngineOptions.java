@@ -51,8 +51,12 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
     }
 
     /**
-     * All processors, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix caching on,
-     * asynchronous scheduling on (unless {@code -Dbulkhead.engine.async=false}).
+     * Every processor the JVM sees, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix
+     * caching on, asynchronous scheduling on (unless {@code -Dbulkhead.engine.async=false}).
+     *
+     * <p>The forward pass then keeps every core busy while it runs: a service that shares the machine with other
+     * work should give the engine fewer with {@link #withThreads(int)} (decode is bound by memory bandwidth, which
+     * half the cores usually saturate).
      */
     public static EngineOptions defaults() {
         return new EngineOptions(Runtime.getRuntime().availableProcessors(), 16, 256L << 20, 512, 64, 0, true);

@@ -75,13 +75,23 @@ public final class LlmEngine implements AutoCloseable {
     /** How long {@link #shutdown} waits for a step in progress before it interrupts the loop. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
+    /**
+     * Loads the model at {@code model} (a Hugging Face directory, a {@code .gguf} or a llama2.c {@code .bin}) with
+     * {@link EngineOptions#defaults()} and starts its engine loop.
+     */
+    public static LlmEngine open(java.nio.file.Path model) {
+        return open(model.toString(), EngineOptions.defaults());
+    }
+
     /** Loads {@code modelSpec} (see {@link ModelLoader#load(String)}) and starts its engine loop. */
     public static LlmEngine open(String modelSpec, EngineOptions options) {
+        JvmRequirements.check();
         return new LlmEngine(ModelLoader.load(modelSpec), options, new SimpleMeterRegistry());
     }
 
     /** As {@link #open(String, EngineOptions)}, with metrics registered in {@code registry}. */
     public static LlmEngine open(String modelSpec, EngineOptions options, MeterRegistry registry) {
+        JvmRequirements.check();
         return new LlmEngine(ModelLoader.load(modelSpec), options, registry);
     }
 
@@ -102,6 +112,7 @@ public final class LlmEngine implements AutoCloseable {
      */
     public LlmEngine(String name, LoadedModel model, EngineOptions options, MeterRegistry registry,
                      ModelRunnerFactory runners) {
+        JvmRequirements.check();
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);

@@ -53,6 +53,26 @@ class NoPhoneHomeTest {
             wait "$TRACER"
             """;
 
+    /** The same trace around a plain command that ends by itself (the engine used as a library). */
+    private static final String LIBRARY_SCRIPT = """
+            set -u
+            LOG="$1"; OUT="$2"; shift 2
+            if [ "${BULKHEAD_NETNS:-0}" = 1 ]; then ip link set lo up || exit 90; fi
+            strace -f -qq -e trace=connect,sendto,sendmsg,execve -o "$LOG" "$@" > "$OUT" 2>&1
+            """;
+
+    /** The library's whole path in one JVM: open the embedded model, generate, close. */
+    public static final class GenerateOnce {
+        public static void main(String[] args) {
+            try (dev.bulkhead.engine.LlmEngine e = dev.bulkhead.engine.LlmEngine.open(null,
+                    dev.bulkhead.engine.EngineOptions.defaults().withThreads(1).withKvCacheBytes(16L << 20))) {
+                var c = e.generate(dev.bulkhead.engine.api.GenerateRequest.of("Once upon a time",
+                        dev.bulkhead.engine.sampling.SamplingParams.greedy(8))).join();
+                System.out.println("GENERATED " + c.tokenIds().length + " tokens: " + c.text());
+            }
+        }
+    }
+
     @TempDir
     Path tmp;
 
@@ -81,7 +101,7 @@ class NoPhoneHomeTest {
         List<String> cmd = new ArrayList<>(netns ? List.of("unshare", "-rn") : List.of());
         cmd.addAll(List.of("bash", script.toString(), log.toString(), out.toString(), answer.toString(),
                 java.toString(), "-Xmx256m", "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED",
+                "--enable-native-access=ALL-UNNAMED", "-Duser.home=" + tmp.resolve("home"),
                 "-Dbulkhead.cache.dir=" + System.getProperty("bulkhead.cache.dir", tmp.resolve("cache").toString()),
                 "-cp", System.getProperty("java.class.path"), "dev.bulkhead.server.cli.BulkheadCli", "serve",
                 "--port", "0", "--threads", "1", "--kv-cache-mb", "16"));
@@ -95,6 +115,13 @@ class NoPhoneHomeTest {
         String serveOut = Files.readString(out);
         assertThat(serveOut).as("serve's output").contains("Bulkhead is serving");
 
+        assertNothingLeftTheMachine(log, netns);
+        assertThat(tmp.resolve("home/.djl.ai")).as("nothing written to ~/.djl.ai").doesNotExist();
+        JsonNode body = new ObjectMapper().readTree(Files.readString(answer));
+        assertThat(body.at("/choices/0/text").asText()).as("the completion answered").isNotBlank();
+    }
+
+    private static void assertNothingLeftTheMachine(Path log, boolean netns) throws java.io.IOException {
         List<String> outside = new ArrayList<>();
         List<String> spawned = new ArrayList<>();
         List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
@@ -112,13 +139,44 @@ class NoPhoneHomeTest {
                 }
             }
         }
-        System.out.println("NoPhoneHomeTest: " + lines.size() + " traced calls" + (netns ? " in a network namespace"
-                + " with only loopback" : " (no user namespaces here: traced on the host's network)")
+        System.out.println("NoPhoneHomeTest: " + log.getFileName() + ": " + lines.size() + " traced calls"
+                + (netns ? " in a network namespace with only loopback"
+                        : " (no user namespaces here: traced on the host's network)")
                 + "; outside loopback: " + outside.size() + ", programs spawned: " + spawned.size());
         assertThat(outside).as("connections or datagrams to anything but loopback").isEmpty();
-        assertThat(spawned).as("programs started by the server (DJL's ldconfig -p, a forked JVM)").isEmpty();
-        JsonNode body = new ObjectMapper().readTree(Files.readString(answer));
-        assertThat(body.at("/choices/0/text").asText()).as("the completion answered").isNotBlank();
+        assertThat(spawned).as("programs started (DJL's ldconfig -p, a forked JVM)").isEmpty();
+    }
+
+    @Test
+    @Timeout(120)
+    void theEngineAsALibraryConnectsToNothingAndWritesNothingOutsideItsCache() throws Exception {
+        assumeThat(works("strace", "-qq", "-e", "trace=none", "true")).as("strace can trace here").isTrue();
+        boolean netns = works("unshare", "-rn", "sh", "-c", "ip link set lo up");
+        Path script = tmp.resolve("library-traced.sh");
+        Files.writeString(script, LIBRARY_SCRIPT);
+        Path log = tmp.resolve("strace-library.log");
+        Path out = tmp.resolve("library.out");
+        Path cache = tmp.resolve("cache");
+        List<String> cmd = new ArrayList<>(netns ? List.of("unshare", "-rn") : List.of());
+        cmd.addAll(List.of("bash", script.toString(), log.toString(), out.toString(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "--add-modules",
+                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Duser.home=" + tmp.resolve("home"),
+                "-Dbulkhead.cache.dir=" + cache, "-cp", System.getProperty("java.class.path"),
+                GenerateOnce.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("library-script.out").toFile());
+        pb.environment().keySet().removeIf(k -> k.equals("OPT_OUT_TRACKING") || k.equals("DJL_OFFLINE")
+                || k.equals("ENGINE_CACHE_DIR") || k.equals("DJL_CACHE_DIR") || k.equals("XDG_CACHE_HOME"));
+        pb.environment().put("BULKHEAD_NETNS", netns ? "1" : "0");
+        Process p = pb.start();
+        assertThat(p.waitFor(100, TimeUnit.SECONDS)).as("the traced library run finished").isTrue();
+        assertThat(Files.readString(out)).as("the library run's output").contains("GENERATED 8 tokens");
+        assertNothingLeftTheMachine(log, netns);
+        assertThat(tmp.resolve("home/.djl.ai")).as("nothing written to ~/.djl.ai").doesNotExist();
+        try (var files = Files.walk(cache)) {
+            assertThat(files.anyMatch(f -> f.getFileName().toString().startsWith("libtokenizers")))
+                    .as("DJL's native library unpacked in Bulkhead's cache").isTrue();
+        }
     }
 
     private static boolean isLoopback(String address) {

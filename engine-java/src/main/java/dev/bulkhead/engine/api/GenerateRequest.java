@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * One generation request for {@link LlmEngine}. Give either a text prompt (tokenized with the model's
+ * One generation request for {@link dev.bulkhead.engine.LlmEngine}. Give either a text prompt (tokenized with the model's
  * tokenizer, BOS added as the tokenizer does) or token ids.
  *
  * @param requestId  unique id, used to cancel; a random one when null

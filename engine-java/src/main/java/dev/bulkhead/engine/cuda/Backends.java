@@ -42,7 +42,18 @@ public final class Backends {
 
     /** Chooses for {@code device} ({@code auto}, {@code cpu}, {@code cuda}, {@code cuda:N} or {@code cuda-emulator}). */
     public static Choice choose(String device) {
-        return choose(device, Backends::probe);
+        // NOTE: checked before anything names a CUDA type: even the probe's method reference links one.
+        String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+        String missing = d.equals("cpu") ? null : missingCudaArtifact(d.equals(EMULATOR));
+        if (missing == null) {
+            return choose(device, Backends::probe);
+        }
+        if (d.equals("auto")) {
+            LOG.info("backend: cpu ({} is not on the class path)", missing);
+            return new Choice("cpu", ModelRunnerFactory.CPU, missing + " is not on the class path");
+        }
+        throw new IllegalStateException("--device " + device + " needs " + missing + " on the class path (the "
+                + "engine declares the CUDA artifacts optional; add them beside bulkhead-engine)");
     }
 
     /** As {@link #choose(String)} with the CUDA probe supplied (tests). */
@@ -90,6 +101,24 @@ public final class Backends {
         }
         LOG.warn("backend: cpu, because CUDA is not usable: {}", a.reason());
         return new Choice("cpu", ModelRunnerFactory.CPU, a.reason());
+    }
+
+    /** The first CUDA artifact this device needs that is absent from the class path, or null. */
+    static String missingCudaArtifact(boolean emulator) {
+        String[][] needed = {{"dev.bulkhead.ffi.CudaRuntime", "dev.bulkhead:bulkhead-native"},
+                             {"dev.bulkhead.kernels.KernelImage", "dev.bulkhead:bulkhead-cuda-kernels"},
+                             {"dev.bulkhead.cuemu.CudaEmulator", "dev.bulkhead:bulkhead-cuda-emulator"}};
+        for (String[] n : needed) {
+            if (!emulator && n[1].endsWith("emulator")) {
+                continue;
+            }
+            try {
+                Class.forName(n[0], false, Backends.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                return n[1];
+            }
+        }
+        return null;
     }
 
     /** The CUDA backend on the CPU emulator: it says so in one WARN when activated, and in its device name. */

@@ -34,10 +34,6 @@ public sealed interface GuidedDecoding {
      * single-element {@code allOf}, local {@code $ref} ({@code #/$defs/...}, recursion included); annotations
      * such as {@code title} and {@code description} are ignored. Every other keyword ({@code pattern}, {@code format}, {@code minLength}, {@code minimum}, ...)
      * is rejected by name rather than silently ignored.
-     *
-     * @param schemaJson the schema as JSON text
-     * @throws dev.bulkhead.engine.InvalidRequestException (field {@code response_format}) when the schema is
-     *                                                     not valid JSON or uses something unsupported
      */
     final class JsonSchema implements GuidedDecoding {
 
@@ -45,6 +41,13 @@ public sealed interface GuidedDecoding {
         // NOTE: compiled once, here: validating the schema already compiles it, and every guide reuses it.
         private final JsonGrammar grammar;
 
+        /**
+         * Compiles the schema.
+         *
+         * @param schemaJson the schema as JSON text
+         * @throws dev.bulkhead.engine.InvalidRequestException (field {@code response_format}) when the schema is
+         *                                                     not valid JSON or uses something unsupported
+         */
         public JsonSchema(String schemaJson) {
             this.schemaJson = Objects.requireNonNull(schemaJson, "schemaJson");
             this.grammar = JsonGrammar.ofSchema(schemaJson);

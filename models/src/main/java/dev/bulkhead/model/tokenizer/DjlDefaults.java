@@ -1,5 +1,6 @@
 package dev.bulkhead.model.tokenizer;
 
+import dev.bulkhead.model.embedded.EmbeddedModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * none of which a tokenizer that reads a local file needs. So, before DJL initialises, this sets DJL's documented
  * switches as system properties: {@code OPT_OUT_TRACKING=true} (its usage tracking) and {@code ai.djl.offline=true}
- * (no downloads; the CPU build inside the jar is used), and gives JNA its library path
+ * (no downloads; the CPU build inside the jar is used), unpacks DJL's native library into Bulkhead's cache
+ * ({@code ENGINE_CACHE_DIR}) rather than {@code ~/.djl.ai}, and gives JNA its library path
  * ({@code jna.platform.library.path}) so it has no reason to run {@code ldconfig}. Each is set only when the user has
  * not set it (DJL reads the {@code OPT_OUT_TRACKING} and {@code DJL_OFFLINE} environment variables before the
  * properties, so those still decide when present). It lives here, beside the tokenizer, so the engine used as a
@@ -39,6 +41,12 @@ final class DjlDefaults {
         }
         if (System.getenv("DJL_OFFLINE") == null) {
             setIfAbsent("ai.djl.offline", "true");
+        }
+        if (System.getenv("ENGINE_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null
+                && System.getProperty("DJL_CACHE_DIR") == null) {
+            // NOTE: DJL unpacks its 14 MB native tokenizer library under ~/.djl.ai unless told; a library writes
+            // only into the user's cache, so it goes beside Bulkhead's other cached files.
+            setIfAbsent("ENGINE_CACHE_DIR", EmbeddedModel.defaultCacheRoot().resolve("djl").toString());
         }
         if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             // NOTE: the directories JNA itself would list first, so other JNA users in the process still find

@@ -16,7 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code bulkhead make-model}: write a random-weight checkpoint of a real model's shape. */
 @Command(name = "make-model", mixinStandardHelpOptions = true,
         description = {"Write a Hugging Face checkpoint directory with random weights of a real model's shape,",
-                "for performance work on shapes that cannot be downloaded. Shapes: ${COMPLETION-CANDIDATES}"})
+                "for performance work on shapes that cannot be downloaded (shapes: see --shape)."})
 final class MakeModelCommand implements Callable<Integer> {
 
     private static final int EMBEDDED_VOCAB = 512;

@@ -1,5 +1,3 @@
-package dev.bulkhead.it;
-
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.LlmEngine;
@@ -37,8 +35,11 @@ public class Example {
             });
             System.out.println(stream.completion().join().finishReason()); // STOP, LENGTH or ABORT
 
-            // 3. Cancel: by future (story.cancel(true)), by subscription (cancel()), or by id.
-            engine.cancel("dog-1");
+            // 3. Cancel: by future (story.cancel(true)), by subscription (cancel()), or by id while it runs.
+            CompletableFuture<Completion> cat = engine.generate(GenerateRequest.of("The cat", SamplingParams.greedy(400))
+                    .withRequestId("cat-1"));
+            engine.cancel("cat-1");
+            System.out.println(cat.join().finishReason()); // ABORT, with what it had produced
 
             // 4. Bad input is rejected before anything is queued, naming the field.
             try {
