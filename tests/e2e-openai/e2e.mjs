@@ -150,6 +150,38 @@ check('response_format json_schema: choices that stop are conforming JSON', asyn
   }
 });
 
+check('completions, a list of prompts × n: choices prompt-major, each as its prompt alone', async () => {
+  const r = await client.completions.create({ model, prompt: ['Once upon a time', 'Lily had a cat'], n: 2,
+    max_tokens: 24, ...greedy, ignore_eos: true });
+  assert.equal(r.choices.length, 4);
+  assert.deepEqual(r.choices.map((c) => c.index), [0, 1, 2, 3]);
+  assert.equal(r.choices[0].text, wholeCompletion);
+  assert.equal(r.choices[1].text, wholeCompletion);
+  assert.equal(r.choices[2].text, r.choices[3].text);
+  assert.notEqual(r.choices[2].text, wholeCompletion);
+  assert.equal(r.usage.completion_tokens, 96);
+});
+
+// vLLM's /tokenize and /detokenize sit beside /v1, outside the SDK: plain fetch, with the same key.
+const root = baseURL.replace(/\/v1\/?$/, '');
+const post = async (path, body) => {
+  const res = await fetch(root + path, { method: 'POST', body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${apiKey}` } });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+};
+
+check('/tokenize counts chat messages as the chat endpoint bills them; /detokenize undoes it', async () => {
+  const t = await post('/tokenize', { model, messages });
+  assert.equal(t.count, wholeChat.usage.prompt_tokens);
+  assert.equal(t.tokens.length, t.count);
+  assert.ok(t.max_model_len > t.count, `${t.max_model_len}`);
+  const text = 'Once upon a time, there was a cat.';
+  const ids = await post('/tokenize', { model, prompt: text, add_special_tokens: false });
+  const d = await post('/detokenize', { model, tokens: ids.tokens });
+  assert.equal(d.prompt, text);
+});
+
 check('models list names the model', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);

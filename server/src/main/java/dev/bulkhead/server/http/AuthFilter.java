@@ -10,7 +10,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Requires {@code Authorization: Bearer <key>} on every {@code /v1/} request when keys are configured, answering
+ * Requires {@code Authorization: Bearer <key>} on every {@code /v1/}, {@code /tokenize} and {@code /detokenize}
+ * request when keys are configured (the last two are vLLM's paths, outside {@code /v1/}), answering
  * 401 {@code invalid_api_key} in OpenAI's shape otherwise. The accepted {@link ApiKeys.Key} is registered in the
  * request context, where {@link CompletionHandler} and {@code /v1/models} check its model allow list.
  *
@@ -20,7 +21,8 @@ import java.util.Optional;
  */
 final class AuthFilter implements Filter {
 
-    private static final String PREFIX = "/v1/";
+    // NOTE: /tokenize and /detokenize are vLLM's paths, outside /v1/; they run the tokenizer and chat template.
+    private static final String[] GUARDED = {"/v1", "/tokenize", "/detokenize"};
 
     private final ApiKeys keys;
     private final ErrorResponses errors;
@@ -33,27 +35,42 @@ final class AuthFilter implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String path = req.path().path();
-        if (!keys.enabled() || !(path.startsWith(PREFIX) || path.equals("/v1"))) {
+        if (!keys.enabled() || !guarded(path)) {
             chain.proceed();
             return;
         }
         Optional<String> token = bearer(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
         if (token.isEmpty()) {
-            reject(res, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
+            reject(req, res, "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.");
             return;
         }
         Optional<ApiKeys.Key> key = keys.authenticate(token.get());
         if (key.isEmpty()) {
             // NOTE: the message never echoes the token, unlike OpenAI's, so a key pasted by mistake stays out of logs.
-            reject(res, "Incorrect API key provided.");
+            reject(req, res, "Incorrect API key provided.");
             return;
         }
         req.context().register(key.get());
         chain.proceed();
     }
 
-    private void reject(RoutingResponse res, String message) {
+    /** Whether {@code path} is one of the API's (every key-guarded path, with or without anything under it). */
+    static boolean guarded(String path) {
+        for (String root : GUARDED) {
+            if (path.equals(root) || path.startsWith(root + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void reject(RoutingRequest req, RoutingResponse res, String message) {
         res.header("WWW-Authenticate", "Bearer");
+        if (req.content().hasEntity()) {
+            // NOTE: the body stays unread, so the connection ends after this answer (RequestEndFilter); saying so
+            // keeps a client from sending its next request on it and getting a reset instead of an answer.
+            res.header(HeaderNames.CONNECTION, "close");
+        }
         errors.send(res, new ApiException(401, "invalid_request_error", null, "invalid_api_key", message, -1));
     }
 

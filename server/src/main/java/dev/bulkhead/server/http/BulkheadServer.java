@@ -12,9 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenAI-compatible HTTP server: {@code /v1/completions}, {@code /v1/chat/completions} (whole or SSE),
- * {@code /v1/models}, {@code /health}, {@code /ready} and {@code /metrics}, over a {@link ModelBackend}.
+ * {@code /v1/models}, vLLM's {@code /tokenize} and {@code /detokenize}, {@code /health}, {@code /ready} and
+ * {@code /metrics}, over a {@link ModelBackend}.
  *
- * <p>With {@link ApiKeys} configured every {@code /v1/} request needs {@code Authorization: Bearer <key>} (see
+ * <p>With {@link ApiKeys} configured every {@code /v1/}, {@code /tokenize} and {@code /detokenize} request needs
+ * {@code Authorization: Bearer <key>} (see
  * {@link AuthFilter}); the ops endpoints stay open for probes and scrapers. Without keys the server binds only a
  * loopback address unless {@link ServerConfig#allowUnauthenticatedRemote()} says otherwise. Answers say who
  * produced them in {@code X-Bulkhead-Served-By}, and {@code X-Bulkhead-Degraded: true} marks a fallback's.
@@ -108,6 +110,7 @@ public final class BulkheadServer implements AutoCloseable {
                 new RequestPreparer(false, backend, json, bodies, prompts, limits), cpu, config.logPrompts(), watcher);
         Handler chat = new CompletionHandler(true, backend, json, bodies, errors,
                 new RequestPreparer(true, backend, json, bodies, prompts, limits), cpu, config.logPrompts(), watcher);
+        TokenizeHandlers tokenize = new TokenizeHandlers(backend, json, bodies, errors, prompts, limits, cpu);
         Handler notFound = (req, res) -> errors.send(res, new ApiException(404, "invalid_request_error", null,
                 "not_found", "no endpoint " + req.prologue().method().text() + " " + req.path().path(), -1));
         HttpRouting.Builder routing = HttpRouting.builder()
@@ -118,6 +121,8 @@ public final class BulkheadServer implements AutoCloseable {
                 .addFilter(new AuthFilter(config.apiKeys(), errors))
                 .post("/v1/completions", completions)
                 .post("/v1/chat/completions", chat)
+                .post("/tokenize", tokenize::tokenize)
+                .post("/detokenize", tokenize::detokenize)
                 .get("/v1/models", ops::models)
                 .get("/health", ops::health)
                 .get("/ready", ops::ready)
@@ -127,7 +132,7 @@ public final class BulkheadServer implements AutoCloseable {
         routing.head("/v1/models", ops::models).head("/health", ops::health).head("/ready", ops::ready)
                 .head("/ready/{model}", ops::readyModel).head("/metrics", ops::metrics);
         // NOTE: routes match in order, so these only see the methods the routes above did not take.
-        for (String path : new String[] {"/v1/completions", "/v1/chat/completions"}) {
+        for (String path : new String[] {"/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"}) {
             routing.any(path, new MethodNotAllowed(errors, "POST"));
         }
         for (String path : new String[] {"/v1/models", "/health", "/ready", "/ready/{model}", "/metrics"}) {

@@ -16,16 +16,32 @@ final class ChatPrompts {
     private final Map<String, ChatTemplate> compiled = new ConcurrentHashMap<>();
 
     /**
-     * Renders {@code messages}, giving the template {@code tools} when there are any. A model whose template does
-     * not take tools cannot be offered them: that is a 400 naming {@code tools}, not a silent drop.
+     * Whether the prompt text of a chat is encoded with the tokenizer's special tokens (BOS): the engine encodes every
+     * text prompt so, and {@code /tokenize} follows it by default, so that its count is the chat's
+     * {@code prompt_tokens}.
+     */
+    static final boolean ADDS_SPECIAL_TOKENS = true;
+
+    /**
+     * Renders {@code messages} for a chat completion (ending in the assistant's turn), giving the template
+     * {@code tools} when there are any. A model whose template does not take tools cannot be offered them: that is a
+     * 400 naming {@code tools}, not a silent drop.
      */
     String render(Optional<ModelBackend.ChatTemplateSource> template, List<Map<String, Object>> messages,
                   ChatTools tools) {
+        return render(template, messages, tools, true);
+    }
+
+    /**
+     * As {@link #render(Optional, List, ChatTools)}; without {@code addGenerationPrompt} no assistant turn is opened.
+     */
+    String render(Optional<ModelBackend.ChatTemplateSource> template, List<Map<String, Object>> messages,
+                  ChatTools tools, boolean addGenerationPrompt) {
         if (template.isEmpty()) {
             if (tools.any()) {
                 throw ApiException.badRequest("tools", "this model has no chat template, so it cannot be given tools");
             }
-            return plain(messages);
+            return plain(messages, addGenerationPrompt);
         }
         ModelBackend.ChatTemplateSource t = template.get();
         if (tools.any() && !t.source().contains("tools")) {
@@ -33,7 +49,8 @@ final class ChatPrompts {
         }
         try {
             return compiled.computeIfAbsent(t.source(), ChatTemplate::compile)
-                    .render(messages, tools.any() ? tools.definitions() : null, true, t.variables());
+                    .render(messages, tools.any() ? tools.definitions() : null, addGenerationPrompt,
+                            t.variables());
         } catch (ChatTemplateException e) {
             // NOTE: templates raise on bad conversations (e.g. roles out of order); that is the client's error.
             throw ApiException.badRequest("messages", "the model's chat template rejected the messages: "
@@ -41,11 +58,11 @@ final class ChatPrompts {
         }
     }
 
-    private static String plain(List<Map<String, Object>> messages) {
+    private static String plain(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> m : messages) {
             sb.append(m.get("role")).append(": ").append(m.get("content")).append('\n');
         }
-        return sb.append("assistant:").toString();
+        return addGenerationPrompt ? sb.append("assistant:").toString() : sb.toString();
     }
 }

@@ -78,40 +78,56 @@ final class CompletionHandler implements Handler {
             // from parsing to tokenizing runs on the CPU pool, so the carriers stay free for other requests.
             byte[] body = bodies.read(req.content().inputStream(), req.headers().contentLength().orElse(-1));
             RequestPreparer.Prepared p = cpu.call(() -> preparer.prepare(req, body));
-            OpenAiRequest r = p.request();
-            List<GenerateRequest> gs = p.generate();
             if (logPrompts) {
-                LOG.info("request {} prompt: {}", requestId, gs.get(0).prompt());
+                logPrompts(p, requestId);
             }
             ResponseBodies shapes = new ResponseBodies(json, p.id(), Instant.now().getEpochSecond(), chat);
-            if (r.stream()) {
-                stream(req, res, r, gs, shapes, p.logprobs(), p.tools(), requestId);
+            if (p.request().stream()) {
+                stream(req, res, p, shapes, requestId);
             } else {
-                complete(req, res, r, gs, shapes, p.logprobs(), p.tools(), requestId);
+                complete(req, res, p, shapes, requestId);
             }
         } catch (RuntimeException e) {
             errors.send(res, ErrorResponses.toApi(e, requestId));
         }
     }
 
-    private void complete(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                          ResponseBodies shapes, LogprobsBodies logprobs, ToolCalls tools, String requestId) {
+    /** Logs each prompt of the request once (not once per choice). */
+    private static void logPrompts(RequestPreparer.Prepared p, String requestId) {
+        List<GenerateRequest> gs = p.generate();
+        for (int k = 0; k < gs.size(); k += p.request().n()) {
+            GenerateRequest g = gs.get(k);
+            LOG.info("request {} prompt{}: {}", requestId, gs.size() > p.request().n() ? "[" + k / p.request().n()
+                    + "]" : "", g.prompt() != null ? g.prompt() : java.util.Arrays.toString(g.promptTokenIds()));
+        }
+    }
+
+    private void complete(ServerRequest req, ServerResponse res, RequestPreparer.Prepared p, ResponseBodies shapes,
+                          String requestId) {
+        OpenAiRequest r = p.request();
+        List<GenerateRequest> gs = p.generate();
+        ToolCalls tools = p.tools();
+        LogprobsBodies logprobs = p.logprobs();
         List<CompletableFuture<ModelBackend.ServedCompletion>> fs = new ArrayList<>(gs.size());
         List<ModelBackend.ServedCompletion> served = new ArrayList<>(gs.size());
         AtomicBoolean gone = new AtomicBoolean();
         try {
-            for (GenerateRequest g : gs) {
-                // NOTE: the engine tokenizes the prompt (a native call) inside complete, hence the CPU pool.
-                fs.add(cpu.call(() -> backend.complete(r.model(), g)));
+            for (int k = 0; k < gs.size(); k++) {
+                GenerateRequest g = gs.get(k);
+                try {
+                    // NOTE: the engine tokenizes the prompt (a native call) inside complete, hence the CPU pool.
+                    fs.add(cpu.call(() -> backend.complete(r.model(), g)));
+                } catch (RuntimeException e) {
+                    throw p.locate(e, k);
+                }
             }
             try (DisconnectWatcher.Watch w = watch(req, () -> {
                 gone.set(true);
                 fs.forEach(f -> f.cancel(true));
             })) {
-                for (CompletableFuture<ModelBackend.ServedCompletion> f : fs) {
-                    served.add(f.join());
-                }
+                allOrFirstFailure(fs, p).join();
             }
+            fs.forEach(f -> served.add(f.join()));
         } catch (RuntimeException e) {
             fs.forEach(f -> f.cancel(true));
             if (gone.get() && e instanceof CancellationException) {
@@ -131,9 +147,28 @@ final class CompletionHandler implements Handler {
         // in the headers and, when degraded, in the "bulkhead" object.
         // NOTE: with logprobs the body names every token through the tokenizer (native calls), so it is built on the
         // CPU pool too; the answer is already computed, so a full queue must not lose it: then it is built here.
-        byte[] body = logprobs == null ? shapes.completion(r.model(), cs, said, origin, null)
-                : cpu.callOrRunHere(() -> shapes.completion(r.model(), cs, said, origin, logprobs));
+        byte[] body = logprobs == null ? shapes.completion(r.model(), cs, r.n(), said, origin, null)
+                : cpu.callOrRunHere(() -> shapes.completion(r.model(), cs, r.n(), said, origin, logprobs));
         res.send(body);
+    }
+
+    /**
+     * Completes when every choice has, or, as soon as one fails, with that failure (naming its prompt): the caller
+     * then cancels the others at once instead of waiting for choices whose answer can no longer be sent.
+     */
+    private static CompletableFuture<Void> allOrFirstFailure(List<? extends CompletableFuture<?>> fs,
+                                                             RequestPreparer.Prepared p) {
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        for (int k = 0; k < fs.size(); k++) {
+            int choice = k;
+            fs.get(k).whenComplete((v, e) -> {
+                if (e != null) {
+                    out.completeExceptionally(p.locate(e, choice));
+                }
+            });
+        }
+        CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenRun(() -> out.complete(null));
+        return out;
     }
 
     /** A whole answer split into its content (null when only calls remain, as OpenAI sends it) and its calls. */
@@ -145,8 +180,10 @@ final class CompletionHandler implements Handler {
                 calls && tools.finishAsToolCalls());
     }
 
-    private void stream(ServerRequest req, ServerResponse res, OpenAiRequest r, List<GenerateRequest> gs,
-                        ResponseBodies shapes, LogprobsBodies logprobs, ToolCalls tools, String requestId) {
+    private void stream(ServerRequest req, ServerResponse res, RequestPreparer.Prepared p, ResponseBodies shapes,
+                        String requestId) {
+        OpenAiRequest r = p.request();
+        List<GenerateRequest> gs = p.generate();
         DeltaQueue queue = new DeltaQueue();
         List<ModelBackend.ServedStream> streams = new ArrayList<>(gs.size());
         boolean finished = false;
@@ -154,7 +191,13 @@ final class CompletionHandler implements Handler {
         try (DisconnectWatcher.Watch w = watch(req, queue::clientGone)) {
             for (int i = 0; i < gs.size(); i++) {
                 GenerateRequest g = gs.get(i);
-                ModelBackend.ServedStream ss = cpu.call(() -> backend.streamServed(r.model(), g));
+                ModelBackend.ServedStream ss;
+                try {
+                    ss = cpu.call(() -> backend.streamServed(r.model(), g));
+                } catch (RuntimeException e) {
+                    // NOTE: the finally below aborts the choices already started.
+                    throw p.locate(e, i);
+                }
                 streams.add(ss);
                 ss.tokens().subscribe(queue.subscriber(i));
             }
@@ -163,16 +206,16 @@ final class CompletionHandler implements Handler {
                 clientLeft(res, requestId);
                 return;
             }
-            if (first instanceof DeltaQueue.Failed(var _, Throwable error)) {
+            if (first instanceof DeltaQueue.Failed(int choice, Throwable error)) {
                 // NOTE: nothing is sent yet, so a rejection (overload, bad input) still gets its real status.
-                errors.send(res, ErrorResponses.toApi(error, requestId));
+                errors.send(res, ErrorResponses.toApi(p.locate(error, choice), requestId));
                 return;
             }
             originOf(streams.get(first.index())).ifPresent(o -> originHeaders(res, o));
             res.header("Content-Type", "text/event-stream");
             res.header("Cache-Control", "no-cache");
             try (OutputStream out = res.outputStream()) {
-                finished = writeEvents(out, first, queue, r, streams, shapes, logprobs, tools, requestId);
+                finished = writeEvents(out, first, queue, p, streams, shapes, requestId);
             }
         } catch (UncheckedIOException | IOException | ServerConnectionException e) {
             LOG.debug("request {}: client went away mid-stream ({}); aborting it", requestId,
@@ -191,10 +234,12 @@ final class CompletionHandler implements Handler {
      * Writes chunks until every choice's stream ended; returns true when they all ended by themselves (not by a
      * client failure or an error, after which the caller aborts the rest).
      */
-    private boolean writeEvents(OutputStream out, DeltaQueue.Event first, DeltaQueue queue, OpenAiRequest r,
-                                List<ModelBackend.ServedStream> streams, ResponseBodies shapes,
-                                LogprobsBodies logprobs, ToolCalls tools, String requestId)
-            throws IOException, InterruptedException {
+    private boolean writeEvents(OutputStream out, DeltaQueue.Event first, DeltaQueue queue,
+                                RequestPreparer.Prepared p, List<ModelBackend.ServedStream> streams,
+                                ResponseBodies shapes, String requestId) throws IOException, InterruptedException {
+        OpenAiRequest r = p.request();
+        LogprobsBodies logprobs = p.logprobs();
+        ToolCalls tools = p.tools();
         int n = streams.size();
         boolean[] started = new boolean[n];
         boolean[] ended = new boolean[n];
@@ -234,9 +279,9 @@ final class CompletionHandler implements Handler {
                         open--;
                     }
                 }
-                case DeltaQueue.Failed(var _, Throwable error) -> {
+                case DeltaQueue.Failed(int choice, Throwable error) -> {
                     // NOTE: the status line is gone; the error travels as an SSE event, as vLLM does.
-                    write(out, errors.body(ErrorResponses.toApi(error, requestId)));
+                    write(out, errors.body(ErrorResponses.toApi(p.locate(error, choice), requestId)));
                     out.write(DONE);
                     out.flush();
                     return false;
@@ -254,14 +299,9 @@ final class CompletionHandler implements Handler {
             }
             if (open == 0) {
                 if (r.includeUsage()) {
-                    int prompt = 0;
-                    int completion = 0;
-                    for (ModelBackend.ServedStream ss : streams) {
-                        Completion c = ss.tokens().completion().join();
-                        prompt = c.promptTokenIds().length;
-                        completion += c.tokenIds().length;
-                    }
-                    write(out, shapes.usageChunk(r.model(), prompt, completion));
+                    List<Completion> cs = streams.stream().map(ss -> ss.tokens().completion().join()).toList();
+                    write(out, shapes.usageChunk(r.model(), ResponseBodies.promptTokens(cs, r.n()),
+                            cs.stream().mapToInt(c -> c.tokenIds().length).sum()));
                 }
                 out.write(DONE);
                 out.flush();

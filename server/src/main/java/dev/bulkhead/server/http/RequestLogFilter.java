@@ -46,7 +46,8 @@ final class RequestLogFilter implements Filter {
     /** Keeps the tag's values bounded: unknown paths share one value. */
     private static String knownPath(String path) {
         return switch (path) {
-            case "/v1/completions", "/v1/chat/completions", "/v1/models", "/health", "/ready", "/metrics" -> path;
+            case "/v1/completions", "/v1/chat/completions", "/v1/models", "/tokenize", "/detokenize", "/health",
+                 "/ready", "/metrics" -> path;
             default -> "other";
         };
     }

@@ -70,27 +70,16 @@ final class RequestParser {
         string(body, "user"); // NOTE: accepted for compatibility, type-checked, and not used.
         SamplingParams sampling = sampling(body, chat, logprobs);
         if (chat) {
-            return new OpenAiRequest(true, model, null, null, messages(body), sampling, n, stream, includeUsage,
+            return new OpenAiRequest(true, model, List.of(), messages(body), sampling, n, stream, includeUsage,
                     ChatTools.parse(body));
         }
         JsonNode prompt = given(body, "prompt");
         if (prompt == null) {
             throw ApiException.badRequest("prompt", "'prompt' is required");
         }
-        if (prompt.isTextual()) {
-            return new OpenAiRequest(false, model, prompt.asText(), null, null, sampling, n, stream, includeUsage,
-                    ChatTools.NONE);
-        }
-        if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
-            return new OpenAiRequest(false, model, prompt.get(0).asText(), null, null, sampling, n, stream, includeUsage,
-                    ChatTools.NONE);
-        }
-        if (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isNumber()) {
-            return new OpenAiRequest(false, model, null, intArray(prompt, "prompt"), null, sampling, n, stream,
-                    includeUsage, ChatTools.NONE);
-        }
-        throw ApiException.badRequest("prompt", "'prompt' must be a string, a list of one string or a list of "
-                + "token ids (several prompts per request are not supported yet)");
+        List<CompletionPrompt> prompts = CompletionPrompts.parse(prompt);
+        CompletionPrompts.checkChoices(prompts, n);
+        return new OpenAiRequest(false, model, prompts, null, sampling, n, stream, includeUsage, ChatTools.NONE);
     }
 
     /**
@@ -208,7 +197,8 @@ final class RequestParser {
         return out;
     }
 
-    private static List<Map<String, Object>> messages(JsonNode body) {
+    /** The {@code messages} of {@code body}, validated, as chat templates read them. */
+    static List<Map<String, Object>> messages(JsonNode body) {
         JsonNode msgs = given(body, "messages");
         if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
             throw ApiException.badRequest("messages", "'messages' must be a non-empty list of messages");
@@ -339,12 +329,12 @@ final class RequestParser {
         }
     }
 
-    private static JsonNode given(JsonNode obj, String field) {
+    static JsonNode given(JsonNode obj, String field) {
         JsonNode n = obj.get(field);
         return n == null || n.isNull() ? null : n;
     }
 
-    private static String string(JsonNode obj, String field) {
+    static String string(JsonNode obj, String field) {
         JsonNode n = given(obj, field);
         if (n == null) {
             return null;
@@ -355,7 +345,7 @@ final class RequestParser {
         return n.asText();
     }
 
-    private static boolean bool(JsonNode obj, String field, boolean dflt) {
+    static boolean bool(JsonNode obj, String field, boolean dflt) {
         JsonNode n = given(obj, field);
         if (n == null) {
             return dflt;
@@ -403,7 +393,7 @@ final class RequestParser {
         return out;
     }
 
-    private static String kind(JsonNode n) {
+    static String kind(JsonNode n) {
         return switch (n.getNodeType()) {
             case STRING -> "a string";
             case NUMBER -> "a number";

@@ -21,12 +21,26 @@ final class RequestPreparer {
      *
      * @param id       the answer's id ({@code cmpl-...} or {@code chatcmpl-...})
      * @param request  the validated request, constrained for a forced tool call
-     * @param generate one engine request per choice
+     * @param generate one engine request per choice, prompt-major: choice {@code p * n + i} is prompt p's i-th
      * @param tools    how the answer is read for tool calls
      * @param logprobs how log-probabilities are written, or null when none were asked
      */
     record Prepared(String id, OpenAiRequest request, List<GenerateRequest> generate, ToolCalls tools,
                     LogprobsBodies logprobs) {
+
+        /**
+         * {@code e}, raised by choice {@code choice}'s engine request, naming that choice's prompt when the request
+         * has several (the engine only knows its own {@code prompt}).
+         */
+        Throwable locate(Throwable e, int choice) {
+            return request.prompts().size() < 2 ? e
+                    : CompletionPrompts.locate(e, request.prompts().get(choice / request.n()));
+        }
+
+        /** As {@link #locate(Throwable, int)}, for a failure thrown at once. */
+        RuntimeException locate(RuntimeException e, int choice) {
+            return (RuntimeException) locate((Throwable) e, choice);
+        }
     }
 
     private final boolean chat;
@@ -55,8 +69,12 @@ final class RequestPreparer {
         }
         if (chat) {
             limits.check(parsed.model(), "messages", "the messages' text", PromptLimits.chars(parsed.messages()));
-        } else if (parsed.prompt() != null) {
-            limits.check(parsed.model(), "prompt", "'prompt'", parsed.prompt().length());
+        } else {
+            for (CompletionPrompt p : parsed.prompts()) {
+                if (p.text() != null) {
+                    limits.check(parsed.model(), p.field(), "'" + p.field() + "'", p.text().length());
+                }
+            }
         }
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
@@ -73,23 +91,28 @@ final class RequestPreparer {
         return new Prepared(id, r, gs, tools, logprobs);
     }
 
-    /** One engine request per choice; choice i of a seeded request uses seed + i, so choices differ yet repeat. */
+    /**
+     * One engine request per choice, prompt-major (OpenAI's order of {@code index}). Choice i of a prompt in a seeded
+     * request uses seed + i, so choices differ yet repeat, and each prompt's choices are those it gets alone.
+     */
     private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
                                              Optional<ModelBackend.ChatTemplateSource> template) {
-        String prompt = r.chat() ? prompts.render(template, r.messages(), r.tools()) : r.prompt();
+        List<CompletionPrompt> ps = r.chat() ? List.of(CompletionPrompt.text("messages",
+                prompts.render(template, r.messages(), r.tools()))) : r.prompts();
         if (r.chat()) {
             // NOTE: the template adds its own text around the messages, so the rendered prompt is checked again.
-            limits.check(r.model(), "messages", "the rendered chat prompt", prompt.length());
+            limits.check(r.model(), "messages", "the rendered chat prompt", ps.getFirst().text().length());
         }
-        int[] ids = r.chat() ? null : r.promptTokenIds();
-        if (r.n() == 1) {
-            return List.of(new GenerateRequest(id, prompt, ids, r.sampling(), 0, null));
-        }
-        List<GenerateRequest> out = new ArrayList<>(r.n());
+        int choices = ps.size() * r.n();
+        List<GenerateRequest> out = new ArrayList<>(choices);
         Long seed = r.sampling().seed();
-        for (int i = 0; i < r.n(); i++) {
-            SamplingParams p = seed == null ? r.sampling() : r.sampling().toBuilder().seed(seed + i).build();
-            out.add(new GenerateRequest(id + "-" + i, prompt, ids, p, 0, null));
+        for (CompletionPrompt p : ps) {
+            for (int i = 0; i < r.n(); i++) {
+                SamplingParams s = seed == null || i == 0 ? r.sampling() : r.sampling().toBuilder().seed(seed + i)
+                        .build();
+                String rid = choices == 1 ? id : id + "-" + out.size();
+                out.add(new GenerateRequest(rid, p.text(), p.tokenIds(), s, 0, null));
+            }
         }
         return out;
     }

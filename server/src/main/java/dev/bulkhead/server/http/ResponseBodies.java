@@ -41,11 +41,12 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
 
     /**
      * The non-streamed response: choice {@code i} is {@code cs.get(i)}, saying {@code said.get(i)}; {@code logprobs}
-     * (null when not asked) renders each choice's log-probabilities. Usage counts the prompt once and every choice's
-     * tokens. A degraded answer (a router fallback) also carries the extension object
-     * {@code "bulkhead": {"served_by": ..., "degraded": true}}, which OpenAI clients ignore.
+     * (null when not asked) renders each choice's log-probabilities. The choices come {@code perPrompt} to a prompt,
+     * prompt-major; usage counts each prompt once and every choice's tokens. A degraded answer (a router fallback)
+     * also carries the extension object {@code "bulkhead": {"served_by": ..., "degraded": true}}, which OpenAI
+     * clients ignore.
      */
-    byte[] completion(String model, List<Completion> cs, List<Said> said, ModelBackend.Origin origin,
+    byte[] completion(String model, List<Completion> cs, int perPrompt, List<Said> said, ModelBackend.Origin origin,
                       LogprobsBodies logprobs) {
         ObjectNode root = head(model, chat ? "chat.completion" : "text_completion");
         ArrayNode choices = root.putArray("choices");
@@ -74,7 +75,7 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
             choice.put("finish_reason", finishReason(c.finishReason(), s.choseCalls()));
             completionTokens += c.tokenIds().length;
         }
-        usage(root, cs.get(0).promptTokenIds().length, completionTokens);
+        usage(root, promptTokens(cs, perPrompt), completionTokens);
         if (origin.degraded()) {
             root.putObject("bulkhead").put("served_by", origin.servedBy()).put("degraded", true);
         }
@@ -123,6 +124,15 @@ record ResponseBodies(ObjectMapper json, String id, long created, boolean chat) 
             root.putNull("usage");
         }
         return bytes(root);
+    }
+
+    /** The prompt tokens of choices that come {@code perPrompt} to a prompt: each prompt counted once. */
+    static int promptTokens(List<Completion> cs, int perPrompt) {
+        int sum = 0;
+        for (int k = 0; k < cs.size(); k += perPrompt) {
+            sum += cs.get(k).promptTokenIds().length;
+        }
+        return sum;
     }
 
     private static void toolCall(ObjectNode out, ToolCall t) {
