@@ -54,9 +54,11 @@ final class EngineBuilder implements AutoCloseable {
             r = ledger.reserve(spec.name(), model.weights().byteSize(), spec.engine().kvCacheBytes(),
                     spec.memoryBudgetBytes());
             // NOTE: a registry per engine: the engine's gauges hold its loop, so a shared registry would keep every
-            // replaced engine (and its KV pool) reachable after a restart.
-            LlmEngine e = new LlmEngine(model, spec.engine().options(), new SimpleMeterRegistry(), runners);
-            return new Built(new LocalEngine(e), r);
+            // replaced engine (and its KV pool) reachable after a restart. EngineMeterBridge shows the current
+            // engine's meters in the user's registry. Named after the model, so its meters carry model=<name>.
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            LlmEngine e = new LlmEngine(spec.name(), model, spec.engine().options(), meters, runners);
+            return new Built(new LocalEngine(e, meters), r);
         } catch (Throwable t) {
             if (r != null) {
                 ledger.release(r);

@@ -5,12 +5,23 @@ import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.model.LoadedModel;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** A model's engine in the router's own JVM ({@link Isolation#IN_PROCESS}). */
-record LocalEngine(LlmEngine engine) implements SlotEngine {
+/**
+ * A model's engine in the router's own JVM ({@link Isolation#IN_PROCESS}).
+ *
+ * @param engine the engine
+ * @param meters the registry it registered its meters in (its own)
+ */
+record LocalEngine(LlmEngine engine, MeterRegistry meters) implements SlotEngine {
+
+    @Override
+    public MeterRegistry engineMeters() {
+        return meters;
+    }
 
     @Override
     public CompletableFuture<Completion> generate(GenerateRequest request) {

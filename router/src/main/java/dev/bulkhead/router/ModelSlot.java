@@ -8,6 +8,7 @@ import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.model.ModelFormatException;
 import dev.bulkhead.scheduler.FinishReason;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
@@ -48,6 +49,7 @@ final class ModelSlot implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Admission admission;
     private final LatencyEstimator latency = new LatencyEstimator();
+    private final EngineMeterBridge meters;
     private final Set<CompletableFuture<Completion>> pending = ConcurrentHashMap.newKeySet();
 
     private volatile EngineHandle current;
@@ -63,8 +65,12 @@ final class ModelSlot implements AutoCloseable {
     private String reason = "";
 
     ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog,
-              EngineBuilder.Workers workers) {
+              EngineBuilder.Workers workers, MeterRegistry registry) {
         this.spec = spec;
+        this.meters = new EngineMeterBridge(registry, () -> {
+            SlotEngine e = engine();
+            return e == null ? null : e.engineMeters();
+        });
         this.ledger = ledger;
         this.faults = faults;
         this.builder = new EngineBuilder(spec, ledger,
@@ -93,6 +99,7 @@ final class ModelSlot implements AutoCloseable {
                 generation++;
                 reason = "loaded, awaiting readiness";
             }
+            meters.bridge(h.engine().engineMeters());
             replayFaults(h);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -292,6 +299,7 @@ final class ModelSlot implements AutoCloseable {
                 reason = "restarted, awaiting readiness";
                 latency.reset();
             }
+            meters.bridge(h.engine().engineMeters());
             replayFaults(h);
             LOG.info("model {} has a new engine (generation {})", spec.name(), generation());
         } catch (InterruptedException e) {
@@ -457,6 +465,7 @@ final class ModelSlot implements AutoCloseable {
             h = current;
             current = null;
         }
+        meters.close();
         if (h != null) {
             Thread reaper = Thread.ofVirtual().name("bulkhead-close-" + spec.name()).start(() -> reap(h));
             try {

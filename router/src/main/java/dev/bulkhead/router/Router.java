@@ -66,7 +66,7 @@ public final class Router implements AutoCloseable {
         this.workerDir = anyWorker ? WorkerDirectory.create() : null;
         EngineBuilder.Workers w = new EngineBuilder.Workers(launcher, workerDir, config.faults(), metrics);
         for (ModelSpec m : config.models()) {
-            slots.put(m.name(), new ModelSlot(m, ledger, faults, runners, config.watchdog(), w));
+            slots.put(m.name(), new ModelSlot(m, ledger, faults, runners, config.watchdog(), w, registry));
         }
         // NOTE: OTP's link from this side: whatever ends this JVM without close() (SIGTERM, System.exit), no worker
         // outlives it. (SIGKILL runs no hook; the workers see their stdin pipe close and exit by themselves.)
@@ -108,6 +108,70 @@ public final class Router implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /**
+     * A router from a config file or value, with engine and router metrics in your registry:
+     * <pre>{@code
+     * try (Router router = Router.builder().configFile(Path.of("router.yaml")).meterRegistry(registry).start()) {
+     *     RoutedCompletion c = router.submit("chat", GenerateRequest.of("Hello", SamplingParams.greedy(32))).join();
+     * }
+     * }</pre>
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Collects how to start a {@link Router}; {@link #start()} loads the models. */
+    public static final class Builder {
+        private RouterConfig config;
+        private MeterRegistry registry;
+        private ModelRunnerFactory runners = ModelRunnerFactory.CPU;
+        private WorkerLauncher launcher;
+
+        private Builder() {
+        }
+
+        /** The models and routes. */
+        public Builder config(RouterConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** The models and routes from a YAML or JSON file, which the router then watches for changes. */
+        public Builder configFile(java.nio.file.Path file) {
+            return config(RouterConfigLoader.load(file));
+        }
+
+        /**
+         * Where router metrics and every in-process model's engine metrics (tagged {@code model}) go; a
+         * {@link SimpleMeterRegistry} of its own when not given.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /** The backend of in-process models (the CPU unless given). */
+        public Builder runners(ModelRunnerFactory runners) {
+            this.runners = Objects.requireNonNull(runners, "runners");
+            return this;
+        }
+
+        /** How models with {@code isolation: process} are started ({@link WorkerLauncher#defaults()} unless given). */
+        public Builder workerLauncher(WorkerLauncher launcher) {
+            this.launcher = Objects.requireNonNull(launcher, "launcher");
+            return this;
+        }
+
+        /** Loads every model and starts routing; see {@link Router#start(RouterConfig)}. */
+        public Router start() {
+            if (config == null) {
+                throw new IllegalStateException("Router.builder(): give config(...) or configFile(...) before start()");
+            }
+            return Router.start(config, runners, registry == null ? new SimpleMeterRegistry() : registry,
+                    launcher == null ? WorkerLauncher.defaults() : launcher);
         }
     }
 

@@ -50,6 +50,11 @@ interface SlotEngine {
     /** The checkpoint: tokenizer, chat template and config for the HTTP layer. */
     LoadedModel model();
 
+    /** The registry holding the engine's own meters, or null when they live in a worker process. */
+    default io.micrometer.core.instrument.MeterRegistry engineMeters() {
+        return null;
+    }
+
     /** The worker process, or null for an engine in this JVM. */
     default WorkerEngine worker() {
         return null;
