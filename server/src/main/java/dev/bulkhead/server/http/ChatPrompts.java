@@ -16,11 +16,15 @@ final class ChatPrompts {
     private final Map<String, ChatTemplate> compiled = new ConcurrentHashMap<>();
 
     /**
-     * Whether the prompt text of a chat is encoded with the tokenizer's special tokens (BOS): the engine encodes every
-     * text prompt so, and {@code /tokenize} follows it by default, so that its count is the chat's
-     * {@code prompt_tokens}.
+     * Whether a chat's rendered prompt is encoded with the tokenizer's special tokens (BOS). A chat template writes
+     * the BOS its model expects itself ({@code bos_token}), so its output is encoded without them, as vLLM and
+     * transformers do; adding them again would start Llama's, Mistral's or Gemma's prompts with two BOS. The plain
+     * transcript used for a model without a template gets them, as any text prompt does. {@code /tokenize} follows
+     * this by default, so that its count is the chat's {@code prompt_tokens}.
      */
-    static final boolean ADDS_SPECIAL_TOKENS = true;
+    static boolean addsSpecialTokens(Optional<ModelBackend.ChatTemplateSource> template) {
+        return template.isEmpty();
+    }
 
     /**
      * Renders {@code messages} for a chat completion (ending in the assistant's turn), giving the template

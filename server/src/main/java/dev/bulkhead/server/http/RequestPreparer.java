@@ -5,6 +5,7 @@ import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import io.helidon.webserver.http.ServerRequest;
 import java.util.ArrayList;
+import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -91,18 +92,26 @@ final class RequestPreparer {
         return new Prepared(id, r, gs, tools, logprobs);
     }
 
+    /** The chat rendered with the model's template, as token ids when the template wrote the special tokens. */
+    private CompletionPrompt chatPrompt(OpenAiRequest r, Optional<ModelBackend.ChatTemplateSource> template) {
+        String text = prompts.render(template, r.messages(), r.tools());
+        // NOTE: the template adds its own text around the messages, so the rendered prompt is checked again.
+        limits.check(r.model(), "messages", "the rendered chat prompt", text.length());
+        if (ChatPrompts.addsSpecialTokens(template)) {
+            return CompletionPrompt.text("messages", text);
+        }
+        Optional<Tokenizer> tokenizer = backend.tokenizer(r.model());
+        return tokenizer.isPresent() ? CompletionPrompt.tokens("messages", tokenizer.get().encode(text, false))
+                : CompletionPrompt.text("messages", text);
+    }
+
     /**
      * One engine request per choice, prompt-major (OpenAI's order of {@code index}). Choice i of a prompt in a seeded
      * request uses seed + i, so choices differ yet repeat, and each prompt's choices are those it gets alone.
      */
     private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
                                              Optional<ModelBackend.ChatTemplateSource> template) {
-        List<CompletionPrompt> ps = r.chat() ? List.of(CompletionPrompt.text("messages",
-                prompts.render(template, r.messages(), r.tools()))) : r.prompts();
-        if (r.chat()) {
-            // NOTE: the template adds its own text around the messages, so the rendered prompt is checked again.
-            limits.check(r.model(), "messages", "the rendered chat prompt", ps.getFirst().text().length());
-        }
+        List<CompletionPrompt> ps = r.chat() ? List.of(chatPrompt(r, template)) : r.prompts();
         int choices = ps.size() * r.n();
         List<GenerateRequest> out = new ArrayList<>(choices);
         Long seed = r.sampling().seed();

@@ -9,6 +9,7 @@ import dev.bulkhead.model.tokenizer.Tokenizer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.UncheckedIOException;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.BiFunction;
 
@@ -48,16 +49,18 @@ final class TokenizeHandlers {
             TokenizeRequest t = TokenizeRequest.parse(body);
             Tokenizer tokenizer = tokenizer(request, t.model());
             String text;
+            boolean special = t.addSpecialTokens() == null || t.addSpecialTokens();
             if (t.chat()) {
                 limits.check(t.model(), "messages", "the messages' text", PromptLimits.chars(t.messages()));
-                text = prompts.render(backend.chatTemplate(t.model()), t.messages(), t.tools(),
-                        t.addGenerationPrompt());
+                Optional<ModelBackend.ChatTemplateSource> template = backend.chatTemplate(t.model());
+                text = prompts.render(template, t.messages(), t.tools(), t.addGenerationPrompt());
                 limits.check(t.model(), "messages", "the rendered chat prompt", text.length());
+                special = t.addSpecialTokens() == null ? ChatPrompts.addsSpecialTokens(template) : t.addSpecialTokens();
             } else {
                 limits.check(t.model(), "prompt", "'prompt'", t.prompt().length());
                 text = t.prompt();
             }
-            int[] ids = tokenizer.encode(text, t.addSpecialTokens());
+            int[] ids = tokenizer.encode(text, special);
             ObjectNode root = json.createObjectNode();
             root.put("count", ids.length);
             OptionalInt context = backend.contextTokens(t.model());

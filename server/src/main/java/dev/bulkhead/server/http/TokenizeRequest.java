@@ -16,12 +16,12 @@ import java.util.Set;
  * @param tools               the tools offered to the template ({@link ChatTools#NONE} for none)
  * @param addGenerationPrompt open the assistant's turn after the messages (vLLM's default: true)
  * @param addSpecialTokens    encode with the tokenizer's special tokens (BOS); by default true for a prompt, as in
- *                            vLLM, and for messages what the chat endpoint does
- *                            ({@link ChatPrompts#ADDS_SPECIAL_TOKENS})
+ *                            vLLM; for messages null, meaning what the chat endpoint does
+ *                            ({@link ChatPrompts#addsSpecialTokens})
  * @param returnTokenStrs     also answer each token's vocabulary entry ({@code token_strs})
  */
 record TokenizeRequest(String model, String prompt, List<Map<String, Object>> messages, ChatTools tools,
-                       boolean addGenerationPrompt, boolean addSpecialTokens, boolean returnTokenStrs) {
+                       boolean addGenerationPrompt, Boolean addSpecialTokens, boolean returnTokenStrs) {
 
     private static final Set<String> PROMPT_FIELDS = Set.of("model", "prompt", "add_special_tokens",
             "return_token_strs");
@@ -65,6 +65,6 @@ record TokenizeRequest(String model, String prompt, List<Map<String, Object>> me
         }
         return new TokenizeRequest(model, null, RequestParser.messages(body), ChatTools.parse(body),
                 RequestParser.bool(body, "add_generation_prompt", true),
-                RequestParser.bool(body, "add_special_tokens", ChatPrompts.ADDS_SPECIAL_TOKENS), strs);
+                body.has("add_special_tokens") ? RequestParser.bool(body, "add_special_tokens", false) : null, strs);
     }
 }
