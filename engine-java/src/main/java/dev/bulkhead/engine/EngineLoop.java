@@ -454,6 +454,8 @@ final class EngineLoop implements Runnable {
 
     private void finish(String id, FinishReason reason) {
         scheduler.finish(id, reason);
+        // NOTE: published before the caller hears of the end, so stats read after a completion show its blocks freed.
+        stats = scheduler.stats();
         ActiveRequest r = active.remove(id);
         if (r == null) {
             return;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.router.RouterRejectedException;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -101,6 +102,11 @@ final class ErrorResponses {
         res.header("Content-Type", "application/json");
         if (e.retryAfterSeconds() >= 0) {
             res.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+        }
+        if (e.status() == 413) {
+            // NOTE: a body refused for its size (a chunked one, found while reading) is left unread: the connection
+            // cannot carry another request, and a client told so does not reuse it into a reset.
+            res.header(HeaderValues.CONNECTION_CLOSE);
         }
         res.send(body(e));
     }
