@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * the end. In-process it asserts what happens instead: a native crash and a kill take every model down.
  *
  * <p>CI runs {@value #DEFAULT_WINDOW_MILLIS} ms per fault; {@code -Dbulkhead.chaos.windowMillis=10000} lengthens
- * every window for the README's figures. The tables go to {@code target/chaos-process/process-isolation.md}.
+ * every window for the figures in {@code docs/reliability.md}. The tables go to
+ * {@code target/chaos-process/process-isolation.md}.
  */
 @Tag("chaos")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
