@@ -48,6 +48,12 @@ class ProcessIsolationChaosTest {
      */
     private static final double P99_FACTOR = Double.parseDouble(System.getProperty("bulkhead.chaos.p99Factor",
             WINDOW >= 10_000 ? "1.5" : "2.5"));
+    /**
+     * In CI's short windows, also this much over the no-fault p99 (ms): the slowest of ~50 requests on a shared 2-core
+     * machine moves with whatever else runs there, while a model really held up by another's fault stalls for the
+     * fault's whole window (seconds). Long runs, which the README's figures come from, allow no slack.
+     */
+    private static final double P99_SLACK_MILLIS = WINDOW >= 10_000 ? 0 : 1_500;
     private static final int MAX_TOKENS = 12;
     private static final Path DIR = Path.of("target", "chaos-process").toAbsolutePath();
     private static final Path REPORT = DIR.resolve("process-isolation.md");
@@ -313,8 +319,9 @@ class ProcessIsolationChaosTest {
             } else {
                 double base = baseline.stream().filter(b -> b.model().equals(r.model())).findFirst().orElseThrow().p99();
                 assertThat(r.errors()).as("%s: errors of unaffected %s", p.name(), r.model()).isZero();
-                assertThat(r.p99()).as("%s: p99 of unaffected %s within %.1fx of the no-fault %.1f ms", p.name(),
-                        r.model(), P99_FACTOR, base).isLessThanOrEqualTo(P99_FACTOR * base);
+                assertThat(r.p99()).as("%s: p99 of unaffected %s within %.1fx (or +%.0f ms) of the no-fault %.1f ms",
+                        p.name(), r.model(), P99_FACTOR, P99_SLACK_MILLIS, base)
+                        .isLessThanOrEqualTo(Math.max(P99_FACTOR * base, base + P99_SLACK_MILLIS));
             }
         }
     }
