@@ -118,7 +118,10 @@ class WorkerProcessTest {
             ProcessHandle.of(pid).orElseThrow().destroyForcibly();
 
             Throwable t = ended.get(20, TimeUnit.SECONDS);
-            assertThat(t).as("the stream ends with an error").isInstanceOf(WorkerLostException.class);
+            // NOTE: whichever sees the death first ends the stream: the worker's reader (its socket's EOF) or the
+            // watchdog restarting the model (the process's exit); both say which worker died and how.
+            assertThat(t).as("the stream ends with an error").isInstanceOfAny(WorkerLostException.class,
+                    AttemptFailedException.class);
             assertThat(t.getMessage()).contains("remote", "pid " + pid, "SIGKILL");
             System.out.println("[worker] mid-stream: " + t.getMessage());
 
