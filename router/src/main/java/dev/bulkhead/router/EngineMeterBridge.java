@@ -66,9 +66,7 @@ final class EngineMeterBridge implements AutoCloseable {
                     .description(id.getDescription()).baseUnit(id.getBaseUnit()).register(target);
         }
         if (m instanceof Timer) {
-            return FunctionTimer.builder(name, this, s -> s.timer(id) == null ? 0 : s.timer(id).count(),
-                            s -> s.timer(id) == null ? 0 : s.timer(id).totalTime(TimeUnit.NANOSECONDS),
-                            TimeUnit.NANOSECONDS)
+            return FunctionTimer.builder(name, this, s -> s.timerCount(id), s -> s.timerNanos(id), TimeUnit.NANOSECONDS)
                     .tags(id.getTags()).description(id.getDescription()).register(target);
         }
         // NOTE: distribution summaries (tokens per step) stay in the engine's registry: a count and a total
@@ -89,6 +87,16 @@ final class EngineMeterBridge implements AutoCloseable {
             return c.count();
         }
         return absent;
+    }
+
+    private long timerCount(Meter.Id id) {
+        Timer t = timer(id);
+        return t == null ? 0 : t.count();
+    }
+
+    private double timerNanos(Meter.Id id) {
+        Timer t = timer(id);
+        return t == null ? 0 : t.totalTime(TimeUnit.NANOSECONDS);
     }
 
     private Timer timer(Meter.Id id) {

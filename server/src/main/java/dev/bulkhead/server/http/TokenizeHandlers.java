@@ -49,7 +49,7 @@ final class TokenizeHandlers {
             TokenizeRequest t = TokenizeRequest.parse(body);
             Tokenizer tokenizer = tokenizer(request, t.model());
             String text;
-            boolean special = t.addSpecialTokens() == null || t.addSpecialTokens();
+            boolean special;
             if (t.chat()) {
                 limits.check(t.model(), "messages", "the messages' text", PromptLimits.chars(t.messages()));
                 Optional<ModelBackend.ChatTemplateSource> template = backend.chatTemplate(t.model());
@@ -59,6 +59,7 @@ final class TokenizeHandlers {
             } else {
                 limits.check(t.model(), "prompt", "'prompt'", t.prompt().length());
                 text = t.prompt();
+                special = t.addSpecialTokens();
             }
             int[] ids = tokenizer.encode(text, special);
             ObjectNode root = json.createObjectNode();
