@@ -15,7 +15,7 @@ import java.util.Objects;
  * than converting each row in its own small loop. The buffer stays in L1/L2, so the extra pass is cheap
  * next to streaming the weights from memory.
  */
-abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix, DequantizingMatrix {
+abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
 
     final MemorySegment data;
     final int rows;

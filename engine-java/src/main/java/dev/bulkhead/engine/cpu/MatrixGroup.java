@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.cpu;
 
+import java.util.Arrays;
+
 /**
  * Several matrices that read the same input (q/k/v, or gate/up) multiplied in one parallel pass. NOTE: one
  * hand-off to the pool instead of one per matrix: a 2-thread decode of a 12-layer model makes 97 pool calls
@@ -11,6 +13,7 @@ public final class MatrixGroup {
 
     private final WeightMatrix[] matrices;
     private final int[] firstUnit; // (matrices + 1) cumulative row-grain units
+    private final boolean anyQuantized;
 
     public MatrixGroup(WeightMatrix... matrices) {
         if (matrices.length == 0) {
@@ -25,6 +28,7 @@ public final class MatrixGroup {
             }
             firstUnit[m + 1] = firstUnit[m] + Math.ceilDiv(matrices[m].rows(), WeightMatrices.ROW_GRAIN);
         }
+        this.anyQuantized = Arrays.stream(this.matrices).anyMatch(QuantizedMatrix.class::isInstance);
     }
 
     /** {@code outs[m] = x W_m^T} for every matrix m, the rows of all of them split over {@code pool}. */
@@ -32,6 +36,8 @@ public final class MatrixGroup {
         if (outs.length != matrices.length) {
             throw new IllegalArgumentException("need " + matrices.length + " outputs, got " + outs.length);
         }
+        // NOTE: the matrices share their input, so quantized ones share one quantization of it.
+        Q8Activations a = anyQuantized ? WeightMatrices.quantize(pool, x, tokens, matrices[0].cols()) : null;
         pool.parallelFor(firstUnit[matrices.length], 1, (start, end) -> {
             for (int m = 0; m < matrices.length; m++) {
                 int from = Math.max(start, firstUnit[m]);
@@ -40,7 +46,11 @@ public final class MatrixGroup {
                     WeightMatrix w = matrices[m];
                     int rowStart = (from - firstUnit[m]) * WeightMatrices.ROW_GRAIN;
                     int rowEnd = Math.min(w.rows(), (to - firstUnit[m]) * WeightMatrices.ROW_GRAIN);
-                    w.multiplyRows(x, tokens, outs[m], rowStart, rowEnd);
+                    if (w instanceof QuantizedMatrix q) {
+                        q.multiplyQuantized(a, outs[m], rowStart, rowEnd);
+                    } else {
+                        w.multiplyRows(x, tokens, outs[m], rowStart, rowEnd);
+                    }
                 }
             }
         });

@@ -1,153 +1,99 @@
 package dev.bulkhead.engine.cpu;
 
-import static dev.bulkhead.engine.cpu.Vectors.FLOAT;
-import static dev.bulkhead.engine.cpu.Vectors.LANES;
-import static dev.bulkhead.engine.cpu.Vectors.SHORT_LE;
+import static dev.bulkhead.engine.cpu.IntDot.FLOAT;
+import static dev.bulkhead.engine.cpu.IntDot.SL;
 
 import dev.bulkhead.model.tensor.DType;
-import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * ggml Q4_0 (blocks of 32 4-bit values offset by 8 and an f16 scale), dequantized block by block in vector
- * registers as the rows stream past. Every kernel computes the same dequantized weight as
- * {@link Dequantizer} and feeds it to one FMA chain per (row, token) in column order.
+ * ggml Q4_0 (blocks of 32 4-bit values offset by 8 and an f16 scale) times {@link Q8Activations}: value
+ * j < 16 of a block is the low nibble of byte j, value j >= 16 the high nibble of byte j - 16. Per block the
+ * exact integer dot product, then one FMA by {@code d_w * d_x} into a float accumulator.
  *
- * <p>NOTE: {@link Q8Matrix} and {@link Q4Matrix} repeat the same kernels on purpose: a shared kernel that
- * branches on the format parses into a graph past C2's inlining node limit, and vectors get boxed.
+ * <p>NOTE: |(nibble - 8) * q| <= 8 * 127, so the whole block's products add up in 16-bit lanes (at most four
+ * per lane, 4064 < 2^15) before the lanes are widened once.
  */
-final class Q4Matrix extends SegmentMatrix {
+final class Q4Matrix extends QuantizedMatrix {
 
-    private static final int BLOCK = 32;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Byte lanes per load: one per float lane, but at least the 64-bit shape the Vector API has. */
-    private static final VectorSpecies<Byte> BYTE =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
-    private static final int BYTE_LANES = BYTE.length();
-    private static final int VECTORS_PER_BLOCK = BLOCK / LANES;
-
-    private final int blocks;
-    private final int blockBytes;
+    private static final int BLOCK_BYTES = 18;
 
     Q4Matrix(WeightTensor t) {
         super(t, DType.Q4_0);
-        this.blockBytes = dtype().bytesPerBlock();
-        this.blocks = cols / BLOCK;
     }
 
-    /**
-     * Weights {@code [j, j + LANES)} of the block at byte offset {@code block}, as floats: value j < 16 is
-     * the low nibble of byte j, value j >= 16 the high nibble of byte j - 16, both minus 8, times the block
-     * scale. {@code j} is a multiple of LANES below 32.
-     */
-    private FloatVector weights(long block, int j, float d) {
-        int byteIndex = j & 15;
-        // NOTE: with fewer than 8 float lanes one 8-byte load serves two vectors (part 0 and 1).
-        int part = (byteIndex % BYTE_LANES) / LANES;
-        ByteVector q = ByteVector.fromMemorySegment(BYTE, data, block + 2 + byteIndex - part * LANES, LE);
-        ByteVector nibbles = j < 16 ? q.and((byte) 0x0F) : q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F);
-        return ((FloatVector) nibbles.sub((byte) 8).convertShape(VectorOperators.B2F, FLOAT, part)).mul(d);
+    /** Low nibbles minus 8: of bytes [j, j + SL) of a block, its values [j, j + SL). */
+    private static ShortVector low(ShortVector packed) {
+        return packed.and((short) 0x0F).sub((short) 8);
     }
 
-    private float scale(long block) {
-        return Dequantizer.f16ToFloat(data.get(SHORT_LE, block));
+    /** High nibbles minus 8: of bytes [j, j + SL) of a block, its values [16 + j, 16 + j + SL). */
+    private static ShortVector high(ShortVector packed) {
+        return packed.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).sub((short) 8);
     }
 
-    @Override
-    boolean interleaveRowsForOneToken() {
-        return true; // compute-bound dequantization: four FMA chains hide latency
-    }
-
-    @Override
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b0 = rowOffset(r);
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int k = 0; k < blocks; k++) {
-            long o = (long) k * blockBytes;
-            float d0 = scale(b0 + o);
-            float d1 = scale(b1 + o);
-            float d2 = scale(b2 + o);
-            float d3 = scale(b3 + o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int j = v * LANES;
-                FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + k * BLOCK + j);
-                a0 = weights(b0 + o, j, d0).fma(xv, a0);
-                a1 = weights(b1 + o, j, d1).fma(xv, a1);
-                a2 = weights(b2 + o, j, d2).fma(xv, a2);
-                a3 = weights(b3 + o, j, d3).fma(xv, a3);
-            }
+    /** Integer dot product of one block with 32 activations at {@code q[qOff ..]}, as 32-bit lanes. */
+    private IntVector blockSums(long qs, short[] q, int qOff) {
+        ShortVector p = ShortVector.zero(IntDot.SHORT);
+        for (int j = 0; j < 16; j += SL) {
+            ShortVector packed = IntDot.bytes(data, qs + j);
+            p = p.add(products(low(packed), high(packed), q, qOff + j));
         }
-        out[outOff + r] = Vectors.sum(a0);
-        out[outOff + r + 1] = Vectors.sum(a1);
-        out[outOff + r + 2] = Vectors.sum(a2);
-        out[outOff + r + 3] = Vectors.sum(a3);
+        return IntDot.pairSums(p);
     }
 
     @Override
-    void dot4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b = rowOffset(r);
-        int x1 = xOff + cols;
-        int x2 = x1 + cols;
-        int x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+    float dot(int r, Q8Activations a, int t, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        int qOff = t * cols;
+        int sOff = t * blocks;
+        FloatVector acc = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int c = k * BLOCK + v * LANES;
-                FloatVector w = weights(o, v * LANES, d);
-                a0 = w.fma(FloatVector.fromArray(FLOAT, x, xOff + c), a0);
-                a1 = w.fma(FloatVector.fromArray(FLOAT, x, x1 + c), a1);
-                a2 = w.fma(FloatVector.fromArray(FLOAT, x, x2 + c), a2);
-                a3 = w.fma(FloatVector.fromArray(FLOAT, x, x3 + c), a3);
-            }
+            long block = row + (long) k * BLOCK_BYTES;
+            float d = IntDot.half(data, block);
+            acc = IntDot.accumulate(blockSums(block + 2, q, qOff + k * 32), d * a.scale[sOff + k], acc);
         }
-        out[outOff] = Vectors.sum(a0);
-        out[outOff + rows] = Vectors.sum(a1);
-        out[outOff + 2 * rows] = Vectors.sum(a2);
-        out[outOff + 3 * rows] = Vectors.sum(a3);
+        return IntDot.sum(acc, lanes);
     }
 
     @Override
-    float dot(int r, float[] x, int xOff) {
-        long b = rowOffset(r);
-        FloatVector a = FloatVector.zero(FLOAT);
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        float[] s = a.scale;
+        int q0 = t * cols;
+        int q1 = q0 + cols;
+        int s0 = t * blocks;
+        int s1 = s0 + blocks;
+        FloatVector acc0 = FloatVector.zero(FLOAT);
+        FloatVector acc1 = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int j = v * LANES;
-                a = weights(o, j, d).fma(FloatVector.fromArray(FLOAT, x, xOff + k * BLOCK + j), a);
+            long block = row + (long) k * BLOCK_BYTES;
+            float d = IntDot.half(data, block);
+            int c = k * 32;
+            ShortVector p0 = ShortVector.zero(IntDot.SHORT);
+            ShortVector p1 = ShortVector.zero(IntDot.SHORT);
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector packed = IntDot.bytes(data, block + 2 + j);
+                ShortVector lo = low(packed);
+                ShortVector hi = high(packed);
+                p0 = p0.add(products(lo, hi, q, q0 + c + j));
+                p1 = p1.add(products(lo, hi, q, q1 + c + j));
             }
+            acc0 = IntDot.accumulate(IntDot.pairSums(p0), d * s[s0 + k], acc0);
+            acc1 = IntDot.accumulate(IntDot.pairSums(p1), d * s[s1 + k], acc1);
         }
-        return Vectors.sum(a);
+        out[outOff] = IntDot.sum(acc0, lanes);
+        out[outOff + rows] = IntDot.sum(acc1, lanes);
     }
 
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        checkRow(r, dst, off);
-        long b = rowOffset(r);
-        for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                weights(o, v * LANES, d).intoArray(dst, off + k * BLOCK + v * LANES);
-            }
-        }
+    /** Low and high nibble values times their activations, summed per 16-bit lane. */
+    private static ShortVector products(ShortVector lo, ShortVector hi, short[] q, int off) {
+        return lo.mul(IntDot.act(q, off)).add(hi.mul(IntDot.act(q, off + 16)));
     }
 }

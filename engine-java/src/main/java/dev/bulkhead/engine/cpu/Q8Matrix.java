@@ -1,150 +1,91 @@
 package dev.bulkhead.engine.cpu;
 
-import static dev.bulkhead.engine.cpu.Vectors.FLOAT;
-import static dev.bulkhead.engine.cpu.Vectors.LANES;
-import static dev.bulkhead.engine.cpu.Vectors.SHORT_LE;
+import static dev.bulkhead.engine.cpu.IntDot.FLOAT;
+import static dev.bulkhead.engine.cpu.IntDot.SL;
 
 import dev.bulkhead.model.tensor.DType;
-import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 /**
- * ggml Q8_0 (blocks of 32 int8 values and an f16 scale), dequantized block by block in vector registers as
- * the rows stream past. Every kernel computes the same dequantized weight as {@link Dequantizer} (value
- * times scale, rounded to float) and feeds it to one FMA chain per (row, token) in column order.
+ * ggml Q8_0 (blocks of 32 int8 values and an f16 scale) times {@link Q8Activations}: per block the exact
+ * integer dot product, then one FMA by {@code d_w * d_x} into a float accumulator.
  *
- * <p>NOTE: {@link Q8Matrix} and {@link Q4Matrix} repeat the same kernels on purpose: a shared kernel that
- * branches on the format parses into a graph past C2's inlining node limit, and vectors get boxed.
+ * <p>NOTE: two products per 16-bit lane at most (|w * q| <= 128 * 127, two of them 32512 < 2^15), so a block
+ * of 32 is one 16-bit sum per pair of vectors before the pairs are widened.
  */
-final class Q8Matrix extends SegmentMatrix {
+final class Q8Matrix extends QuantizedMatrix {
 
-    private static final int BLOCK = 32;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Byte lanes per load: one per float lane, but at least the 64-bit shape the Vector API has. */
-    private static final VectorSpecies<Byte> BYTE =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
-    private static final int BYTE_LANES = BYTE.length();
-    private static final int VECTORS_PER_BLOCK = BLOCK / LANES;
-
-    private final int blocks;
-    private final int blockBytes;
+    private static final int BLOCK_BYTES = 34;
 
     Q8Matrix(WeightTensor t) {
         super(t, DType.Q8_0);
-        this.blockBytes = dtype().bytesPerBlock();
-        this.blocks = cols / BLOCK;
     }
 
-    /**
-     * Weights {@code [j, j + LANES)} of the block at byte offset {@code block}, as floats: int8 value
-     * times the block scale. {@code j} is a multiple of LANES below 32.
-     */
-    private FloatVector weights(long block, int j, float d) {
-        // NOTE: with fewer than 8 float lanes one 8-byte load serves two vectors (part 0 and 1).
-        int part = (j % BYTE_LANES) / LANES;
-        ByteVector q = ByteVector.fromMemorySegment(BYTE, data, block + 2 + j - part * LANES, LE);
-        return ((FloatVector) q.convertShape(VectorOperators.B2F, FLOAT, part)).mul(d);
+    /** 16-bit lanes summing two products each: values [j, j + SL) and [j + SL, j + 2 SL) of the block. */
+    private ShortVector twoProducts(long block, int j, short[] q, int qOff) {
+        ShortVector w0 = IntDot.bytes(data, block + 2 + j);
+        ShortVector w1 = IntDot.bytes(data, block + 2 + j + SL);
+        return w0.mul(IntDot.act(q, qOff + j)).add(w1.mul(IntDot.act(q, qOff + j + SL)));
     }
 
-    private float scale(long block) {
-        return Dequantizer.f16ToFloat(data.get(SHORT_LE, block));
-    }
-
-    @Override
-    boolean interleaveRowsForOneToken() {
-        return true; // compute-bound dequantization: four FMA chains hide latency
-    }
-
-    @Override
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b0 = rowOffset(r);
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int k = 0; k < blocks; k++) {
-            long o = (long) k * blockBytes;
-            float d0 = scale(b0 + o);
-            float d1 = scale(b1 + o);
-            float d2 = scale(b2 + o);
-            float d3 = scale(b3 + o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int j = v * LANES;
-                FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + k * BLOCK + j);
-                a0 = weights(b0 + o, j, d0).fma(xv, a0);
-                a1 = weights(b1 + o, j, d1).fma(xv, a1);
-                a2 = weights(b2 + o, j, d2).fma(xv, a2);
-                a3 = weights(b3 + o, j, d3).fma(xv, a3);
-            }
+    /** Integer dot product of one block with 32 activations, as 32-bit lanes. */
+    private IntVector blockSums(long block, short[] q, int qOff) {
+        IntVector s = IntVector.zero(IntDot.INT);
+        for (int j = 0; j < Q8Activations.BLOCK; j += 2 * SL) {
+            s = s.add(IntDot.pairSums(twoProducts(block, j, q, qOff)));
         }
-        out[outOff + r] = Vectors.sum(a0);
-        out[outOff + r + 1] = Vectors.sum(a1);
-        out[outOff + r + 2] = Vectors.sum(a2);
-        out[outOff + r + 3] = Vectors.sum(a3);
+        return s;
     }
 
     @Override
-    void dot4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b = rowOffset(r);
-        int x1 = xOff + cols;
-        int x2 = x1 + cols;
-        int x3 = x2 + cols;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+    float dot(int r, Q8Activations a, int t, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        int qOff = t * cols;
+        int sOff = t * blocks;
+        FloatVector acc = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int c = k * BLOCK + v * LANES;
-                FloatVector w = weights(o, v * LANES, d);
-                a0 = w.fma(FloatVector.fromArray(FLOAT, x, xOff + c), a0);
-                a1 = w.fma(FloatVector.fromArray(FLOAT, x, x1 + c), a1);
-                a2 = w.fma(FloatVector.fromArray(FLOAT, x, x2 + c), a2);
-                a3 = w.fma(FloatVector.fromArray(FLOAT, x, x3 + c), a3);
-            }
+            long block = row + (long) k * BLOCK_BYTES;
+            float d = IntDot.half(data, block);
+            acc = IntDot.accumulate(blockSums(block, q, qOff + k * 32), d * a.scale[sOff + k], acc);
         }
-        out[outOff] = Vectors.sum(a0);
-        out[outOff + rows] = Vectors.sum(a1);
-        out[outOff + 2 * rows] = Vectors.sum(a2);
-        out[outOff + 3 * rows] = Vectors.sum(a3);
+        return IntDot.sum(acc, lanes);
     }
 
     @Override
-    float dot(int r, float[] x, int xOff) {
-        long b = rowOffset(r);
-        FloatVector a = FloatVector.zero(FLOAT);
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        float[] s = a.scale;
+        int q0 = t * cols;
+        int q1 = q0 + cols;
+        int s0 = t * blocks;
+        int s1 = s0 + blocks;
+        FloatVector acc0 = FloatVector.zero(FLOAT);
+        FloatVector acc1 = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                int j = v * LANES;
-                a = weights(o, j, d).fma(FloatVector.fromArray(FLOAT, x, xOff + k * BLOCK + j), a);
+            long block = row + (long) k * BLOCK_BYTES;
+            float d = IntDot.half(data, block);
+            int c = k * 32;
+            IntVector i0 = IntVector.zero(IntDot.INT);
+            IntVector i1 = IntVector.zero(IntDot.INT);
+            for (int j = 0; j < Q8Activations.BLOCK; j += 2 * SL) {
+                ShortVector w0 = IntDot.bytes(data, block + 2 + j);
+                ShortVector w1 = IntDot.bytes(data, block + 2 + j + SL);
+                i0 = i0.add(pair(w0, w1, q, q0 + c + j));
+                i1 = i1.add(pair(w0, w1, q, q1 + c + j));
             }
+            acc0 = IntDot.accumulate(i0, d * s[s0 + k], acc0);
+            acc1 = IntDot.accumulate(i1, d * s[s1 + k], acc1);
         }
-        return Vectors.sum(a);
+        out[outOff] = IntDot.sum(acc0, lanes);
+        out[outOff + rows] = IntDot.sum(acc1, lanes);
     }
 
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        checkRow(r, dst, off);
-        long b = rowOffset(r);
-        for (int k = 0; k < blocks; k++) {
-            long o = b + (long) k * blockBytes;
-            float d = scale(o);
-            for (int v = 0; v < VECTORS_PER_BLOCK; v++) {
-                weights(o, v * LANES, d).intoArray(dst, off + k * BLOCK + v * LANES);
-            }
-        }
+    private static IntVector pair(ShortVector w0, ShortVector w1, short[] q, int off) {
+        return IntDot.pairSums(w0.mul(IntDot.act(q, off)).add(w1.mul(IntDot.act(q, off + SL))));
     }
 }

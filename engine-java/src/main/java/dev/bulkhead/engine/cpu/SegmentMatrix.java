@@ -6,18 +6,19 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * Shared driver of the matrices that read their weights straight from a (mapped) segment. Subclasses supply
- * three dot-product kernels that must agree bit for bit: four rows against one token, one row against four
- * tokens, and one row against one token.
+ * Shared driver of the float matrices that read their weights straight from a (mapped) segment. Subclasses
+ * supply dot-product kernels that must agree bit for bit: one row against four tokens, one row against one
+ * token, and optionally two rows against four tokens.
  *
- * <p>Loop order: one token reads row after row (memory-bound types) or four rows at once (compute-bound
- * types, see {@link #interleaveRowsForOneToken()}).
+ * <p>Loop order: one token reads row after row. NOTE: for these memory-bound types four interleaved 3 KB row
+ * streams halve the read rate the prefetcher sustains (measured with DecodeBench: stories110M F32 on 1
+ * thread went from 29.5 to 50.7 tok/s with one row at a time).
  * Several tokens walk row by row and feed each row to the tokens four at a time, so a row comes from memory
  * once and from L1 for the next group. Tokens are taken in chunks whose activations fit in L2; only a
  * batch larger than one chunk (a long prefill, which is compute bound anyway) reads the weights again.
  */
 abstract sealed class SegmentMatrix implements WeightMatrix
-        permits F32Matrix, Bf16Matrix, Q8Matrix, Q4Matrix {
+        permits F32Matrix, Bf16Matrix {
 
     /** Activation bytes per token chunk: half of a typical 1 MiB L2. */
     private static final int TOKEN_CHUNK_BYTES = 512 * 1024;
@@ -65,13 +66,7 @@ abstract sealed class SegmentMatrix implements WeightMatrix
         Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
         Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
         if (tokens == 1) {
-            int r = rowStart;
-            if (interleaveRowsForOneToken()) {
-                for (; r + 4 <= rowEnd; r += 4) {
-                    dot4Rows(r, x, 0, out, 0);
-                }
-            }
-            for (; r < rowEnd; r++) {
+            for (int r = rowStart; r < rowEnd; r++) {
                 out[r] = dot(r, x, 0);
             }
             return;
@@ -101,24 +96,6 @@ abstract sealed class SegmentMatrix implements WeightMatrix
                 }
             }
         }
-    }
-
-    /**
-     * Whether a single token should walk four rows at once. NOTE: for memory-bound types (F32, BF16) four
-     * interleaved 3 KB row streams halve the read rate the prefetcher sustains (measured with DecodeBench:
-     * stories110M F32 on 1 thread went from 29.5 to 50.7 tok/s with one row at a time), so they read one
-     * sequential row at a time; compute-bound types keep four independent FMA chains.
-     */
-    boolean interleaveRowsForOneToken() {
-        return false;
-    }
-
-    /**
-     * {@code out[outOff + r + i] = W[r + i] . x[xOff ..]} for i in 0..3, agreeing with {@link #dot} bit for bit.
-     * Only called when {@link #interleaveRowsForOneToken()} is true, so only those types implement it.
-     */
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not interleave rows");
     }
 
     /** Whether {@link #dot2Rows4Tokens} is implemented (a 2 x 4 register tile for batched steps). */

@@ -34,15 +34,33 @@ public final class WeightMatrices {
             case F16 -> new F16Matrix(t);
             case Q8_0 -> new Q8Matrix(t);
             case Q4_0 -> new Q4Matrix(t);
-            case Q4_K, Q6_K -> new DequantizingMatrix(t);
+            case Q4_K -> new Q4KMatrix(t);
+            case Q6_K -> new Q6KMatrix(t);
         };
     }
 
     /**
      * {@code out = x W^T} for all rows, the rows split over {@code pool} in grains of {@value #ROW_GRAIN}.
-     * The result is bit-identical to a serial {@code w.multiplyRows(x, tokens, out, 0, rows)}.
+     * The result is bit-identical to a serial {@code w.multiplyRows(x, tokens, out, 0, rows)}. A quantized
+     * matrix gets its activations quantized once here, not once per grain.
      */
     public static void parallelMultiply(CpuThreadPool pool, WeightMatrix w, float[] x, int tokens, float[] out) {
+        if (w instanceof QuantizedMatrix q) {
+            Q8Activations a = quantize(pool, x, tokens, q.cols());
+            pool.parallelFor(w.rows(), ROW_GRAIN, (start, end) -> q.multiplyQuantized(a, out, start, end));
+            return;
+        }
         pool.parallelFor(w.rows(), ROW_GRAIN, (start, end) -> w.multiplyRows(x, tokens, out, start, end));
+    }
+
+    /**
+     * The first {@code tokens} rows of {@code x} quantized for {@link QuantizedMatrix}. NOTE: one token
+     * (decode) is quantized on the caller: a few hundred nanoseconds, less than waking the pool.
+     */
+    static Q8Activations quantize(CpuThreadPool pool, float[] x, int tokens, int cols) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("tokens must be >= 1, got " + tokens);
+        }
+        return tokens == 1 ? Q8Activations.quantize(x, 1, cols) : Q8Activations.quantize(pool, x, tokens, cols);
     }
 }

@@ -33,6 +33,31 @@ class MatrixGroupTest {
         }
     }
 
+    /** K-quants and a float matrix in one group share one quantization of the input, bit for bit alone. */
+    @Test
+    void groupOfKQuantsEqualsEachMatrixAlone() {
+        Random rnd = new Random(9);
+        WeightMatrix[] ms = {
+                WeightMatrices.of(TestTensors.random(DType.Q4_K, 37, 256, rnd).tensor()),
+                WeightMatrices.of(TestTensors.random(DType.Q6_K, 21, 256, rnd).tensor()),
+                WeightMatrices.of(TestTensors.random(DType.F32, 16, 256, rnd).tensor())};
+        for (int tokens : new int[] {1, 6}) {
+            float[] x = TestTensors.gaussian(tokens * 256, rnd);
+            float[][] grouped = new float[ms.length][];
+            for (int i = 0; i < ms.length; i++) {
+                grouped[i] = new float[tokens * ms[i].rows()];
+            }
+            try (CpuThreadPool pool = new CpuThreadPool(2)) {
+                new MatrixGroup(ms).multiply(pool, x, tokens, grouped);
+            }
+            for (int i = 0; i < ms.length; i++) {
+                float[] alone = new float[tokens * ms[i].rows()];
+                ms[i].multiplyRows(x, tokens, alone, 0, ms[i].rows());
+                assertThat(grouped[i]).as("%s tokens=%d", ms[i].dtype(), tokens).containsExactly(alone);
+            }
+        }
+    }
+
     @Test
     void matricesMustShareTheirInputWidth() {
         Random rnd = new Random(1);
