@@ -136,4 +136,31 @@ final class Q4KMatrix extends QuantizedMatrix {
         out[outOff] = IntDot.sum(acc0, lanes) - m0;
         out[outOff + rows] = IntDot.sum(acc1, lanes) - m1;
     }
+
+    @Override
+    void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
+        long row = rowOffset(r);
+        for (int sb = 0; sb < superBlocks; sb++) {
+            long b = row + (long) sb * SUPER_BYTES;
+            float d = IntDot.half(data, b);
+            float dmin = IntDot.half(data, b + 2);
+            long lo = data.get(IntDot.LONG_LE, b + 4);
+            int hi = data.get(IntDot.INT_LE, b + 12);
+            for (int j = 0; j < 8; j++) {
+                int blk = fOff + sb * 8 + j;
+                factor[blk] = d * scaleOf(lo, hi, j);
+                min[blk] = dmin * minOf(lo, hi, j);
+                long qs = b + 16 + 32 * (j >> 1);
+                int c = wOff + sb * SUPER_VALUES + 32 * j;
+                for (int l = 0; l < 32; l += SL) {
+                    IntDot.storeLaneOrdered(nibbles(IntDot.bytes(data, qs + l), 4 * (j & 1)), w, c, l / SL);
+                }
+            }
+        }
+    }
+
+    @Override
+    boolean hasMinimums() {
+        return true;
+    }
 }

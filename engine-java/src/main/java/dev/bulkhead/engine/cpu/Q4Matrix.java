@@ -96,4 +96,19 @@ final class Q4Matrix extends QuantizedMatrix {
     private static ShortVector products(ShortVector lo, ShortVector hi, short[] q, int off) {
         return lo.mul(IntDot.act(q, off)).add(hi.mul(IntDot.act(q, off + 16)));
     }
+
+    @Override
+    void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
+        long row = rowOffset(r);
+        for (int k = 0; k < blocks; k++) {
+            long block = row + (long) k * BLOCK_BYTES;
+            factor[fOff + k] = IntDot.half(data, block);
+            int c = wOff + k * Q8Activations.BLOCK;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector packed = IntDot.bytes(data, block + 2 + j);
+                IntDot.storeLaneOrdered(low(packed), w, c, j / SL);
+                IntDot.storeLaneOrdered(high(packed), w, c, (16 + j) / SL);
+            }
+        }
+    }
 }

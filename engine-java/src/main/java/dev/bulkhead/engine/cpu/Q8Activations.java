@@ -36,6 +36,11 @@ final class Q8Activations {
     final short[] q;          // (tokens, cols) integers in [-127, 127]
     final float[] scale;      // (tokens, cols / 32) x ~ scale * q
     final float[] scaledSum;  // (tokens, cols / 32) scale * (sum of the block's q), for offsets and minimums
+    /**
+     * (tokens, cols) the integers of {@link #q} as floats, each block in {@link IntDot#LANE_ORDER}, for the
+     * float tiles of {@link QuantizedMatrix}; null below {@link QuantizedMatrix#TILE_MIN_TOKENS} tokens.
+     */
+    final float[] laneOrdered;
 
     private Q8Activations(int tokens, int cols) {
         if (tokens < 1 || cols < 1 || cols % BLOCK != 0) {
@@ -48,6 +53,7 @@ final class Q8Activations {
         this.q = new short[Math.multiplyExact(tokens, cols)];
         this.scale = new float[tokens * blocksPerToken];
         this.scaledSum = new float[tokens * blocksPerToken];
+        this.laneOrdered = tokens >= QuantizedMatrix.TILE_MIN_TOKENS ? new float[tokens * cols] : null;
     }
 
     /** The first {@code tokens} rows of {@code x}, quantized on the calling thread. */
@@ -78,6 +84,13 @@ final class Q8Activations {
     private void quantizeToken(float[] x, int t) {
         for (int k = 0; k < blocksPerToken; k++) {
             quantizeBlock(x, t * cols + k * BLOCK, t * blocksPerToken + k);
+        }
+        if (laneOrdered != null) {
+            for (int c = t * cols; c < (t + 1) * cols; c += BLOCK) {
+                for (int k = 0; k < BLOCK; k++) {
+                    laneOrdered[c + k] = q[c + IntDot.LANE_ORDER[k]];
+                }
+            }
         }
     }
 

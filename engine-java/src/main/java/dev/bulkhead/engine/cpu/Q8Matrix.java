@@ -88,4 +88,16 @@ final class Q8Matrix extends QuantizedMatrix {
     private static IntVector pair(ShortVector w0, ShortVector w1, short[] q, int off) {
         return IntDot.pairSums(w0.mul(IntDot.act(q, off)).add(w1.mul(IntDot.act(q, off + SL))));
     }
+
+    @Override
+    void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
+        long row = rowOffset(r);
+        for (int k = 0; k < blocks; k++) {
+            long block = row + (long) k * BLOCK_BYTES;
+            factor[fOff + k] = IntDot.half(data, block);
+            for (int j = 0; j < Q8Activations.BLOCK; j += SL) {
+                IntDot.storeLaneOrdered(IntDot.bytes(data, block + 2 + j), w, wOff + k * Q8Activations.BLOCK, j / SL);
+            }
+        }
+    }
 }

@@ -64,6 +64,38 @@ class QuantizedMatrixTest {
     }
 
     /**
+     * From {@link QuantizedMatrix#TILE_MIN_TOKENS} tokens the product runs as float tiles; each token's
+     * result must be the integer kernel's bits for that token alone (a batch never changes a token's
+     * logits). Odd row and token counts cover the tiles' one-row and one-token edges.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void floatTilesGiveTheIntegerKernelsBitsForEveryToken(DType type) {
+        Random rnd = new Random(23 + type.ordinal());
+        int cols = type.blockSize() == 256 ? 512 : 160;
+        for (int rows : new int[] {1, 2, 7}) {
+            QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(extremeTensor(type, rows, cols, rnd).tensor());
+            for (int tokens : new int[] {m.tileMinTokens(), 9, 13}) {
+                float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
+                Q8Activations batch = Q8Activations.quantize(x, tokens, cols);
+                assertThat(batch.laneOrdered).as("lane-ordered copy for the tiles").isNotNull();
+                float[] out = new float[tokens * rows];
+                m.multiplyQuantized(batch, out, 0, rows);
+                for (int t = 0; t < tokens; t++) {
+                    float[] alone = new float[rows];
+                    m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertThat(Float.floatToIntBits(out[t * rows + r]))
+                                .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", type, rows, tokens, t, r,
+                                        out[t * rows + r], alone[r])
+                                .isEqualTo(Float.floatToIntBits(alone[r]));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * A tensor of random blocks whose scales are drawn from {@link #EXTREME_SCALES} or are random, with the
      * value of every weight from the oracle, and for Q4_K a bound on the scale and minimum parts beyond |w|
      * ({@code 2 * 63 * |dmin|}: the kernel rounds both parts before they cancel).
