@@ -25,7 +25,8 @@ public record LlamaCpp(Path bin) {
     private static final long TIMEOUT_SECONDS = 1800;
 
     public LlamaCpp {
-        for (String tool : List.of("llama-bench", "llama-quantize", "llama-convert-llama2c-to-ggml")) {
+        for (String tool : List.of("llama-bench", "llama-batched-bench", "llama-quantize",
+                "llama-convert-llama2c-to-ggml")) {
             if (!Files.isExecutable(bin.resolve(tool))) {
                 throw new IllegalArgumentException(bin.resolve(tool) + " is missing: build llama.cpp first "
                         + "(benchmarks/peer/run-llamacpp-peer.sh does)");
@@ -74,6 +75,37 @@ public record LlamaCpp(Path bin) {
         }
     }
 
+    /**
+     * {@code llama-batched-bench} on one file: for each count in {@code sequences}, that many prompts of
+     * {@code promptTokens} prefilled, then {@code genTokens} steps of one token per sequence; aggregate tok/s.
+     */
+    public List<BatchedTimings> batchedBench(Path gguf, String type, int threads, int promptTokens, int genTokens,
+                                             List<Integer> sequences) {
+        int most = sequences.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        String out = run(List.of(tool("llama-batched-bench"), "-m", gguf.toString(), "-t", Integer.toString(threads),
+                "-tb", Integer.toString(threads), "-c", Integer.toString(most * (promptTokens + genTokens)),
+                "-b", "2048", "-ub", "512", "-npp", Integer.toString(promptTokens),
+                "-ntg", Integer.toString(genTokens), "-npl", sequences.stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(",")), "--output-format", "jsonl"));
+        List<BatchedTimings> result = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : out.lines().filter(l -> l.startsWith("{")).toList()) {
+            try {
+                JsonNode row = json.readTree(line);
+                result.add(new BatchedTimings("llama.cpp", type, row.path("pl").asInt(), row.path("pp").asInt(),
+                        row.path("tg").asInt(), List.of(row.path("speed_tg").asDouble()),
+                        List.of(row.path("speed_pp").asDouble()), "llama-batched-bench"));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read llama-batched-bench's line: " + line, e);
+            }
+        }
+        if (result.size() != sequences.size()) {
+            throw new IllegalStateException("llama-batched-bench gave " + result.size() + " rows for " + sequences
+                    + ":\n" + out);
+        }
+        return result;
+    }
+
     private String tool(String name) {
         return bin.resolve(name).toString();
     }
@@ -91,7 +123,8 @@ public record LlamaCpp(Path bin) {
                 p.destroyForcibly().waitFor();
                 throw new IllegalStateException(cmd.get(0) + " did not finish in " + TIMEOUT_SECONDS + " s");
             }
-            String out = Files.readString(stdout);
+            // NOTE: stdout then stderr: llama-batched-bench logs its JSONL rows through the common logger.
+            String out = Files.readString(stdout) + "\n" + Files.readString(stderr);
             if (p.exitValue() != 0) {
                 List<String> err = Files.readAllLines(stderr);
                 throw new IllegalStateException(String.join(" ", cmd) + " exited with " + p.exitValue() + ":\n"

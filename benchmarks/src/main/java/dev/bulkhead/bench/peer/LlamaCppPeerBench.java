@@ -67,6 +67,17 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             + "(an older engine build), reported as bulkhead-baseline: before and after in the same run")
     String baselineClasspath;
 
+    @Option(names = "--batched", split = ",", defaultValue = "16,64",
+            description = "sequence counts of the batched-decode rows (llama-batched-bench -npl); empty: none")
+    List<Integer> batched;
+
+    @Option(names = "--batched-types", split = ",", defaultValue = "F32", description = "types of the batched rows")
+    List<String> batchedTypes;
+
+    @Option(names = "--batched-tokens", defaultValue = "128",
+            description = "prompt and decode tokens per sequence in the batched rows (-npp, -ntg)")
+    int batchedTokens;
+
     @Option(names = "--work-dir", defaultValue = "benchmarks/target/peer", description = "checkpoint and GGUF cache")
     Path workDir;
 
@@ -137,6 +148,26 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
                 report.add(renamed);
             }
         }
+        for (String type : batchedTypes) {
+            String t = type.toUpperCase(Locale.ROOT);
+            Path file = ggufDir.resolve(shape + "-seed" + seed + "-" + t + ".gguf");
+            if (batched.isEmpty() || !Files.isRegularFile(file)) {
+                continue;
+            }
+            report.setting("batchedHarness", "llama-batched-bench -npp " + batchedTokens + " -ntg " + batchedTokens
+                    + " -npl " + batched + " (best of " + runs + " invocations); Bulkhead: BulkheadBatchedRun");
+            List<BatchedTimings> theirs = new ArrayList<>();
+            for (int run = 0; run < runs; run++) {
+                theirs.addAll(llama.batchedBench(file, t, threads, batchedTokens, batchedTokens, batched));
+            }
+            for (int n : batched) {
+                report.addBatched(PeerReport.mergeRuns(theirs.stream().filter(b -> b.sequences() == n).toList()));
+                BatchedTimings ours = forkBatched(file, t, n);
+                LOG.info("bulkhead {} x{}: aggregate decode {} tok/s", t, n,
+                        String.format(Locale.ROOT, "%.1f", ours.decode()));
+                report.addBatched(ours);
+            }
+        }
         report.setting("loadAverageAtEnd", loadAverage());
         System.out.print(report.markdown());
         if (out != null) {
@@ -157,16 +188,8 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     }
 
     private GgufTimings forkBulkhead(Path file, String type, String classpathPrefix) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Xmx4g", "-XX:+UseParallelGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
-        for (String f : jvmFlags.trim().split("\\s+")) {
-            if (!f.isEmpty()) {
-                cmd.add(f);
-            }
-        }
-        cmd.addAll(List.of("-cp", classpathPrefix + System.getProperty("java.class.path"), BulkheadGgufRun.class.getName(),
+        List<String> cmd = childJvm(classpathPrefix);
+        cmd.addAll(List.of(BulkheadGgufRun.class.getName(),
                 file.toString(), type, Integer.toString(threads), Integer.toString(decodeTokens),
                 Integer.toString(promptTokens), Integer.toString(warmup), Integer.toString(runs)));
         String output = runChild(cmd);
@@ -177,6 +200,36 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException("bad result line from the Bulkhead child: " + line, e);
         }
+    }
+
+    private BatchedTimings forkBatched(Path file, String type, int sequences) {
+        List<String> cmd = childJvm("");
+        cmd.addAll(List.of(BulkheadBatchedRun.class.getName(), file.toString(), type, Integer.toString(threads),
+                Integer.toString(batchedTokens), Integer.toString(batchedTokens), Integer.toString(sequences),
+                Integer.toString(Math.min(warmup, 1)), Integer.toString(runs)));
+        String output = runChild(cmd);
+        String line = output.lines().filter(l -> l.startsWith(BulkheadBatchedRun.TAG)).reduce((a, b) -> b)
+                .orElseThrow(() -> new IllegalStateException("Bulkhead child printed no result:\n" + output));
+        try {
+            return new ObjectMapper().readValue(line.substring(BulkheadBatchedRun.TAG.length()), BatchedTimings.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("bad result line from the Bulkhead child: " + line, e);
+        }
+    }
+
+    /** The child JVM's command up to the main class: flags, heap, {@code --jvm-flags}, classpath. */
+    private List<String> childJvm(String classpathPrefix) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Xmx4g", "-XX:+UseParallelGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        for (String f : jvmFlags.trim().split("\\s+")) {
+            if (!f.isEmpty()) {
+                cmd.add(f);
+            }
+        }
+        cmd.addAll(List.of("-cp", classpathPrefix + System.getProperty("java.class.path")));
+        return cmd;
     }
 
     private static String runChild(List<String> cmd) {

@@ -25,6 +25,7 @@ public final class PeerReport {
 
     private final Map<String, Object> settings = new LinkedHashMap<>();
     private final List<GgufTimings> results = new ArrayList<>();
+    private final List<BatchedTimings> batched = new ArrayList<>();
 
     public void setting(String name, Object value) {
         settings.put(name, value);
@@ -32,6 +33,18 @@ public final class PeerReport {
 
     public void add(GgufTimings t) {
         results.add(t);
+    }
+
+    public void addBatched(BatchedTimings t) {
+        batched.add(t);
+    }
+
+    /** One engine's runs of one batched configuration (one invocation each) as a single entry. */
+    static BatchedTimings mergeRuns(List<BatchedTimings> runs) {
+        BatchedTimings first = runs.getFirst();
+        return new BatchedTimings(first.engine(), first.type(), first.sequences(), first.promptTokens(),
+                first.genTokens(), runs.stream().flatMap(r -> r.decodeTps().stream()).toList(),
+                runs.stream().flatMap(r -> r.prefillTps().stream()).toList(), first.note());
     }
 
     /** The markdown table: one row per (work, type), best run of each engine, Bulkhead / llama.cpp. */
@@ -49,6 +62,14 @@ public final class PeerReport {
                 sb.append(String.format(Locale.ROOT, "| %s %s |%s %.1f | %.1f | %.2f |%n", work, type, before, a, b, a / b));
             }
         }
+        for (BatchedTimings ours : batched.stream().filter(b -> b.engine().equals("bulkhead")).toList()) {
+            double theirs = batched.stream().filter(b -> b.engine().equals("llama.cpp") && b.type().equals(ours.type())
+                    && b.sequences() == ours.sequences()).mapToDouble(BatchedTimings::decode).findFirst().orElse(Double.NaN);
+            String before = baseline ? " |" : "";
+            sb.append(String.format(Locale.ROOT, "| %d sequences × %d tokens, %s, aggregate |%s %.1f | %.1f | %.2f |%n",
+                    ours.sequences(), ours.genTokens(), ours.type(), before, ours.decode(), theirs,
+                    ours.decode() / theirs));
+        }
         return sb.toString();
     }
 
@@ -64,6 +85,7 @@ public final class PeerReport {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("settings", settings);
         root.put("results", results);
+        root.put("batched", batched);
         root.put("table", markdown());
         try {
             Path parent = file.toAbsolutePath().getParent();
