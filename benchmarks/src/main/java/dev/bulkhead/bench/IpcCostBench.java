@@ -2,7 +2,7 @@ package dev.bulkhead.bench;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.model.synth.ModelShapes;
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.router.BreakerSpec;
@@ -19,7 +19,7 @@ import dev.bulkhead.router.RouterConfig;
 import dev.bulkhead.router.RoutingTable;
 import dev.bulkhead.router.WorkerLauncher;
 import dev.bulkhead.router.WorkerSpec;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

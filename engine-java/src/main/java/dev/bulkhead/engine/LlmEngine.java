@@ -1,17 +1,17 @@
 package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.engine.guided.JsonGuide;
-import dev.bulkhead.engine.guided.JsonGuideFactory;
-import dev.bulkhead.engine.runner.BackendLostException;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
-import dev.bulkhead.engine.runner.ModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.internal.guided.JsonGuide;
+import dev.bulkhead.engine.internal.guided.JsonGuideFactory;
+import dev.bulkhead.engine.internal.runner.BackendLostException;
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.ModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.kvcache.KvCacheConfig;
 import dev.bulkhead.kvcache.KvCacheManager;
 import dev.bulkhead.kvcache.MemoryBudget;
@@ -100,7 +100,10 @@ public final class LlmEngine implements AutoCloseable {
         this(model, options, registry, ModelRunnerFactory.CPU);
     }
 
-    /** As {@link #LlmEngine(LoadedModel, EngineOptions, MeterRegistry)} on a runner from {@code runners}. */
+    /**
+     * As {@link #LlmEngine(LoadedModel, EngineOptions, MeterRegistry)} on a runner from {@code runners}. Not
+     * API: {@code ModelRunnerFactory} is internal (the router and the CUDA backend use this).
+     */
     public LlmEngine(LoadedModel model, EngineOptions options, MeterRegistry registry, ModelRunnerFactory runners) {
         this(defaultName(model), model, options, registry, runners);
     }
@@ -108,7 +111,7 @@ public final class LlmEngine implements AutoCloseable {
     /**
      * The full constructor: {@code name} tags metrics and names the loop thread (a router passes the model's
      * alias and generation). Once constructed, the engine owns {@code model} and closes it; if the constructor
-     * throws, the caller still owns it.
+     * throws, the caller still owns it. Not API, like the constructor above.
      */
     public LlmEngine(String name, LoadedModel model, EngineOptions options, MeterRegistry registry,
                      ModelRunnerFactory runners) {

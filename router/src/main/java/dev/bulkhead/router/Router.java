@@ -2,7 +2,7 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.LoadedModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -1,7 +1,7 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import dev.bulkhead.engine.api.TokenDelta;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;

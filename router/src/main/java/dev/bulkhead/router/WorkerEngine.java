@@ -3,7 +3,7 @@ package dev.bulkhead.router;
 import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;

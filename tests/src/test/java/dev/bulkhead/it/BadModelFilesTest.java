@@ -6,7 +6,7 @@ import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.bulkhead.model.ModelFormatException;
 import dev.bulkhead.model.ModelLoader;

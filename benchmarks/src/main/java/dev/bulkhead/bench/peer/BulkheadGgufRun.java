@@ -1,9 +1,9 @@
 package dev.bulkhead.bench.peer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.CpuModelRunner;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.CpuModelRunner;
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import java.nio.file.Path;

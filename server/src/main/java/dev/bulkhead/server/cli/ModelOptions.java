@@ -2,7 +2,7 @@ package dev.bulkhead.server.cli;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.WeightPrefetcher;

@@ -2,11 +2,11 @@ package dev.bulkhead.server.cli;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.Router;
 import dev.bulkhead.router.RouterConfig;

@@ -1,6 +1,6 @@
 package dev.bulkhead.server.http;
 
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.util.List;
 import java.util.Map;
 

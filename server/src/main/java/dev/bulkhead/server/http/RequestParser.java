@@ -2,7 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

@@ -2,7 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import io.helidon.webserver.http.ServerRequest;
 import java.util.ArrayList;
 import dev.bulkhead.model.tokenizer.Tokenizer;

@@ -2,7 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
+import dev.bulkhead.engine.api.GuidedDecoding;
 import java.util.Set;
 import java.util.regex.Pattern;
 

@@ -2,7 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
+import dev.bulkhead.engine.api.GuidedDecoding;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -41,7 +41,7 @@ class ChatTemplateBosTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         engine = new LlmEngine(ServerFixture.MODEL, ModelLoader.load(null),
                 EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20).withMaxModelLen(256), registry,
-                dev.bulkhead.engine.runner.ModelRunnerFactory.CPU);
+                dev.bulkhead.engine.internal.runner.ModelRunnerFactory.CPU);
         ModelBackend withTemplate = new ForwardingBackend(new EngineBackend(ServerFixture.MODEL, engine)) {
             @Override
             public Optional<ChatTemplateSource> chatTemplate(String model) {
