@@ -1,5 +1,6 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTools;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import java.util.List;
 import java.util.Map;

@@ -2,6 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.chat.ChatTools;
 import dev.bulkhead.engine.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -71,7 +72,7 @@ final class RequestParser {
         SamplingParams sampling = sampling(body, chat, logprobs);
         if (chat) {
             return new OpenAiRequest(true, model, List.of(), messages(body), sampling, n, stream, includeUsage,
-                    ChatTools.parse(body));
+                    ChatToolsParser.parse(body));
         }
         JsonNode prompt = given(body, "prompt");
         if (prompt == null) {

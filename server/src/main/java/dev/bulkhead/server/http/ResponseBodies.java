@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.chat.ToolCall;
 import dev.bulkhead.scheduler.FinishReason;
 import java.io.UncheckedIOException;
 import java.util.List;

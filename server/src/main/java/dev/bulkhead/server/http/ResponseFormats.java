@@ -1,7 +1,7 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.chat.ToolCalls;
 import dev.bulkhead.engine.sampling.GuidedDecoding;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -64,13 +64,10 @@ final class ResponseFormats {
 
     /** JSON matching {@code schema} (a JSON Schema object); {@code field} names it in errors. */
     static GuidedDecoding schema(JsonNode schema, String field) {
-        if (!schema.isObject()) {
-            throw ApiException.badRequest(field, field + " must be a JSON Schema object");
-        }
         try {
-            return new GuidedDecoding.JsonSchema(schema.toString());
-        } catch (InvalidRequestException e) {
-            throw ApiException.badRequest(field, e.getMessage());
+            return ToolCalls.schema(schema, field);
+        } catch (dev.bulkhead.engine.InvalidRequestException e) {
+            throw ApiException.badRequest(e.field(), e.getMessage());
         }
     }
 }
