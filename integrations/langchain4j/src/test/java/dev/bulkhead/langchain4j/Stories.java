@@ -18,9 +18,7 @@ final class Stories {
      * {@code <tool_call>} tags, tool results in a turn of their own.
      */
     static final String HERMES_TEMPLATE = """
-            {%- if tools %}<|system|>You may call these tools:{% for t in tools %}
-            {{ t | tojson }}{% endfor %}
-            Call one as <tool_call>{"name": ..., "arguments": ...}</tool_call>
+            {%- if tools %}<|system|>Tools:{% for t in tools %} {{ t | tojson }}{% endfor %} Call as <tool_call>json</tool_call>
             {% endif %}
             {%- for m in messages %}
             {%- if m.role == 'assistant' and m.tool_calls %}<|assistant|>{% for c in m.tool_calls %}<tool_call>{"name": "{{ c.function.name }}", "arguments": {{ c.function.arguments | tojson }}}</tool_call>{% endfor %}
