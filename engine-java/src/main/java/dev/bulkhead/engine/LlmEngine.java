@@ -57,6 +57,7 @@ public final class LlmEngine implements AutoCloseable {
     /** System property that makes the loop check the KV cache invariants after every step (tests set it). */
     public static final String CHECK_INVARIANTS_PROPERTY = "bulkhead.checkInvariants";
 
+    private final String name;
     private final LoadedModel model;
     private final ModelRunner runner;
     private final EngineLoop loop;
@@ -113,6 +114,7 @@ public final class LlmEngine implements AutoCloseable {
     public LlmEngine(String name, LoadedModel model, EngineOptions options, MeterRegistry registry,
                      ModelRunnerFactory runners) {
         JvmRequirements.check();
+        this.name = name;
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
@@ -231,6 +233,11 @@ public final class LlmEngine implements AutoCloseable {
         }
         int[] terminals = IntStream.concat(Arrays.stream(eosIds), Arrays.stream(sampling.stopTokenIds())).toArray();
         return guides.create(sampling.guidedDecoding(), terminals);
+    }
+
+    /** The name that tags this engine's metrics ({@code model}) and names its loop thread. */
+    public String name() {
+        return name;
     }
 
     public ModelConfig config() {
