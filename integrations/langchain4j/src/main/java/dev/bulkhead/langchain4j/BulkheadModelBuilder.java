@@ -196,22 +196,25 @@ public abstract class BulkheadModelBuilder<B extends BulkheadModelBuilder<B>> {
         return self();
     }
 
-    ChatRequestMapper mapper() {
+    private ChatBackend resolvedBackend() {
         if (backend == null) {
             throw new IllegalStateException("give engine(...) or router(...) before build()");
         }
-        ChatBackend b = backend;
-        if (modelName != null && b instanceof EngineChatBackend e) {
-            b = new EngineChatBackend(e.engine(), modelName);
+        if (modelName != null && backend instanceof EngineChatBackend e) {
+            return new EngineChatBackend(e.engine(), modelName);
         }
-        return new ChatRequestMapper(b, seed, timeout);
+        return backend;
+    }
+
+    ChatRequestMapper mapper() {
+        return new ChatRequestMapper(resolvedBackend(), seed, timeout);
     }
 
     ChatRequestParameters defaults() {
-        String name = mapper().backend().defaultModel();
         ChatRequestParameters p = explicitParameters != null ? explicitParameters : parameters.build();
         // NOTE: a router-backed model answers the request's modelName, so the default names the builder's alias.
-        return p.modelName() != null ? p : ChatRequestParameters.builder().modelName(name).build().overrideWith(p);
+        return p.modelName() != null ? p
+                : ChatRequestParameters.builder().modelName(resolvedBackend().defaultModel()).build().overrideWith(p);
     }
 
     List<ChatModelListener> listenerList() {

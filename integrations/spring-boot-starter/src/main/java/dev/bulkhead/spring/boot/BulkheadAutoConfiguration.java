@@ -104,22 +104,22 @@ public class BulkheadAutoConfiguration {
     static class Health {
 
         /**
-         * Per-model health of the router, or else of the engine.
+         * Per-model health of every router and engine of the context (the starter's, or the application's own).
          *
-         * @param engine the engine, if there is one
-         * @param router the router, if there is one
+         * @param engines the engines
+         * @param routers the routers
          * @return the {@code bulkhead} health entry
          */
         @Bean
         @ConditionalOnMissingBean(name = "bulkheadHealthContributor")
-        BulkheadHealthContributor bulkheadHealthContributor(ObjectProvider<LlmEngine> engine,
-                                                            ObjectProvider<Router> router) {
-            Router r = router.getIfUnique();
-            if (r != null) {
-                return new BulkheadHealthContributor(() -> routerStates(r));
-            }
-            LlmEngine e = engine.getObject();
-            return new BulkheadHealthContributor(() -> Map.of(e.name(), engineState(e)));
+        BulkheadHealthContributor bulkheadHealthContributor(ObjectProvider<LlmEngine> engines,
+                                                            ObjectProvider<Router> routers) {
+            return new BulkheadHealthContributor(() -> {
+                Map<String, ModelReadiness.State> out = new LinkedHashMap<>();
+                routers.orderedStream().forEach(r -> out.putAll(routerStates(r)));
+                engines.orderedStream().forEach(e -> out.put(e.name(), engineState(e)));
+                return out;
+            });
         }
     }
 

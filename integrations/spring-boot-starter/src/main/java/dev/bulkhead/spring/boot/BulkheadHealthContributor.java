@@ -1,6 +1,5 @@
 package dev.bulkhead.spring.boot;
 
-import java.util.Map;
 import java.util.stream.Stream;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
@@ -45,10 +44,5 @@ final class BulkheadHealthContributor implements CompositeHealthContributor {
             }
             return b.build();
         };
-    }
-
-    /** The states of {@code readiness} now (tests). */
-    Map<String, ModelReadiness.State> states() {
-        return readiness.models();
     }
 }
