@@ -72,6 +72,9 @@ public final class LlmEngine implements AutoCloseable {
     private final EngineMetrics metrics;
     private final Duration stopTimeout;
     private volatile boolean closed;
+    // NOTE: set once the runner and the model are freed: a second shutdown (a framework's drain, then its destroy
+    // callback) must not free them again; one after a loop that would not stop tries again.
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** How long {@link #shutdown} waits for a step in progress before it interrupts the loop. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
@@ -293,10 +296,14 @@ public final class LlmEngine implements AutoCloseable {
 
     /**
      * Stops accepting requests, waits up to {@code drain} for the ones in flight to finish, aborts the rest,
-     * and releases the model. Returns true when nothing had to be aborted.
+     * and releases the model. Returns true when nothing had to be aborted. Once the model is released, a later call
+     * returns true at once.
      */
     public boolean shutdown(Duration drain) {
         closed = true;
+        if (released.get()) {
+            return true;
+        }
         long until = System.nanoTime() + drain.toNanos();
         while (!inFlight.isEmpty() && System.nanoTime() - until < 0) {
             try {
@@ -320,10 +327,12 @@ public final class LlmEngine implements AutoCloseable {
         }
         delivery.close();
         prepare.close();
-        try {
-            runner.close();
-        } finally {
-            model.close();
+        if (released.compareAndSet(false, true)) {
+            try {
+                runner.close();
+            } finally {
+                model.close();
+            }
         }
         return drained;
     }

@@ -79,6 +79,8 @@ class BulkheadAutoConfigurationTest {
 
             HealthContributorRegistry health = context.getBean(HealthContributorRegistry.class);
             assertThat(health(health, EmbeddedModel.NAME)).isEqualTo(Status.UP);
+            engine.shutdown(java.time.Duration.ZERO);
+            assertThat(health(health, EmbeddedModel.NAME)).as("a stopped engine").isEqualTo(Status.DOWN);
         });
     }
 
@@ -152,6 +154,7 @@ class BulkheadAutoConfigurationTest {
                   routes:
                     story: {targets: [{model: tiny-a}], fallbacks: [tiny-b]}
                 """);
+        CompletableFuture<Completion> inFlight = new CompletableFuture<>();
         runner.withPropertyValues("bulkhead.router-config=" + config).run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(Router.class).doesNotHaveBean(LlmEngine.class);
             Router router = context.getBean(Router.class);
@@ -162,6 +165,19 @@ class BulkheadAutoConfigurationTest {
                 assertThat(health(context.getBean(HealthContributorRegistry.class), m)).isEqualTo(Status.UP);
             }
             assertThat(tokens(registry, "tiny-a")).isGreaterThanOrEqualTo(4);
+            // NOTE: a deadline of its own: the router's default (30 s) is below its first estimate for 300 tokens.
+            router.submit("story", GenerateRequest.of("Once upon a time", SamplingParams.greedy(300).toBuilder()
+                    .ignoreEos(true).build()).withDeadline(java.time.Instant.now().plusSeconds(120)))
+                    .whenComplete((r, e) -> {
+                        if (e != null) {
+                            inFlight.completeExceptionally(e);
+                        } else {
+                            inFlight.complete(r.completion());
+                        }
+                    });
         });
+        // The context closed with that request in flight: the router drained before it stopped its engines.
+        assertThat(inFlight.join().finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(inFlight.join().tokenIds()).hasSize(300);
     }
 }
