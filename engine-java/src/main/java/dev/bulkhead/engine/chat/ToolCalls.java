@@ -112,7 +112,7 @@ public final class ToolCalls {
             alt.putArray("required").add("name").add("arguments");
             alt.put("additionalProperties", false);
         }
-        return schema(schema, "tool_choice");
+        return JsonSchemas.constraint(schema, "tool_choice");
     }
 
     /** The named function's parameters as a constraint: any object when it declares none. */
@@ -127,30 +127,10 @@ public final class ToolCalls {
                     return new GuidedDecoding.JsonObject();
                 }
                 JsonNode schema = json.valueToTree(params);
-                return schema(schema, "tools[" + i + "].function.parameters");
+                return JsonSchemas.constraint(schema, "tools[" + i + "].function.parameters");
             }
         }
         throw new IllegalStateException("tool_choice names a function ChatTools did not check: " + t.named());
-    }
-
-    /**
-     * JSON matching {@code schema} (a JSON Schema object) as a decoding constraint.
-     *
-     * @param schema the schema
-     * @param field  names the schema in errors
-     * @return the compiled constraint
-     * @throws InvalidRequestException (naming {@code field}) when the schema is not an object or uses a keyword the
-     *                                 guided decoding does not support
-     */
-    public static GuidedDecoding schema(JsonNode schema, String field) {
-        if (!schema.isObject()) {
-            throw new InvalidRequestException(field, field + " must be a JSON Schema object");
-        }
-        try {
-            return new GuidedDecoding.JsonSchema(schema.toString());
-        } catch (InvalidRequestException e) {
-            throw new InvalidRequestException(field, e.getMessage());
-        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.chat.ChatPrompts;
 import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.engine.chat.ChatTools;
+import dev.bulkhead.engine.chat.JsonSchemas;
 import dev.bulkhead.engine.chat.ToolCalls;
 import dev.bulkhead.engine.sampling.GuidedDecoding;
 import dev.bulkhead.engine.sampling.SamplingParams;
@@ -134,7 +135,7 @@ final class ChatRequestMapper {
         if (schema == null || schema.rootElement() == null) {
             return new GuidedDecoding.JsonObject();
         }
-        return ToolCalls.schema(JSON.valueToTree(JsonSchemaElementUtils.toMap(schema.rootElement())),
+        return JsonSchemas.constraint(JSON.valueToTree(JsonSchemaElementUtils.toMap(schema.rootElement())),
                 "response_format");
     }
 }

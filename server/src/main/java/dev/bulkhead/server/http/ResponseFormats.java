@@ -1,7 +1,8 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bulkhead.engine.chat.ToolCalls;
+import dev.bulkhead.engine.InvalidRequestException;
+import dev.bulkhead.engine.chat.JsonSchemas;
 import dev.bulkhead.engine.sampling.GuidedDecoding;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -65,8 +66,8 @@ final class ResponseFormats {
     /** JSON matching {@code schema} (a JSON Schema object); {@code field} names it in errors. */
     static GuidedDecoding schema(JsonNode schema, String field) {
         try {
-            return ToolCalls.schema(schema, field);
-        } catch (dev.bulkhead.engine.InvalidRequestException e) {
+            return JsonSchemas.constraint(schema, field);
+        } catch (InvalidRequestException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
         }
     }
