@@ -1,7 +1,6 @@
 package dev.bulkhead.langchain4j;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Flow;
 
 /**
  * A model that cannot call tools replaced by a script: it answers each request with the next scripted text (streamed
@@ -70,16 +70,69 @@ final class ScriptedBackend implements ChatBackend {
     @Override
     public TokenStream stream(String model, GenerateRequest request) {
         String text = next(request);
-        DeltaPublisher publisher = new DeltaPublisher(Runnable::run, () -> { });
-        CompletableFuture<Completion> done = new CompletableFuture<>();
-        TokenStream stream = new TokenStream(request.requestId(), publisher, done);
+        List<TokenDelta> deltas = new java.util.ArrayList<>();
         for (int i = 0, n = 0; i < text.length(); i += 4, n++) {
             boolean last = i + 4 >= text.length();
-            publisher.emit(new TokenDelta(request.requestId(), 'x', text.substring(i, Math.min(text.length(), i + 4)),
+            deltas.add(new TokenDelta(request.requestId(), 'x', text.substring(i, Math.min(text.length(), i + 4)),
                     n, last ? FinishReason.STOP : null));
         }
-        done.complete(completion(request, text));
-        return stream;
+        lastStream = new RecordingPublisher(deltas);
+        return new TokenStream(request.requestId(), lastStream,
+                CompletableFuture.completedFuture(completion(request, text)));
+    }
+
+    /** The publisher of the last stream, to see the demand it got. */
+    volatile RecordingPublisher lastStream;
+
+    /**
+     * Delivers its deltas as they are requested, on the requesting thread, and records the demand: how many deltas
+     * were ever requested and not yet delivered, and whether the subscriber cancelled.
+     */
+    static final class RecordingPublisher implements Flow.Publisher<TokenDelta> {
+        private final List<TokenDelta> deltas;
+        private int delivered;
+        private long outstanding;
+        long mostOutstanding;
+        volatile boolean cancelled;
+        private boolean delivering;
+
+        RecordingPublisher(List<TokenDelta> deltas) {
+            this.deltas = deltas;
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super TokenDelta> s) {
+            s.onSubscribe(new Flow.Subscription() {
+                @Override
+                public void request(long n) {
+                    outstanding += n;
+                    mostOutstanding = Math.max(mostOutstanding, outstanding);
+                    if (delivering) {
+                        return;
+                    }
+                    // NOTE: a loop, not recursion: request() from inside onNext only adds demand.
+                    delivering = true;
+                    while (outstanding > 0 && !cancelled && delivered < deltas.size()) {
+                        outstanding--;
+                        s.onNext(deltas.get(delivered++));
+                    }
+                    delivering = false;
+                    if (delivered == deltas.size() && !cancelled) {
+                        delivered++;
+                        s.onComplete();
+                    }
+                }
+
+                @Override
+                public void cancel() {
+                    cancelled = true;
+                }
+            });
+        }
+
+        int delivered() {
+            return Math.min(delivered, deltas.size());
+        }
     }
 
     /** One token per character. */
