@@ -41,7 +41,7 @@ public abstract class BulkheadModelBuilder<B extends BulkheadModelBuilder<B>> {
      * @return this builder
      */
     public B engine(LlmEngine engine) {
-        this.backend = new EngineChatBackend(engine, "bulkhead");
+        this.backend = new EngineChatBackend(engine, engine.name());
         return self();
     }
 
@@ -65,7 +65,7 @@ public abstract class BulkheadModelBuilder<B extends BulkheadModelBuilder<B>> {
     }
 
     /**
-     * The model name reported in responses of an engine-backed model ({@code bulkhead} unless given).
+     * The model name reported in responses of an engine-backed model (the engine's {@code name()} unless given).
      *
      * @param modelName the name
      * @return this builder

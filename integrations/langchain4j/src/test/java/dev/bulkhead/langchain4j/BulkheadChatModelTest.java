@@ -93,6 +93,8 @@ class BulkheadChatModelTest {
     @Test
     void aiServicesAnswerThroughTheModel() {
         ChatModel limited = BulkheadChatModel.builder().engine(engine).temperature(0.0).maxTokens(16).build();
+        assertThat(limited.chat(ChatRequest.builder().messages(UserMessage.from("Hi")).build()).modelName())
+                .as("an engine-backed model reports the engine's name").isEqualTo(engine.name());
         Teller teller = AiServices.create(Teller.class, limited);
         String direct = engine.generate(GenerateRequest.of(TRANSCRIPT, SamplingParams.greedy(16))).join().text();
         assertThat(teller.tell("Once upon a time")).isEqualTo(direct);
