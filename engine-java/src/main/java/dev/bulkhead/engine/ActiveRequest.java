@@ -1,13 +1,13 @@
 package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.internal.guided.JsonGuide;
 import dev.bulkhead.engine.internal.runner.SamplingRows;
 import dev.bulkhead.engine.internal.sampling.IncrementalDetokenizer;
 import dev.bulkhead.engine.internal.sampling.SampleResult;
 import dev.bulkhead.engine.internal.sampling.Sampler;
-import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.internal.sampling.StopChecker;
 import dev.bulkhead.engine.internal.sampling.StopResult;
 import dev.bulkhead.engine.internal.sampling.TokenHistory;

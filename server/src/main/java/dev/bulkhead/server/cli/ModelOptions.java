@@ -6,8 +6,8 @@ import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.WeightPrefetcher;
-import java.io.PrintWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */

@@ -1,15 +1,16 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.internal.DeltaPublisher;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.engine.api.FinishReason;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;

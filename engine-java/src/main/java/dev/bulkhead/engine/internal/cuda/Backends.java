@@ -2,11 +2,11 @@ package dev.bulkhead.engine.internal.cuda;
 
 import dev.bulkhead.cuemu.CudaEmulator;
 import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
-import dev.bulkhead.ffi.CudaLibraries;
-import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.ffi.CudaAvailability;
+import dev.bulkhead.ffi.CudaLibraries;
 import dev.bulkhead.ffi.CudaRuntime;
 import dev.bulkhead.kernels.KernelImage;
+import dev.bulkhead.model.embedded.EmbeddedModel;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.slf4j.Logger;

@@ -4,6 +4,7 @@ import static dev.bulkhead.ffi.CudaDataType.BF16;
 import static dev.bulkhead.ffi.CudaDataType.F32;
 
 import dev.bulkhead.engine.internal.cuda.StepPlan.Section;
+import dev.bulkhead.engine.internal.runner.BackendLostException;
 import dev.bulkhead.engine.internal.runner.BatchInput;
 import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.internal.runner.DeviceSampler;
@@ -12,7 +13,6 @@ import dev.bulkhead.engine.internal.runner.PipelinedSampler;
 import dev.bulkhead.engine.internal.runner.SamplingRows;
 import dev.bulkhead.ffi.CublasHandle;
 import dev.bulkhead.ffi.CudaContext;
-import dev.bulkhead.engine.internal.runner.BackendLostException;
 import dev.bulkhead.ffi.CudaDriver;
 import dev.bulkhead.ffi.CudaException;
 import dev.bulkhead.ffi.CudaMemory;

@@ -2,9 +2,9 @@ package dev.bulkhead.engine.internal.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.internal.runner.SamplingRows;
 import dev.bulkhead.engine.internal.sampling.Sampler;
-import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.internal.sampling.TokenHistory;
 import dev.bulkhead.ffi.DevicePtr;
 import java.util.ArrayList;

@@ -1,8 +1,12 @@
-package dev.bulkhead.server.http;
+package dev.bulkhead.engine.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.api.GuidedDecoding;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,8 +22,9 @@ import java.util.Optional;
  *   <li>{@code required} over several tools: decoding is constrained to {@code {"name": ..., "arguments": ...}}
  *       with the arguments of the function named, and the answer is that one call.</li>
  * </ul>
+ * Shared by the server's chat endpoint and in-process chat models, so both read a model's answers the same way.
  */
-final class ToolCalls {
+public final class ToolCalls {
 
     private final ToolCallFormat format;
     private final String forced;
@@ -36,8 +41,21 @@ final class ToolCalls {
         this.json = json;
     }
 
-    static ToolCalls of(OpenAiRequest r, Optional<ModelBackend.ChatTemplateSource> template, ObjectMapper json) {
-        ChatTools t = r.tools();
+    /**
+     * How answers to a chat offered {@code tools} are read.
+     *
+     * @param tools          the tools and tool choice ({@link ChatTools#NONE} for none)
+     * @param template       the model's chat template, which decides the format of calls under {@code auto}
+     * @param responseFormat whether the request also constrains its output ({@code response_format}), which a
+     *                       forced call cannot be combined with
+     * @param json           builds the constraints and parses the calls
+     * @return how to constrain the request and read its answers
+     * @throws InvalidRequestException (field {@code tools} or {@code response_format}) when the model cannot be
+     *                                 given these tools
+     */
+    public static ToolCalls of(ChatTools tools, Optional<ChatTemplateSource> template, boolean responseFormat,
+                               ObjectMapper json) {
+        ChatTools t = tools;
         if (t.choice() == ChatTools.Choice.REQUIRED && t.names().size() == 1) {
             t = new ChatTools(t.definitions(), t.names(), ChatTools.Choice.NAMED, t.names().iterator().next(),
                     t.parallel());
@@ -50,26 +68,26 @@ final class ToolCalls {
                 return new ToolCalls(format(template), null, false, null, json);
             }
             case REQUIRED -> {
-                noResponseFormat(r);
+                noResponseFormat(responseFormat);
                 return new ToolCalls(null, null, true, anyCall(t, json), json);
             }
             default -> {
-                noResponseFormat(r);
+                noResponseFormat(responseFormat);
                 return new ToolCalls(null, t.named(), false, parameters(t, json), json);
             }
         }
     }
 
-    /** The format the model's template asks tool calls in; a 400 when it shows none this server parses. */
-    private static ToolCallFormat format(Optional<ModelBackend.ChatTemplateSource> template) {
+    /** The format the model's template asks tool calls in; refused when it shows none this class parses. */
+    private static ToolCallFormat format(Optional<ChatTemplateSource> template) {
         return template.flatMap(t -> ToolCallFormat.of(t.source())).orElseThrow(() ->
-                ApiException.badRequest("tools", "this model's chat template asks for tool calls in a format this "
+                new InvalidRequestException("tools", "this model's chat template asks for tool calls in a format this "
                         + "server does not parse (it parses Hermes-style <tool_call> tags and Llama 3 JSON calls)"));
     }
 
-    private static void noResponseFormat(OpenAiRequest r) {
-        if (r.sampling().guidedDecoding() != null) {
-            throw ApiException.badRequest("response_format", "response_format cannot be combined with a "
+    private static void noResponseFormat(boolean responseFormat) {
+        if (responseFormat) {
+            throw new InvalidRequestException("response_format", "response_format cannot be combined with a "
                     + "tool_choice that forces a call");
         }
     }
@@ -80,13 +98,13 @@ final class ToolCalls {
      */
     @SuppressWarnings("unchecked")
     private static GuidedDecoding anyCall(ChatTools t, ObjectMapper json) {
-        com.fasterxml.jackson.databind.node.ObjectNode schema = json.createObjectNode();
-        com.fasterxml.jackson.databind.node.ArrayNode anyOf = schema.putArray("anyOf");
+        ObjectNode schema = json.createObjectNode();
+        ArrayNode anyOf = schema.putArray("anyOf");
         for (Map<String, Object> def : t.definitions()) {
             Map<String, Object> f = (Map<String, Object>) def.get("function");
-            com.fasterxml.jackson.databind.node.ObjectNode alt = anyOf.addObject();
+            ObjectNode alt = anyOf.addObject();
             alt.put("type", "object");
-            com.fasterxml.jackson.databind.node.ObjectNode props = alt.putObject("properties");
+            ObjectNode props = alt.putObject("properties");
             props.putObject("name").put("const", (String) f.get("name"));
             Object params = f.get("parameters");
             props.set("arguments", params == null ? json.createObjectNode().put("type", "object")
@@ -94,7 +112,7 @@ final class ToolCalls {
             alt.putArray("required").add("name").add("arguments");
             alt.put("additionalProperties", false);
         }
-        return ResponseFormats.schema(schema, "tool_choice");
+        return JsonSchemas.constraint(schema, "tool_choice");
     }
 
     /** The named function's parameters as a constraint: any object when it declares none. */
@@ -109,24 +127,37 @@ final class ToolCalls {
                     return new GuidedDecoding.JsonObject();
                 }
                 JsonNode schema = json.valueToTree(params);
-                return ResponseFormats.schema(schema, "tools[" + i + "].function.parameters");
+                return JsonSchemas.constraint(schema, "tools[" + i + "].function.parameters");
             }
         }
         throw new IllegalStateException("tool_choice names a function ChatTools did not check: " + t.named());
     }
 
-    /** {@code r} with the decoding constraint a forced call needs, or {@code r} itself. */
-    OpenAiRequest constrain(OpenAiRequest r) {
-        return constraint == null ? r : r.withSampling(r.sampling().toBuilder().guidedDecoding(constraint).build());
+    /**
+     * {@code sampling} with the decoding constraint a forced call needs, or {@code sampling} itself.
+     *
+     * @param sampling the request's sampling settings
+     * @return the settings to generate with
+     */
+    public SamplingParams constrain(SamplingParams sampling) {
+        return constraint == null ? sampling : sampling.toBuilder().guidedDecoding(constraint).build();
     }
 
-    /** Whether the answer is plain text. */
-    boolean none() {
+    /**
+     * Whether the answer is plain text.
+     *
+     * @return true when no tool call can come back
+     */
+    public boolean none() {
         return format == null && forced == null && !chosen;
     }
 
-    /** A fresh extractor for one choice. */
-    ToolCallExtractor extractor() {
+    /**
+     * A fresh extractor for one answer.
+     *
+     * @return an extractor, fed that answer's text in order
+     */
+    public ToolCallExtractor extractor() {
         if (chosen) {
             return ToolCallExtractor.required(json);
         }
@@ -136,8 +167,10 @@ final class ToolCalls {
     /**
      * Whether an answer with calls ends in {@code finish_reason: "tool_calls"}: OpenAI says {@code stop} when the
      * request named the function, and {@code tool_calls} when the model chose the call (or which one to make).
+     *
+     * @return true when calls end the answer with {@code tool_calls}
      */
-    boolean finishAsToolCalls() {
+    public boolean finishAsToolCalls() {
         return forced == null;
     }
 }

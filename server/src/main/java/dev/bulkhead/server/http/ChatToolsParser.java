@@ -2,6 +2,7 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulkhead.engine.chat.ChatTools;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -11,34 +12,18 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The {@code tools}, {@code tool_choice} and {@code parallel_tool_calls} of a chat request, validated the way
- * OpenAI validates them.
- *
- * @param definitions the tools as the chat template receives them ({@code {"type":"function","function":{...}}})
- * @param names       the functions' names, in order
- * @param choice      {@code none}, {@code auto} or {@code required}; {@code named} when one function is forced
- * @param named       the forced function's name, or null
- * @param parallel    whether several calls may come back in one answer
+ * Reads the {@code tools}, {@code tool_choice} and {@code parallel_tool_calls} of a chat request into
+ * {@link ChatTools}, validated the way OpenAI validates them (a 400 naming the field).
  */
-record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choice choice, String named,
-                 boolean parallel) {
+final class ChatToolsParser {
 
-    /** {@code tool_choice}. */
-    enum Choice { NONE, AUTO, REQUIRED, NAMED }
-
-    /** No tools: the request did not send any. */
-    static final ChatTools NONE = new ChatTools(List.of(), Set.of(), Choice.NONE, null, true);
-    /** Most tools per request; OpenAI's limit. */
-    static final int MAX_TOOLS = 128;
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Whether the model should be given tools at all. */
-    boolean any() {
-        return !definitions.isEmpty();
+    private ChatToolsParser() {
     }
 
-    /** Reads the three fields of {@code body}; absent tools give {@link #NONE}. */
+    /** Reads the three fields of {@code body}; absent tools give {@link ChatTools#NONE}. */
     @SuppressWarnings("unchecked")
     static ChatTools parse(JsonNode body) {
         JsonNode tools = given(body, "tools");
@@ -51,10 +36,10 @@ record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choic
             if (choice != null && !(choice.isTextual() && choice.asText().equals("none"))) {
                 throw ApiException.badRequest("tool_choice", "tool_choice needs 'tools'");
             }
-            return NONE;
+            return ChatTools.NONE;
         }
-        if (!tools.isArray() || tools.isEmpty() || tools.size() > MAX_TOOLS) {
-            throw ApiException.badRequest("tools", "'tools' must be a list of 1 to " + MAX_TOOLS + " tools");
+        if (!tools.isArray() || tools.isEmpty() || tools.size() > ChatTools.MAX_TOOLS) {
+            throw ApiException.badRequest("tools", "'tools' must be a list of 1 to " + ChatTools.MAX_TOOLS + " tools");
         }
         List<Map<String, Object>> defs = new ArrayList<>(tools.size());
         Set<String> names = new LinkedHashSet<>();
@@ -87,14 +72,14 @@ record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choic
             }
             defs.add(JSON.convertValue(t, LinkedHashMap.class));
         }
-        Choice c = Choice.AUTO;
+        ChatTools.Choice c = ChatTools.Choice.AUTO;
         String named = null;
         if (choice != null) {
             if (choice.isTextual()) {
                 c = switch (choice.asText()) {
-                    case "none" -> Choice.NONE;
-                    case "auto" -> Choice.AUTO;
-                    case "required" -> Choice.REQUIRED;
+                    case "none" -> ChatTools.Choice.NONE;
+                    case "auto" -> ChatTools.Choice.AUTO;
+                    case "required" -> ChatTools.Choice.REQUIRED;
                     default -> throw ApiException.badRequest("tool_choice",
                             "tool_choice must be 'none', 'auto', 'required' or {\"type\": \"function\", ...}");
                 };
@@ -105,7 +90,7 @@ record ChatTools(List<Map<String, Object>> definitions, Set<String> names, Choic
                     throw ApiException.badRequest("tool_choice", "tool_choice names '" + named
                             + "', which is not in 'tools'");
                 }
-                c = Choice.NAMED;
+                c = ChatTools.Choice.NAMED;
             } else {
                 throw ApiException.badRequest("tool_choice",
                         "tool_choice must be 'none', 'auto', 'required' or {\"type\": \"function\", \"function\": "

@@ -1,4 +1,4 @@
-package dev.bulkhead.server.http;
+package dev.bulkhead.engine.chat;
 
 /**
  * One function call a model made, as OpenAI's {@code tool_calls[]} carries it.
@@ -7,5 +7,5 @@ package dev.bulkhead.server.http;
  * @param name      the function's name
  * @param arguments the arguments as JSON text (an object), exactly as clients receive them
  */
-record ToolCall(String id, String name, String arguments) {
+public record ToolCall(String id, String name, String arguments) {
 }

@@ -1,4 +1,4 @@
-package dev.bulkhead.server.http;
+package dev.bulkhead.engine.chat;
 
 import java.util.Optional;
 
@@ -7,7 +7,7 @@ import java.util.Optional;
  * template is the model's own contract for tool use, so it is the best evidence of the format it was tuned on).
  * vLLM names the same formats {@code hermes} and {@code llama3_json}.
  */
-enum ToolCallFormat {
+public enum ToolCallFormat {
 
     /** Qwen 2.5/3, Hermes and friends: {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}, repeatable. */
     HERMES,
@@ -18,8 +18,13 @@ enum ToolCallFormat {
      */
     LLAMA3_JSON;
 
-    /** The format {@code template} asks for, or empty when it shows none this server can parse. */
-    static Optional<ToolCallFormat> of(String template) {
+    /**
+     * The format {@code template} asks for.
+     *
+     * @param template a chat template's Jinja source
+     * @return the format, or empty when it shows none that {@link ToolCallExtractor} parses
+     */
+    public static Optional<ToolCallFormat> of(String template) {
         if (template.contains("<tool_call>")) {
             return Optional.of(HERMES);
         }

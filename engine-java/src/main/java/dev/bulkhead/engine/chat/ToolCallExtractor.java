@@ -1,4 +1,4 @@
-package dev.bulkhead.server.http;
+package dev.bulkhead.engine.chat;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,18 +15,26 @@ import java.util.regex.Pattern;
  * looks like a call but does not parse (bad JSON, no name) is given back as text, as vLLM's parsers do. Not thread
  * safe: one per choice, fed in order.
  */
-final class ToolCallExtractor {
+public final class ToolCallExtractor {
 
     /** A piece of the output: {@link Text} or a {@link Call}. */
-    sealed interface Piece permits Text, Call {
+    public sealed interface Piece permits Text, Call {
     }
 
-    /** Plain text for {@code content}. */
-    record Text(String text) implements Piece {
+    /**
+     * Plain text for {@code content}.
+     *
+     * @param text the text
+     */
+    public record Text(String text) implements Piece {
     }
 
-    /** A complete tool call. */
-    record Call(ToolCall call) implements Piece {
+    /**
+     * A complete tool call.
+     *
+     * @param call the call
+     */
+    public record Call(ToolCall call) implements Piece {
     }
 
     /**
@@ -36,9 +44,17 @@ final class ToolCallExtractor {
      * @param text  the text pieces joined
      * @param calls the calls kept
      */
-    record Split(String text, List<ToolCall> calls) {
+    public record Split(String text, List<ToolCall> calls) {
 
-        static Split of(List<Piece> pieces, boolean parallel, int callsBefore) {
+        /**
+         * Joins {@code pieces}.
+         *
+         * @param pieces      pieces in output order
+         * @param parallel    whether several calls may be kept
+         * @param callsBefore calls kept from earlier pieces of the same answer
+         * @return the text and the calls kept
+         */
+        public static Split of(List<Piece> pieces, boolean parallel, int callsBefore) {
             StringBuilder text = new StringBuilder();
             List<ToolCall> calls = new ArrayList<>();
             for (Piece p : pieces) {
@@ -71,7 +87,13 @@ final class ToolCallExtractor {
     private LlamaMode llama = LlamaMode.UNDECIDED;
     private int calls;
 
-    ToolCallExtractor(ToolCallFormat format, ObjectMapper json) {
+    /**
+     * For {@code tool_choice: "auto"}: calls are parsed out of the answer in {@code format}.
+     *
+     * @param format the model's tool-call format
+     * @param json   parses the calls' JSON
+     */
+    public ToolCallExtractor(ToolCallFormat format, ObjectMapper json) {
         this(format, null, false, json);
     }
 
@@ -85,21 +107,33 @@ final class ToolCallExtractor {
     /**
      * For a call the request forced ({@code tool_choice} naming a function): the whole output, constrained to the
      * function's parameters schema, is that call's arguments, released at the end.
+     *
+     * @param function the forced function's name
+     * @param json     parses the arguments
+     * @return an extractor for one answer
      */
-    static ToolCallExtractor forced(String function, ObjectMapper json) {
+    public static ToolCallExtractor forced(String function, ObjectMapper json) {
         return new ToolCallExtractor(null, function, false, json);
     }
 
     /**
      * For {@code tool_choice: "required"}: the whole output, constrained to {@code {"name": ..., "arguments":
      * {...}}} over the offered functions, is one call, released at the end.
+     *
+     * @param json parses the call
+     * @return an extractor for one answer
      */
-    static ToolCallExtractor required(ObjectMapper json) {
+    public static ToolCallExtractor required(ObjectMapper json) {
         return new ToolCallExtractor(null, null, true, json);
     }
 
-    /** The pieces that {@code text}, appended to what came before, makes certain. */
-    List<Piece> push(String text) {
+    /**
+     * The pieces that {@code text}, appended to what came before, makes certain.
+     *
+     * @param text the next piece of output
+     * @return text and calls now known, in order
+     */
+    public List<Piece> push(String text) {
         pending.append(text);
         List<Piece> out = new ArrayList<>(2);
         if (forced != null || chosen) {
@@ -113,8 +147,14 @@ final class ToolCallExtractor {
         return out;
     }
 
-    /** {@link #push} of {@code text}, followed by {@link #finish} when it is the output's {@code last} piece. */
-    List<Piece> push(String text, boolean last) {
+    /**
+     * {@link #push} of {@code text}, followed by {@link #finish} when it is the output's {@code last} piece.
+     *
+     * @param text the next piece of output
+     * @param last whether it ends the output
+     * @return text and calls now known, in order
+     */
+    public List<Piece> push(String text, boolean last) {
         List<Piece> out = push(text);
         if (last) {
             out = new ArrayList<>(out);
@@ -123,8 +163,12 @@ final class ToolCallExtractor {
         return out;
     }
 
-    /** Everything still held back, at the end of the output: an unfinished call is tried as it stands. */
-    List<Piece> finish() {
+    /**
+     * Everything still held back, at the end of the output: an unfinished call is tried as it stands.
+     *
+     * @return the remaining text and calls
+     */
+    public List<Piece> finish() {
         List<Piece> out = new ArrayList<>(1);
         String rest = pending.toString();
         pending.setLength(0);
@@ -156,8 +200,12 @@ final class ToolCallExtractor {
         return out;
     }
 
-    /** Whether any call was released so far. */
-    boolean sawCalls() {
+    /**
+     * Whether any call was released so far.
+     *
+     * @return true after the first call
+     */
+    public boolean sawCalls() {
         return calls > 0;
     }
 
