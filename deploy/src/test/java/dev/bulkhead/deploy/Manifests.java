@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /** The YAML documents of deploy/kubernetes/, each with the file it came from (the vendored CRDs apart). */
 final class Manifests {
 
-    static final Path DEPLOY = Path.of(System.getProperty("maven.multiModuleProjectDirectory", ".."), "deploy");
+    /** deploy/: this module's directory, where Surefire runs the tests. */
+    static final Path DEPLOY = Path.of("").toAbsolutePath();
     static final Path KUBERNETES = DEPLOY.resolve("kubernetes");
     static final Path CRDS = KUBERNETES.resolve("crds");
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());

@@ -69,6 +69,34 @@ final class MetricRefs {
         return new Ref(where, m.group(1), labels);
     }
 
+    /**
+     * What a replica's /metrics lacks of the given references: a family none of its samples has, a label a
+     * reference selects by that a sample lacks, or (for references of the pool whose model the replica serves, by
+     * the manifest path prefix {@code servedPool}) no sample with the selected label values. Empty when all is there.
+     */
+    static List<String> missing(List<Ref> refs, String prometheusText, String servedPool) {
+        Map<String, List<Map<String, String>>> families = families(prometheusText);
+        List<String> missing = new ArrayList<>();
+        for (Ref ref : refs) {
+            List<Map<String, String>> samples = families.get(ref.name());
+            if (samples == null) {
+                missing.add(ref.where() + " reads " + ref.name() + ", which /metrics does not export");
+                continue;
+            }
+            for (Map<String, String> sample : samples) {
+                if (!sample.keySet().containsAll(ref.labels().keySet())) {
+                    missing.add(ref.where() + " selects " + ref.name() + " by " + ref.labels().keySet()
+                            + ", a sample has only " + sample.keySet());
+                }
+            }
+            if (ref.where().startsWith(servedPool) && samples.stream()
+                    .noneMatch(sample -> sample.entrySet().containsAll(ref.labels().entrySet()))) {
+                missing.add(ref.where() + " selects " + ref.name() + ref.labels() + ", which no sample has");
+            }
+        }
+        return missing;
+    }
+
     /** The label sets of every sample of a family in Prometheus text, by family name. */
     static Map<String, List<Map<String, String>>> families(String prometheusText) {
         Map<String, List<Map<String, String>>> families = new LinkedHashMap<>();
