@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -56,26 +55,29 @@ class ContainerRuntimeTest {
         assertThat(jlink.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(jlink.exitValue()).as(jlinkOut).isZero();
 
-        // The entrypoint's command line (deploy/container/entrypoint.sh), with the runtime's own bin/java.
+        // The image's command line: the runtime's bin/java, the flags entrypoint.sh passes, and the jar.
         List<String> cmd = new ArrayList<>(List.of(RUNTIME.resolve("bin/java").toString(), "-Xmx384m",
-                "-XX:+UseParallelGC", "-Dbulkhead.cache.dir=" + System.getProperty("bulkhead.cache.dir"),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-jar", JAR.toString(), "serve", "--port", "0", "--threads", "1", "--kv-cache-mb", "16",
+                "-XX:+UseParallelGC", "-Dbulkhead.cache.dir=" + System.getProperty("bulkhead.cache.dir")));
+        cmd.addAll(entrypointFlags());
+        cmd.addAll(List.of("-jar", JAR.toString(), "serve", "--port", "0", "--threads", "1", "--kv-cache-mb", "16",
                 "--served-model-name", "story"));
         server = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        curlLine = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<String> printed = new CompletableFuture<>();
+        // NOTE: reads to the end, so the server never blocks on a full stdout pipe after its curl line.
+        Thread.ofVirtual().start(() -> {
             try {
                 for (String line; (line = out.readLine()) != null; ) {
                     if (line.startsWith("try: curl ")) {
-                        return line.substring("try: ".length());
+                        printed.complete(line.substring("try: ".length()));
                     }
                 }
-                return null;
+                printed.complete(null);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                printed.completeExceptionally(e);
             }
-        }).get(120, TimeUnit.SECONDS);
+        });
+        curlLine = printed.get(120, TimeUnit.SECONDS);
         assertThat(curlLine).as("the curl line serve prints").isNotNull();
         base = curlLine.replaceFirst("^curl (http://[^/]+)/.*$", "$1");
     }
@@ -114,7 +116,8 @@ class ContainerRuntimeTest {
     @Test
     void theProbePathsOfTheDeploymentsAnswer() throws Exception {
         for (Manifests.Document doc : Manifests.all()) {
-            if (!doc.kind().equals("Deployment") || !doc.name().startsWith("bulkhead-") || doc.name().endsWith("-epp")) {
+            boolean modelServer = doc.kind().equals("Deployment") && !doc.name().endsWith("-epp");
+            if (!modelServer) {
                 continue;
             }
             JsonNode container = doc.node().at("/spec/template/spec/containers/0");
@@ -135,6 +138,18 @@ class ContainerRuntimeTest {
                 "vllm:num_requests_running", "vllm:kv_cache_usage_perc");
         // This server serves pool "story"'s model, so that pool's label selectors must match its series.
         assertThat(MetricRefs.missing(refs, metrics.body(), "story/")).isEmpty();
+    }
+
+    /** The JVM flags deploy/container/entrypoint.sh passes between $BULKHEAD_JAVA_OPTS and -jar. */
+    static List<String> entrypointFlags() throws IOException {
+        String script = Files.readString(Manifests.DEPLOY.resolve("container/entrypoint.sh"))
+                .replaceAll("\\\\\n\\s*", " ");
+        String exec = script.lines().filter(l -> l.startsWith("exec ")).findFirst().orElseThrow();
+        String flags = exec.substring(exec.indexOf("$BULKHEAD_JAVA_OPTS") + "$BULKHEAD_JAVA_OPTS".length(),
+                exec.indexOf(" -jar "));
+        List<String> list = List.of(flags.trim().split("\\s+"));
+        assertThat(list).as("entrypoint.sh's flags").contains("jdk.incubator.vector");
+        return list;
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {
