@@ -3,7 +3,7 @@
 #   deploy/container/jlink-runtime.sh OUTPUT_DIR        # OUTPUT_DIR must not exist; it gets bin/java, lib/, conf/
 # The JDK is $JAVA_HOME when it is 25 or newer, else the one ./mvnw would pick (.mvn/find-jdk25.sh). A JDK 25
 # without jmods/ (Temurin 25 and others ship without them) links from its own run-time image (JEP 493).
-# The Dockerfile runs this script in its build stage; CI runs it through JlinkRuntimeTest (the deploy module).
+# The Dockerfile runs this script in its build stage; CI runs it through ContainerRuntimeTest (the deploy module).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
