@@ -1,7 +1,6 @@
 package dev.bulkhead.spring.boot;
 
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.router.ModelHealth;
 import dev.bulkhead.router.Router;
 import java.time.Duration;
 import java.util.List;
@@ -12,9 +11,9 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Drains the application's engines and routers when the context stops: requests in flight get up to the drain timeout
  * to finish, then the rest are aborted and every model is released. Its phase is below the web server's, so Spring
- * stops taking HTTP requests (and finishes its own graceful shutdown) before the models drain. An engine stops
- * admitting at once; a router still admits while it drains (its callers are expected to have stopped), and closes
- * when nothing is in flight or queued.
+ * stops taking HTTP requests (and finishes its own graceful shutdown) before the models drain. Engines and routers
+ * both stop admitting at once ({@code LlmEngine.shutdown}, {@code Router.drain}) and close when nothing is in flight
+ * or queued.
  */
 final class BulkheadLifecycle implements SmartLifecycle {
 
@@ -47,7 +46,7 @@ final class BulkheadLifecycle implements SmartLifecycle {
             LOG.info("bulkhead engine stopped ({})", drained ? "drained" : "requests still in flight were aborted");
         }
         for (Router r : routers) {
-            boolean drained = awaitIdle(r, until);
+            boolean drained = r.drain(remaining(until));
             r.close();
             LOG.info("bulkhead router stopped ({})", drained ? "drained" : "requests still in flight were aborted");
         }
@@ -56,25 +55,6 @@ final class BulkheadLifecycle implements SmartLifecycle {
 
     private static Duration remaining(long until) {
         return Duration.ofNanos(Math.max(0, until - System.nanoTime()));
-    }
-
-    private static boolean awaitIdle(Router r, long until) {
-        while (true) {
-            boolean idle = r.health().models().values().stream().mapToInt(BulkheadLifecycle::busy).sum() == 0;
-            if (idle || System.nanoTime() - until >= 0) {
-                return idle;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-    }
-
-    private static int busy(ModelHealth h) {
-        return h.inFlight() + h.queued();
     }
 
     @Override
