@@ -67,10 +67,10 @@ final class ModelSlot implements AutoCloseable {
     ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog,
               EngineBuilder.Workers workers, MeterRegistry registry) {
         this.spec = spec;
-        this.meters = new EngineMeterBridge(registry, () -> {
+        this.meters = new EngineMeterBridge(registry, new RegistryMeterSource(() -> {
             SlotEngine e = engine();
             return e == null ? null : e.engineMeters();
-        });
+        }));
         this.ledger = ledger;
         this.faults = faults;
         this.builder = new EngineBuilder(spec, ledger,
@@ -99,7 +99,9 @@ final class ModelSlot implements AutoCloseable {
                 generation++;
                 reason = "loaded, awaiting readiness";
             }
-            meters.bridge(h.engine().engineMeters());
+            if (h.engine().engineMeters() != null) {
+                meters.bridge(EngineMeterBridge.idsOf(h.engine().engineMeters()));
+            }
             replayFaults(h);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -299,7 +301,9 @@ final class ModelSlot implements AutoCloseable {
                 reason = "restarted, awaiting readiness";
                 latency.reset();
             }
-            meters.bridge(h.engine().engineMeters());
+            if (h.engine().engineMeters() != null) {
+                meters.bridge(EngineMeterBridge.idsOf(h.engine().engineMeters()));
+            }
             replayFaults(h);
             LOG.info("model {} has a new engine (generation {})", spec.name(), generation());
         } catch (InterruptedException e) {
