@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * exited or crashed, its connection broke, it broke the protocol, went silent, stopped reading or flooded its
  * socket. Whatever ended it, the requests it held fail at once with a {@link WorkerLostException} that says so.
  */
-final class WorkerEngine implements SlotEngine {
+final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
 
     private static final Logger LOG = LoggerFactory.getLogger(WorkerEngine.class);
     private static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -283,7 +283,8 @@ final class WorkerEngine implements SlotEngine {
     }
 
     /** The worker's engine meters now; fails after {@code timeoutMillis} or when the worker is gone. */
-    CompletableFuture<MeterSnapshot> meters(long timeoutMillis) {
+    @Override
+    public CompletableFuture<MeterSnapshot> meters(long timeoutMillis) {
         return ask(stats, FrameType.STATS_REQ, timeoutMillis);
     }
 
