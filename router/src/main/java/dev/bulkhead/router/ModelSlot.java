@@ -36,11 +36,6 @@ final class ModelSlot implements AutoCloseable {
     // NOTE: probes jump every queue: readiness is about the model, not about how busy it is.
     private static final int PROBE_PRIORITY = -1000;
     private static final long CLOSE_WAIT_MILLIS = 2_000;
-    // NOTE: a worker's meters are asked for at most once a second, and a registry read waits at most 250 ms for
-    // them; a new worker lists its meters within 2 s of reporting ready (it answers in microseconds when healthy).
-    private static final Duration WORKER_METERS_INTERVAL = Duration.ofSeconds(1);
-    private static final long WORKER_METERS_TIMEOUT_MILLIS = 250;
-    private static final long WORKER_METERS_DISCOVERY_MILLIS = 2_000;
 
     private record EngineHandle(SlotEngine engine, MemoryLedger.Reservation reservation) {
     }
@@ -54,8 +49,7 @@ final class ModelSlot implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Admission admission;
     private final LatencyEstimator latency = new LatencyEstimator();
-    private final EngineMeterBridge meters;
-    private final WorkerMeterCache workerMeters;
+    private final SlotMeters meters;
     private final Set<CompletableFuture<Completion>> pending = ConcurrentHashMap.newKeySet();
 
     private volatile EngineHandle current;
@@ -73,13 +67,8 @@ final class ModelSlot implements AutoCloseable {
     ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog,
               EngineBuilder.Workers workers, MeterRegistry registry) {
         this.spec = spec;
-        boolean process = spec.isolation() == Isolation.PROCESS;
-        this.workerMeters = process && workers.bridgeMeters() ? new WorkerMeterCache(this::worker,
-                WORKER_METERS_INTERVAL, WORKER_METERS_TIMEOUT_MILLIS, System::nanoTime) : null;
-        this.meters = new EngineMeterBridge(registry, process ? workerMeters : new RegistryMeterSource(() -> {
-            SlotEngine e = engine();
-            return e == null ? null : e.engineMeters();
-        }));
+        this.meters = new SlotMeters(spec.name(), spec.isolation() == Isolation.PROCESS, workers.bridgeMeters(),
+                registry, this::engine);
         this.ledger = ledger;
         this.faults = faults;
         this.builder = new EngineBuilder(spec, ledger,
@@ -108,31 +97,13 @@ final class ModelSlot implements AutoCloseable {
                 generation++;
                 reason = "loaded, awaiting readiness";
             }
-            bridgeMeters(h.engine());
+            meters.engineStarted(h.engine());
             replayFaults(h);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed("load interrupted", e);
         } catch (Throwable t) {
             failed("load failed: " + message(t), t);
-        }
-    }
-
-    /**
-     * Shows a new engine's meters in the user's registry: an in-process engine's from its registry, a worker's as
-     * it lists them (asked once, bounded; meters bridged for an earlier worker of this model read the new one).
-     */
-    private void bridgeMeters(SlotEngine e) {
-        if (e.engineMeters() != null) {
-            meters.bridge(EngineMeterBridge.idsOf(e.engineMeters()));
-        } else if (e.worker() != null && workerMeters != null) {
-            java.util.List<io.micrometer.core.instrument.Meter.Id> ids =
-                    workerMeters.discover(e.worker(), WORKER_METERS_DISCOVERY_MILLIS);
-            if (ids.isEmpty()) {
-                LOG.warn("the worker of {} did not list its engine meters within {} ms; those not bridged before stay"
-                        + " out of the registry until its next start", spec.name(), WORKER_METERS_DISCOVERY_MILLIS);
-            }
-            meters.bridge(ids);
         }
     }
 
@@ -326,7 +297,7 @@ final class ModelSlot implements AutoCloseable {
                 reason = "restarted, awaiting readiness";
                 latency.reset();
             }
-            bridgeMeters(h.engine());
+            meters.engineStarted(h.engine());
             replayFaults(h);
             LOG.info("model {} has a new engine (generation {})", spec.name(), generation());
         } catch (InterruptedException e) {

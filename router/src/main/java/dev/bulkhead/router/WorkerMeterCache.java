@@ -2,6 +2,7 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.router.ipc.MeterSnapshot;
 import io.micrometer.core.instrument.Meter;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -60,7 +61,7 @@ final class WorkerMeterCache implements EngineMeterSource {
      * @param timeoutMillis how long a question is waited for
      * @param clock         {@link System#nanoTime()}, or a test's clock
      */
-    WorkerMeterCache(Supplier<? extends Worker> current, java.time.Duration interval, long timeoutMillis,
+    WorkerMeterCache(Supplier<? extends Worker> current, Duration interval, long timeoutMillis,
                      LongSupplier clock) {
         if (interval.isNegative() || timeoutMillis < 1) {
             throw new IllegalArgumentException("interval " + interval + " and timeout " + timeoutMillis
