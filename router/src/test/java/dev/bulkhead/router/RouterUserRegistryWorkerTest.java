@@ -58,7 +58,7 @@ class RouterUserRegistryWorkerTest {
 
     private static RouterConfig config() {
         // NOTE: a readiness probe (one token) a second, so that counts move by at most a probe or two besides ours;
-        // steps of 20 ms, so that a request runs long enough to be seen running.
+        // steps of 30 ms, so that a request of 100 tokens runs for 3 s, long enough to be seen running.
         HealthSpec rareProbes = new HealthSpec(5_000, 1_000, 5_000);
         ModelSpec local = model("local", RouterFixtures.stories()).withHealth(rareProbes)
                 .withIsolation(Isolation.IN_PROCESS);
@@ -66,7 +66,7 @@ class RouterUserRegistryWorkerTest {
         return RouterConfig.of(List.of(local, worker),
                         new RoutingTable(1, Map.of("local", Route.to("local"), "w", Route.to("w"))))
                 .withWatchdog(RouterFixtures.fastWatchdog())
-                .withFaults(new FaultSpec(true, 20, 0, Map.of("w", List.of(Fault.SLOW_STEPS))));
+                .withFaults(new FaultSpec(true, 30, 0, Map.of("w", List.of(Fault.SLOW_STEPS))));
     }
 
     @Test
@@ -101,8 +101,11 @@ class RouterUserRegistryWorkerTest {
             assertThat(user.find("bulkhead.time_to_first_token").tag("model", "w").functionTimer().count())
                     .as("one first token per finished request").isGreaterThanOrEqualTo((long) lengthBefore + 1);
 
-            // A request of 60 steps of 20 ms: the worker's gauges show it running and its KV blocks in use.
-            CompletableFuture<RoutedCompletion> longOne = router.submit("w", request("Once upon a time", 60, DEADLINE));
+            // A request of 100 steps of 30 ms: the worker's gauges show it running and its KV blocks in use. NOTE: a
+            // long deadline, since the router's latency estimate of a young worker (its cold first probes) is far
+            // above 3 s and would refuse the request as unmeetable.
+            CompletableFuture<RoutedCompletion> longOne = router.submit("w",
+                    request("Once upon a time", 100, Duration.ofMinutes(5)));
             // NOTE: at least 1: a readiness probe may run beside it.
             assertThat(await(SHOWS, () -> gauge(user, "vllm:num_requests_running", "model_name", "w") >= 1))
                     .as("seen running").isTrue();

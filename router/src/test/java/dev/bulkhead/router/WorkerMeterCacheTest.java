@@ -164,6 +164,7 @@ class WorkerMeterCacheTest {
         assertThat(w.unanswered.get()).isEqualTo(1);
 
         // Later intervals ask again, one question each, only once the last one settled (it timed out).
+        int threadsBefore = Thread.getAllStackTraces().size();
         for (int i = 0; i < 5; i++) {
             advance(INTERVAL);
             for (int j = 0; j < 10; j++) {
@@ -171,6 +172,7 @@ class WorkerMeterCacheTest {
             }
         }
         assertThat(w.unanswered.get()).as("one question per interval").isEqualTo(6);
+        assertThat(Thread.getAllStackTraces().size()).as("no thread per question").isLessThanOrEqualTo(threadsBefore + 1);
         start = System.nanoTime();
         for (int j = 0; j < 100; j++) {
             cache.gauge(RUNNING);
