@@ -13,8 +13,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  */
 final class EngineBuilder implements AutoCloseable {
 
-    /** What worker processes share: how to start them, where their sockets live, drills, metrics. */
-    record Workers(WorkerLauncher launcher, WorkerDirectory dir, FaultSpec faults, RouterMetrics metrics) {
+    /**
+     * What worker processes share: how to start them, where their sockets live, drills, metrics, and whether their
+     * engine meters are bridged into the router's registry (off for a caller that merges each worker's own
+     * Prometheus text instead).
+     */
+    record Workers(WorkerLauncher launcher, WorkerDirectory dir, FaultSpec faults, RouterMetrics metrics,
+                   boolean bridgeMeters) {
     }
 
     /** An engine and the memory reserved for it. */

@@ -1,53 +1,54 @@
 package dev.bulkhead.router;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One model's engine metrics in the user's registry, across restarts. Each engine keeps its meters in a registry of
  * its own (its gauges hold its loop, so a replaced engine must not stay reachable from the user's registry, and a
- * replacement must never collide with a predecessor that is still shutting down); this registers, once per meter,
- * a meter of the same name and tags in the user's registry that reads the model's current engine. Gauges read its
- * value, counters its count, timers their count and total time (percentiles stay in the engine's own registry and
- * in the server's {@code /metrics}). While no engine runs, gauges read NaN and counters and timers 0; counters start
- * again from 0 after a restart, which Prometheus-style consumers read as a counter reset.
+ * replacement must never collide with a predecessor that is still shutting down), or in its worker process; this
+ * registers, once per meter, a meter of the same name and tags in the user's registry that reads the model's current
+ * engine through an {@link EngineMeterSource}. Gauges read its value (a timer's quantiles among them, as the
+ * {@code .percentile} gauges of a registry without quantiles of its own), counters its count, timers their count
+ * and total time (distribution summaries stay in the engine's own registry and in the server's {@code /metrics}).
+ * While no engine runs, gauges read NaN and counters and timers 0; counters start again from 0 after a restart,
+ * which Prometheus-style consumers read as a counter reset.
  */
 final class EngineMeterBridge implements AutoCloseable {
 
     private final MeterRegistry target;
-    private final Supplier<MeterRegistry> current;
+    private final EngineMeterSource source;
     private final Set<Meter.Id> bridged = new HashSet<>();
     private final List<Meter> registered = new ArrayList<>();
 
     /**
-     * @param target  the user's registry
-     * @param current the model's current engine's own registry, or null while it has none (or runs in a worker)
+     * @param target the user's registry
+     * @param source the model's current engine's meters
      */
-    EngineMeterBridge(MeterRegistry target, Supplier<MeterRegistry> current) {
+    EngineMeterBridge(MeterRegistry target, EngineMeterSource source) {
         this.target = target;
-        this.current = current;
+        this.source = source;
     }
 
-    /** Bridges every meter of {@code engineMeters} not bridged yet (an engine registers more as it goes). */
-    synchronized void bridge(MeterRegistry engineMeters) {
-        if (engineMeters == null || engineMeters == target) {
-            return;
-        }
-        for (Meter m : engineMeters.getMeters()) {
-            Meter.Id id = m.getId();
+    /** The ids of every meter in {@code registry}, for {@link #bridge}. */
+    static List<Meter.Id> idsOf(MeterRegistry registry) {
+        return registry.getMeters().stream().map(Meter::getId).toList();
+    }
+
+    /** Bridges every meter of {@code ids} not bridged yet (an engine may register more as it goes). */
+    synchronized void bridge(Collection<Meter.Id> ids) {
+        for (Meter.Id id : ids) {
             if (bridged.add(id)) {
-                Meter b = bridgeOf(m, id);
+                Meter b = bridgeOf(id);
                 if (b != null) {
                     registered.add(b);
                 }
@@ -55,53 +56,20 @@ final class EngineMeterBridge implements AutoCloseable {
         }
     }
 
-    private Meter bridgeOf(Meter m, Meter.Id id) {
+    private Meter bridgeOf(Meter.Id id) {
         String name = id.getName();
-        if (m instanceof Gauge) {
-            return Gauge.builder(name, this, s -> s.read(id, Double.NaN)).tags(id.getTags())
+        EngineMeterSource s = source;
+        return switch (id.getType()) {
+            case GAUGE -> Gauge.builder(name, s, x -> x.gauge(id)).tags(id.getTagsAsIterable())
                     .description(id.getDescription()).baseUnit(id.getBaseUnit()).register(target);
-        }
-        if (m instanceof Counter || m instanceof FunctionCounter) {
-            return FunctionCounter.builder(name, this, s -> s.read(id, 0)).tags(id.getTags())
+            case COUNTER -> FunctionCounter.builder(name, s, x -> x.count(id)).tags(id.getTagsAsIterable())
                     .description(id.getDescription()).baseUnit(id.getBaseUnit()).register(target);
-        }
-        if (m instanceof Timer) {
-            return FunctionTimer.builder(name, this, s -> s.timerCount(id), s -> s.timerNanos(id), TimeUnit.NANOSECONDS)
-                    .tags(id.getTags()).description(id.getDescription()).register(target);
-        }
-        // NOTE: distribution summaries (tokens per step) stay in the engine's registry: a count and a total
-        // without their buckets would mislead more than they tell.
-        return null;
-    }
-
-    private double read(Meter.Id id, double absent) {
-        MeterRegistry r = current.get();
-        Meter m = r == null ? null : r.find(id.getName()).tags(id.getTags()).meter();
-        if (m instanceof Gauge g) {
-            return g.value();
-        }
-        if (m instanceof Counter c) {
-            return c.count();
-        }
-        if (m instanceof FunctionCounter c) {
-            return c.count();
-        }
-        return absent;
-    }
-
-    private long timerCount(Meter.Id id) {
-        Timer t = timer(id);
-        return t == null ? 0 : t.count();
-    }
-
-    private double timerNanos(Meter.Id id) {
-        Timer t = timer(id);
-        return t == null ? 0 : t.totalTime(TimeUnit.NANOSECONDS);
-    }
-
-    private Timer timer(Meter.Id id) {
-        MeterRegistry r = current.get();
-        return r == null ? null : r.find(id.getName()).tags(id.getTags()).timer();
+            case TIMER -> FunctionTimer.builder(name, s, x -> x.timerCount(id), x -> x.timerNanos(id),
+                    TimeUnit.NANOSECONDS).tags(id.getTagsAsIterable()).description(id.getDescription()).register(target);
+            // NOTE: distribution summaries (tokens per step) stay in the engine's registry: a count and a total
+            // without their buckets would mislead more than they tell.
+            default -> null;
+        };
     }
 
     /** Removes the bridged meters from the user's registry. */

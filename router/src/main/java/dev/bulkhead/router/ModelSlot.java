@@ -49,7 +49,7 @@ final class ModelSlot implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Admission admission;
     private final LatencyEstimator latency = new LatencyEstimator();
-    private final EngineMeterBridge meters;
+    private final SlotMeters meters;
     private final Set<CompletableFuture<Completion>> pending = ConcurrentHashMap.newKeySet();
 
     private volatile EngineHandle current;
@@ -67,10 +67,8 @@ final class ModelSlot implements AutoCloseable {
     ModelSlot(ModelSpec spec, MemoryLedger ledger, FaultInjector faults, ModelRunnerFactory base, WatchdogSpec watchdog,
               EngineBuilder.Workers workers, MeterRegistry registry) {
         this.spec = spec;
-        this.meters = new EngineMeterBridge(registry, () -> {
-            SlotEngine e = engine();
-            return e == null ? null : e.engineMeters();
-        });
+        this.meters = new SlotMeters(spec.name(), spec.isolation() == Isolation.PROCESS, workers.bridgeMeters(),
+                registry, this::engine);
         this.ledger = ledger;
         this.faults = faults;
         this.builder = new EngineBuilder(spec, ledger,
@@ -99,7 +97,7 @@ final class ModelSlot implements AutoCloseable {
                 generation++;
                 reason = "loaded, awaiting readiness";
             }
-            meters.bridge(h.engine().engineMeters());
+            meters.engineStarted(h.engine());
             replayFaults(h);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -299,7 +297,7 @@ final class ModelSlot implements AutoCloseable {
                 reason = "restarted, awaiting readiness";
                 latency.reset();
             }
-            meters.bridge(h.engine().engineMeters());
+            meters.engineStarted(h.engine());
             replayFaults(h);
             LOG.info("model {} has a new engine (generation {})", spec.name(), generation());
         } catch (InterruptedException e) {

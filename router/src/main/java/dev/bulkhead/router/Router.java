@@ -63,7 +63,8 @@ public final class Router implements AutoCloseable {
      */
     private final java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
 
-    private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry, WorkerLauncher launcher) {
+    private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry, WorkerLauncher launcher,
+                   boolean workerEngineMeters) {
         this.config = config;
         this.ledger = new MemoryLedger(config.nodeMemoryBytes());
         this.faults = new FaultInjector(config.faults(), config.modelNames());
@@ -71,7 +72,8 @@ public final class Router implements AutoCloseable {
         this.metrics = new RouterMetrics(registry);
         boolean anyWorker = config.models().stream().anyMatch(m -> m.isolation() == Isolation.PROCESS);
         this.workerDir = anyWorker ? WorkerDirectory.create() : null;
-        EngineBuilder.Workers w = new EngineBuilder.Workers(launcher, workerDir, config.faults(), metrics);
+        EngineBuilder.Workers w = new EngineBuilder.Workers(launcher, workerDir, config.faults(), metrics,
+                workerEngineMeters);
         for (ModelSpec m : config.models()) {
             slots.put(m.name(), new ModelSlot(m, ledger, faults, runners, config.watchdog(), w, registry));
         }
@@ -136,6 +138,7 @@ public final class Router implements AutoCloseable {
         private MeterRegistry registry;
         private ModelRunnerFactory runners = ModelRunnerFactory.CPU;
         private WorkerLauncher launcher;
+        private boolean workerEngineMeters = true;
 
         private Builder() {
         }
@@ -152,8 +155,10 @@ public final class Router implements AutoCloseable {
         }
 
         /**
-         * Where router metrics and every in-process model's engine metrics (tagged {@code model}) go; a
-         * {@link SimpleMeterRegistry} of its own when not given.
+         * Where router metrics and every model's engine metrics (tagged {@code model}) go; a
+         * {@link SimpleMeterRegistry} of its own when not given. A model in a worker process shows its engine's
+         * gauges, counters and timers there too, read from the worker at most once a second (see
+         * {@link #workerEngineMeters}).
          */
         public Builder meterRegistry(MeterRegistry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -172,13 +177,24 @@ public final class Router implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the engine meters of models in worker processes go into the {@link #meterRegistry registry} (true
+         * unless told): false for a caller that merges each worker's own Prometheus text instead
+         * ({@link Router#workerMetrics}, with percentiles and distribution summaries), as {@code bulkhead serve}
+         * does, so that no series is exported twice.
+         */
+        public Builder workerEngineMeters(boolean bridged) {
+            this.workerEngineMeters = bridged;
+            return this;
+        }
+
         /** Loads every model and starts routing; see {@link Router#start(RouterConfig)}. */
         public Router start() {
             if (config == null) {
                 throw new IllegalStateException("Router.builder(): give config(...) or configFile(...) before start()");
             }
             return Router.start(config, runners, registry == null ? new SimpleMeterRegistry() : registry,
-                    launcher == null ? WorkerLauncher.defaults() : launcher);
+                    launcher == null ? WorkerLauncher.defaults() : launcher, workerEngineMeters);
         }
     }
 
@@ -199,12 +215,18 @@ public final class Router implements AutoCloseable {
     /**
      * As {@link #start(RouterConfig, ModelRunnerFactory, MeterRegistry)}, starting the models whose isolation is
      * {@link Isolation#PROCESS} as worker processes by {@code launcher} ({@code runners} then serve only the
-     * in-process ones; a worker takes its backend from the launcher's device).
+     * in-process ones; a worker takes its backend from the launcher's device). Worker models' engine meters go into
+     * {@code registry} as well ({@link Builder#workerEngineMeters} turns that off).
      */
     public static Router start(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry,
                                WorkerLauncher launcher) {
+        return start(config, runners, registry, launcher, true);
+    }
+
+    private static Router start(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry,
+                                WorkerLauncher launcher, boolean workerEngineMeters) {
         Router r = new Router(Objects.requireNonNull(config, "config"), runners, registry,
-                Objects.requireNonNull(launcher, "launcher"));
+                Objects.requireNonNull(launcher, "launcher"), workerEngineMeters);
         r.watchdog.start();
         r.awaitFirstReadiness();
         LOG.info("router started: {} models, routing table v{}, health {}", r.slots.size(), r.table.get().version(),

@@ -15,6 +15,7 @@ import dev.bulkhead.router.ipc.FrameSender;
 import dev.bulkhead.router.ipc.FrameType;
 import dev.bulkhead.router.ipc.Heartbeat;
 import dev.bulkhead.router.ipc.Messages;
+import dev.bulkhead.router.ipc.MeterSnapshot;
 import dev.bulkhead.router.ipc.ProtocolException;
 import dev.bulkhead.router.ipc.WireIn;
 import dev.bulkhead.router.ipc.WireOut;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * exited or crashed, its connection broke, it broke the protocol, went silent, stopped reading or flooded its
  * socket. Whatever ended it, the requests it held fail at once with a {@link WorkerLostException} that says so.
  */
-final class WorkerEngine implements SlotEngine {
+final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
 
     private static final Logger LOG = LoggerFactory.getLogger(WorkerEngine.class);
     private static final long FLOOD_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -88,9 +89,9 @@ final class WorkerEngine implements SlotEngine {
     private final long startedNanos = System.nanoTime();
     private final Map<Integer, Call> calls = new ConcurrentHashMap<>();
     private final Map<String, Integer> rids = new ConcurrentHashMap<>();
-    private final Map<Integer, CompletableFuture<String>> scrapes = new ConcurrentHashMap<>();
+    private final PendingReplies<String> scrapes = new PendingReplies<>();
+    private final PendingReplies<MeterSnapshot> stats = new PendingReplies<>();
     private final AtomicInteger nextRid = new AtomicInteger();
-    private final AtomicInteger nextSeq = new AtomicInteger();
     private final AtomicBoolean losing = new AtomicBoolean();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private volatile Heartbeat heartbeat;
@@ -278,15 +279,21 @@ final class WorkerEngine implements SlotEngine {
 
     /** The worker's metrics in Prometheus text; fails after {@code timeoutMillis} or when the worker is gone. */
     CompletableFuture<String> scrape(long timeoutMillis) {
-        if (problem(System.nanoTime()) != null) {
-            return CompletableFuture.failedFuture(new WorkerLostException(lost == null ? "not serving" : lost));
+        return ask(scrapes, FrameType.METRICS_REQ, timeoutMillis);
+    }
+
+    /** The worker's engine meters now; fails after {@code timeoutMillis} or when the worker is gone. */
+    @Override
+    public CompletableFuture<MeterSnapshot> meters(long timeoutMillis) {
+        return ask(stats, FrameType.STATS_REQ, timeoutMillis);
+    }
+
+    private <T> CompletableFuture<T> ask(PendingReplies<T> replies, FrameType question, long timeoutMillis) {
+        String problem = problem(System.nanoTime());
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new WorkerLostException(problem));
         }
-        int seq = nextSeq.incrementAndGet();
-        CompletableFuture<String> f = new CompletableFuture<>();
-        scrapes.put(seq, f);
-        f.whenComplete((t, e) -> scrapes.remove(seq));
-        sender.send(WireOut.frame(FrameType.METRICS_REQ, 8).i32(seq).finish());
-        return f.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        return replies.ask(seq -> sender.send(WireOut.frame(question, 8).i32(seq).finish()), timeoutMillis);
     }
 
     // ---- watching
@@ -412,7 +419,8 @@ final class WorkerEngine implements SlotEngine {
         }
         calls.clear();
         rids.clear();
-        scrapes.values().forEach(f -> f.completeExceptionally(e));
+        scrapes.failAll(e);
+        stats.failAll(e);
         sender.abort();
         channel.close();
     }
@@ -518,12 +526,8 @@ final class WorkerEngine implements SlotEngine {
                     c.fail(e);
                 }
             }
-            case METRICS -> {
-                CompletableFuture<String> f = scrapes.remove(in.i32());
-                if (f != null) {
-                    f.complete(in.str());
-                }
-            }
+            case METRICS -> scrapes.answer(in.i32(), in.str());
+            case STATS -> stats.answer(in.i32(), MeterSnapshot.read(in));
             default -> throw new ProtocolException("a worker does not send " + type);
         }
     }

@@ -17,6 +17,8 @@ public enum FrameType {
     FAULT(0x05),
     /** Router → worker: drain, then exit. */
     SHUTDOWN(0x06),
+    /** Router → worker: read the engine's meters, answered by STATS (what a user's registry shows). */
+    STATS_REQ(0x07),
     /** Worker → router: protocol version and pid, before loading. */
     HELLO(0x81),
     /** Worker → router: the engine serves. */
@@ -34,10 +36,12 @@ public enum FrameType {
     /** Worker → router: liveness, load and memory, from the worker's own thread. */
     HEARTBEAT(0x88),
     /** Worker → router: the answer to METRICS_REQ. */
-    METRICS(0x89);
+    METRICS(0x89),
+    /** Worker → router: the answer to STATS_REQ, a {@link MeterSnapshot}. */
+    STATS(0x8A);
 
     /** Protocol version carried in HELLO; a worker of another version is refused. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

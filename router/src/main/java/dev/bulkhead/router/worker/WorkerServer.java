@@ -19,6 +19,7 @@ import dev.bulkhead.router.ipc.Frame;
 import dev.bulkhead.router.ipc.FrameChannel;
 import dev.bulkhead.router.ipc.FrameType;
 import dev.bulkhead.router.ipc.Heartbeat;
+import dev.bulkhead.router.ipc.MeterSnapshot;
 import dev.bulkhead.router.ipc.Messages;
 import dev.bulkhead.router.ipc.ProtocolException;
 import dev.bulkhead.router.ipc.WireIn;
@@ -205,6 +206,11 @@ final class WorkerServer {
             }
             case CREDIT -> credit(requests.get(in.i32()), in.i64());
             case METRICS_REQ -> send(WireOut.frame(FrameType.METRICS, 8192).i32(in.i32()).str(registry.scrape()).finish());
+            case STATS_REQ -> {
+                WireOut out = WireOut.frame(FrameType.STATS, 4096).i32(in.i32());
+                MeterSnapshot.of(registry).write(out);
+                send(out.finish());
+            }
             case FAULT -> fault(in.str(), in.bool());
             case SHUTDOWN -> {
                 long drain = in.i64();

@@ -170,7 +170,10 @@ final class ServeCommand implements Callable<Integer> {
         ModelRunnerFactory runners = inProcess ? Backends.choose(device).factory() : ModelRunnerFactory.CPU;
         WorkerLauncher launcher = WorkerLauncher.sameJvm(BulkheadCli.class.getName(), java.util.List.of("worker"),
                 device);
-        return Router.start(config, runners, registry, launcher);
+        // NOTE: /metrics merges each worker's own Prometheus text (percentiles included); bridging the same meters
+        // into this registry as well would export every worker series twice.
+        return Router.builder().config(config).runners(runners).meterRegistry(registry).workerLauncher(launcher)
+                .workerEngineMeters(false).start();
     }
 
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */
