@@ -1,0 +1,84 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bulkhead.ffi.SearchPaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How the optional BLAS path finds OpenBLAS and how it fails: runs with or without OpenBLAS installed. */
+class OpenBlasLookupTest {
+
+    @TempDir
+    Path dir;
+
+    private SearchPaths only(Path... dirs) {
+        return new SearchPaths(List.of(dirs), List.of(), List.of(), List.of(), List.of());
+    }
+
+    @Test
+    void absentLibraryFailsNamingTheFlagTheLibraryAndTheFix() {
+        assertThatThrownBy(() -> OpenBlas.locate("", only(dir)))
+                .isInstanceOf(CpuGemmUnavailableException.class)
+                .hasMessageContaining("--cpu-gemm openblas")
+                .hasMessageContaining("libopenblas.so.0 not found")
+                .hasMessageContaining(dir.toString())
+                .hasMessageContaining("apt-get install libopenblas0-pthread")
+                .hasMessageContaining("--cpu-gemm java");
+    }
+
+    @Test
+    void findsTheLibraryInAFolderAndPrefersTheSonameToTheDevLink() throws Exception {
+        Files.createFile(dir.resolve("libopenblas.so"));
+        Files.createFile(dir.resolve("libopenblas.so.0"));
+        assertThat(OpenBlas.locate("", only(dir))).isEqualTo(dir.resolve("libopenblas.so.0"));
+    }
+
+    @Test
+    void aFileNamedByTheUserIsTakenAsItIs() throws Exception {
+        Path f = Files.createFile(dir.resolve("my-blas.so"));
+        assertThat(OpenBlas.locate(f.toString())).isEqualTo(f);
+    }
+
+    @Test
+    void aMissingPathNamedByTheUserIsAnErrorNotASearch() {
+        String missing = dir.resolve("nope/libopenblas.so.0").toString();
+        assertThatThrownBy(() -> OpenBlas.locate(missing))
+                .isInstanceOf(CpuGemmUnavailableException.class)
+                .hasMessageContaining(CpuGemm.LIBRARY_PROPERTY + "=" + missing)
+                .hasMessageContaining("neither a file nor a folder");
+    }
+
+    @Test
+    void aFileThatIsNotALibraryFailsToLoadWithItsName() throws Exception {
+        Path f = Files.writeString(dir.resolve("libopenblas.so.0"), "not an ELF file");
+        assertThatThrownBy(() -> OpenBlas.load(f.toString(), true))
+                .isInstanceOf(CpuGemmUnavailableException.class)
+                .hasMessageContaining("cannot load " + f);
+    }
+
+    @Test
+    void javaIsTheDefaultAndNeedsNoLibrary() {
+        assertThat(CpuGemm.fromSystemProperties().kind()).isEqualTo(CpuGemm.Kind.JAVA);
+        assertThat(BlasGemm.create(CpuGemm.JAVA, 2)).isNull();
+    }
+
+    @Test
+    void kindsParseAndABadOneNamesTheFlag() {
+        assertThat(CpuGemm.parseKind(" OpenBLAS ")).isEqualTo(CpuGemm.Kind.OPENBLAS);
+        assertThat(CpuGemm.parseKind("java")).isEqualTo(CpuGemm.Kind.JAVA);
+        assertThatThrownBy(() -> CpuGemm.parseKind("mkl")).hasMessageContaining("--cpu-gemm must be java or openblas");
+        assertThatThrownBy(() -> new CpuGemm(CpuGemm.Kind.OPENBLAS, "", 0, true)).hasMessageContaining("minTokens");
+    }
+
+    @Test
+    void openBlasAskedAtAMissingPathFailsBeforeAnythingIsBuilt() {
+        CpuGemm gemm = CpuGemm.openBlas(dir.resolve("missing.so").toString());
+        assertThatThrownBy(() -> BlasGemm.create(gemm, 2)).isInstanceOf(CpuGemmUnavailableException.class)
+                .hasMessageContaining("--cpu-gemm openblas");
+    }
+}
