@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.internal.cpu;
 
+import dev.bulkhead.engine.EngineOptions.CpuGemm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -7,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The optional BLAS path of the CPU backend ({@link CpuGemm.Kind#OPENBLAS}): an F32 or BF16 product of at least
- * {@code minTokens} tokens becomes one {@code cblas_sgemm} per matrix. F32 weights are passed in place from
+ * The optional BLAS path of the CPU backend ({@link CpuGemm#OPENBLAS}): an F32 or BF16 product of at
+ * least {@code minTokens} tokens becomes one {@code cblas_sgemm} per matrix. F32 weights are passed in place from
  * their mapped segment; BF16 weights (Debian's OpenBLAS has no {@code cblas_sbgemm}) are widened to float tiles
  * of about {@value #TILE_BYTES} bytes on the pool, and each tile is one sgemm.
  *
@@ -39,12 +40,12 @@ public final class BlasGemm implements AutoCloseable {
     }
 
     /**
-     * The BLAS path {@code gemm} asks for with {@code threads} BLAS threads, or null for {@link CpuGemm.Kind#JAVA}.
+     * The BLAS path {@code gemm} asks for with {@code threads} BLAS threads, or null for {@link CpuGemm#JAVA}.
      *
      * @throws CpuGemmUnavailableException when OpenBLAS is asked for but cannot be loaded
      */
-    public static BlasGemm create(CpuGemm gemm, int threads) {
-        if (gemm.kind() == CpuGemm.Kind.JAVA) {
+    public static BlasGemm create(CpuGemmSettings gemm, int threads) {
+        if (gemm.kind() == CpuGemm.JAVA) {
             return null;
         }
         OpenBlas blas = OpenBlas.load(gemm.library(), gemm.heapAccess());

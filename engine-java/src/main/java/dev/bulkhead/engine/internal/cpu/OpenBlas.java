@@ -30,7 +30,7 @@ public final class OpenBlas {
     public static final LibrarySpec SPEC = new LibrarySpec("libopenblas.so.0",
             List.of("libopenblas.so.0", "libopenblas.so"), null, null,
             "install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread), name its file or folder with "
-                    + "-D" + CpuGemm.LIBRARY_PROPERTY + "=..., or use --cpu-gemm java");
+                    + "-D" + CpuGemmSettings.LIBRARY_PROPERTY + "=..., or use --cpu-gemm java");
 
     private static final int ROW_MAJOR = 101;
     private static final int NO_TRANS = 111;
@@ -86,7 +86,7 @@ public final class OpenBlas {
         }
         if (!location.isBlank() && !Files.isDirectory(Path.of(location))) {
             // NOTE: a path the user named that is not there is a typo, not a reason to take another library.
-            throw new CpuGemmUnavailableException("--cpu-gemm openblas: " + CpuGemm.LIBRARY_PROPERTY + "="
+            throw new CpuGemmUnavailableException("--cpu-gemm openblas: " + CpuGemmSettings.LIBRARY_PROPERTY + "="
                     + location + " is neither a file nor a folder; " + SPEC.installHint());
         }
         List<Path> override = location.isBlank() ? List.of() : List.of(Path.of(location));
@@ -107,7 +107,7 @@ public final class OpenBlas {
     static Path locate(String location, SearchPaths paths) {
         LibraryLocator.Lookup lookup = LibraryLocator.locate(SPEC, paths);
         if (lookup.path().isEmpty()) {
-            String asked = location.isBlank() ? "" : " (" + CpuGemm.LIBRARY_PROPERTY + "=" + location + ")";
+            String asked = location.isBlank() ? "" : " (" + CpuGemmSettings.LIBRARY_PROPERTY + "=" + location + ")";
             throw new CpuGemmUnavailableException("--cpu-gemm openblas: " + lookup.notFoundMessage() + asked);
         }
         return lookup.path().get();

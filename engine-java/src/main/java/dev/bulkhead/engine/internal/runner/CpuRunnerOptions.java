@@ -1,6 +1,6 @@
 package dev.bulkhead.engine.internal.runner;
 
-import dev.bulkhead.engine.internal.cpu.CpuGemm;
+import dev.bulkhead.engine.internal.cpu.CpuGemmSettings;
 
 /**
  * Sizing of a CPU model runner, fixed at load: nothing grows on the request path.
@@ -11,7 +11,7 @@ import dev.bulkhead.engine.internal.cpu.CpuGemm;
  * @param maxBatchTokens  most tokens in one forward step (prefill chunk size for a single sequence)
  * @param gemm            which code multiplies F32/BF16 weights by large batches (the Java kernels by default)
  */
-public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens, CpuGemm gemm) {
+public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens, CpuGemmSettings gemm) {
 
     public CpuRunnerOptions {
         if (threads < 1 || threads > 1024) {
@@ -27,13 +27,13 @@ public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int ma
             throw new IllegalArgumentException("maxBatchTokens must be in [1, 65536], got " + maxBatchTokens);
         }
         if (gemm == null) {
-            throw new IllegalArgumentException("gemm must not be null (CpuGemm.JAVA for the Java kernels)");
+            throw new IllegalArgumentException("gemm must not be null (CpuGemmSettings.JAVA for the Java kernels)");
         }
     }
 
-    /** Options with the GEMM of {@code -Dbulkhead.cpu.gemm} ({@link CpuGemm#fromSystemProperties()}; Java unless set). */
+    /** Options with the GEMM of {@code -Dbulkhead.cpu.gemm} ({@link CpuGemmSettings#fromSystemProperties()}; Java unless set). */
     public CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens) {
-        this(threads, blockSize, numBlocks, maxBatchTokens, CpuGemm.fromSystemProperties());
+        this(threads, blockSize, numBlocks, maxBatchTokens, CpuGemmSettings.fromSystemProperties());
     }
 
     /** Enough blocks for {@code contextTokens} tokens of one sequence. */

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.internal.cpu;
 
+import dev.bulkhead.engine.EngineOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -49,7 +50,7 @@ class OpenBlasGemmWhenInstalledTest {
         float[] expected = new float[tokens * rows];
         float[] actual = new float[tokens * rows + 3];
         try (CpuThreadPool pool = new CpuThreadPool(2);
-             BlasGemm blas = BlasGemm.create(new CpuGemm(CpuGemm.Kind.OPENBLAS, "", 16, heapAccess), 2)) {
+             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess), 2)) {
             assertThat(blas.handles(w, tokens)).isTrue();
             assertThat(blas.handles(w, 15)).isFalse();
             WeightMatrices.parallelMultiply(pool, w, x, tokens, expected);
@@ -86,7 +87,7 @@ class OpenBlasGemmWhenInstalledTest {
             x[i] = (float) rnd.nextGaussian();
         }
         try (CpuThreadPool pool = new CpuThreadPool(2);
-             BlasGemm blas = BlasGemm.create(new CpuGemm(CpuGemm.Kind.OPENBLAS, "", 16, heapAccess), 2)) {
+             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess), 2)) {
             float[][] viaBlas = {new float[tokens * 48], new float[tokens * 32]};
             float[][] java = {new float[tokens * 48], new float[tokens * 32]};
             new MatrixGroup(f32, bf16).multiply(pool, blas, x, tokens, viaBlas);

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.internal.cpu;
 
+import dev.bulkhead.engine.EngineOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -49,7 +50,7 @@ class OpenBlasLookupTest {
         String missing = dir.resolve("nope/libopenblas.so.0").toString();
         assertThatThrownBy(() -> OpenBlas.locate(missing))
                 .isInstanceOf(CpuGemmUnavailableException.class)
-                .hasMessageContaining(CpuGemm.LIBRARY_PROPERTY + "=" + missing)
+                .hasMessageContaining(CpuGemmSettings.LIBRARY_PROPERTY + "=" + missing)
                 .hasMessageContaining("neither a file nor a folder");
     }
 
@@ -63,21 +64,30 @@ class OpenBlasLookupTest {
 
     @Test
     void javaIsTheDefaultAndNeedsNoLibrary() {
-        assertThat(CpuGemm.fromSystemProperties().kind()).isEqualTo(CpuGemm.Kind.JAVA);
-        assertThat(BlasGemm.create(CpuGemm.JAVA, 2)).isNull();
+        assertThat(CpuGemmSettings.fromSystemProperties().kind()).isEqualTo(EngineOptions.CpuGemm.JAVA);
+        assertThat(BlasGemm.create(CpuGemmSettings.JAVA, 2)).isNull();
+    }
+
+    @Test
+    void engineOptionsDefaultToJavaAndCarryTheChoice() {
+        assertThat(EngineOptions.defaults().cpuGemm()).isEqualTo(EngineOptions.CpuGemm.JAVA);
+        EngineOptions o = EngineOptions.defaults().withCpuGemm(EngineOptions.CpuGemm.OPENBLAS).withThreads(3);
+        assertThat(o.cpuGemm()).isEqualTo(EngineOptions.CpuGemm.OPENBLAS);
+        assertThat(CpuGemmSettings.of(o.cpuGemm()).minTokens()).isEqualTo(CpuGemmSettings.DEFAULT_MIN_TOKENS);
     }
 
     @Test
     void kindsParseAndABadOneNamesTheFlag() {
-        assertThat(CpuGemm.parseKind(" OpenBLAS ")).isEqualTo(CpuGemm.Kind.OPENBLAS);
-        assertThat(CpuGemm.parseKind("java")).isEqualTo(CpuGemm.Kind.JAVA);
-        assertThatThrownBy(() -> CpuGemm.parseKind("mkl")).hasMessageContaining("--cpu-gemm must be java or openblas");
-        assertThatThrownBy(() -> new CpuGemm(CpuGemm.Kind.OPENBLAS, "", 0, true)).hasMessageContaining("minTokens");
+        assertThat(EngineOptions.CpuGemm.parse(" OpenBLAS ")).isEqualTo(EngineOptions.CpuGemm.OPENBLAS);
+        assertThat(EngineOptions.CpuGemm.parse("java")).isEqualTo(EngineOptions.CpuGemm.JAVA);
+        assertThatThrownBy(() -> EngineOptions.CpuGemm.parse("mkl")).hasMessageContaining("--cpu-gemm must be java or openblas");
+        assertThatThrownBy(() -> new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 0, true)).hasMessageContaining("minTokens");
     }
 
     @Test
     void openBlasAskedAtAMissingPathFailsBeforeAnythingIsBuilt() {
-        CpuGemm gemm = CpuGemm.openBlas(dir.resolve("missing.so").toString());
+        CpuGemmSettings gemm = new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, dir.resolve("missing.so").toString(),
+                CpuGemmSettings.DEFAULT_MIN_TOKENS, true);
         assertThatThrownBy(() -> BlasGemm.create(gemm, 2)).isInstanceOf(CpuGemmUnavailableException.class)
                 .hasMessageContaining("--cpu-gemm openblas");
     }
