@@ -17,7 +17,9 @@ import dev.bulkhead.engine.EngineOptions.CpuGemm;
  * @param minTokens  smallest batch handed to BLAS (below it the Java kernels are as fast or faster)
  * @param heapAccess pass activation and result arrays to BLAS in place as heap segments (a critical downcall,
  *                   which holds off garbage collection and safepoints for the length of the call) instead of
- *                   copying them through native buffers
+ *                   copying them through native buffers. NOTE: off by default: the copy (a few MiB per product)
+ *                   measured no slower within the noise of docs/benchmarks.md, and a critical call of 50 ms would
+ *                   stall every other thread that waits for a safepoint
  */
 public record CpuGemmSettings(CpuGemm kind, String library, int minTokens, boolean heapAccess) {
 
@@ -25,7 +27,7 @@ public record CpuGemmSettings(CpuGemm kind, String library, int minTokens, boole
     public static final String LIBRARY_PROPERTY = "bulkhead.cpu.openblas";
     /** System property overriding {@link #DEFAULT_MIN_TOKENS}. */
     public static final String MIN_TOKENS_PROPERTY = "bulkhead.cpu.gemm.minTokens";
-    /** System property turning {@link #heapAccess} off ({@code false}). */
+    /** System property turning {@link #heapAccess} on ({@code true}). */
     public static final String HEAP_ACCESS_PROPERTY = "bulkhead.cpu.gemm.heapAccess";
 
     /**
@@ -35,7 +37,7 @@ public record CpuGemmSettings(CpuGemm kind, String library, int minTokens, boole
     public static final int DEFAULT_MIN_TOKENS = 32;
 
     /** The Java kernels. */
-    public static final CpuGemmSettings JAVA = new CpuGemmSettings(CpuGemm.JAVA, "", DEFAULT_MIN_TOKENS, true);
+    public static final CpuGemmSettings JAVA = new CpuGemmSettings(CpuGemm.JAVA, "", DEFAULT_MIN_TOKENS, false);
 
     public CpuGemmSettings {
         if (kind == null) {
@@ -51,7 +53,7 @@ public record CpuGemmSettings(CpuGemm kind, String library, int minTokens, boole
     public static CpuGemmSettings of(CpuGemm kind) {
         return new CpuGemmSettings(kind, System.getProperty(LIBRARY_PROPERTY, ""),
                 Integer.getInteger(MIN_TOKENS_PROPERTY, DEFAULT_MIN_TOKENS),
-                !"false".equalsIgnoreCase(System.getProperty(HEAP_ACCESS_PROPERTY, "true")));
+                Boolean.getBoolean(HEAP_ACCESS_PROPERTY));
     }
 
     /** {@link #of} the kind named by {@code -Dbulkhead.cpu.gemm} ({@code java} unless set). */
