@@ -1,5 +1,8 @@
 package dev.bulkhead.bench;
 
+import dev.bulkhead.engine.EngineOptions;
+import dev.bulkhead.engine.internal.cpu.BlasGemm;
+import dev.bulkhead.engine.internal.cpu.CpuGemmSettings;
 import dev.bulkhead.engine.internal.cpu.CpuThreadPool;
 import dev.bulkhead.engine.internal.cpu.WeightMatrices;
 import dev.bulkhead.engine.internal.cpu.WeightMatrix;
@@ -32,6 +35,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code gbytes}, incremented by the weight bytes / 1e9 (each byte streamed once whatever the token count),
  * reads as GB/s. Compare {@code gbytes} with {@link MemoryBandwidthBenchmark}.
  *
+ * <p>{@code gemm} picks the code: {@code java} (the kernels), {@code openblas} (cblas_sgemm with activations
+ * passed in place) or {@code openblas-copy} (activations copied through native buffers), the BLAS ones at
+ * every token count; F32 and BF16 only, and they need OpenBLAS installed.
+ *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -jar benchmarks/target/bulkhead-benchmarks.jar
  * MatmulBenchmark -f 1 -wi 2 -i 3 -w 1 -r 1}
  */
@@ -52,6 +59,9 @@ public class MatmulBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    @Param({"java"})
+    public String gemm;
+
     @Param({"4096"})
     public int rows;
 
@@ -61,6 +71,7 @@ public class MatmulBenchmark {
     private Arena arena;
     private CpuThreadPool pool;
     private WeightMatrix matrix;
+    private BlasGemm blas;
     private float[] x;
     private float[] out;
 
@@ -83,6 +94,7 @@ public class MatmulBenchmark {
         arena = Arena.ofShared();
         matrix = WeightMatrices.of(WeightFactory.random(arena, dtype, rows, cols, 42));
         pool = new CpuThreadPool(threads);
+        blas = blasFor(gemm, threads);
         SplittableRandom rnd = new SplittableRandom(7);
         x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) {
@@ -91,15 +103,32 @@ public class MatmulBenchmark {
         out = new float[tokens * rows];
     }
 
+    /** The BLAS path for {@code gemm} at every token count, or null for the Java kernels. */
+    static BlasGemm blasFor(String gemm, int threads) {
+        return switch (gemm) {
+            case "java" -> null;
+            case "openblas" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, true), threads);
+            case "openblas-copy" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, false), threads);
+            default -> throw new IllegalArgumentException("gemm must be java, openblas or openblas-copy: " + gemm);
+        };
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (blas != null) {
+            blas.close();
+        }
         pool.close();
         arena.close();
     }
 
     @Benchmark
     public float multiply(Rates rates) {
-        WeightMatrices.parallelMultiply(pool, matrix, x, tokens, out);
+        if (blas != null) {
+            blas.multiply(pool, matrix, x, tokens, out);
+        } else {
+            WeightMatrices.parallelMultiply(pool, matrix, x, tokens, out);
+        }
         rates.gflops += 2e-9 * rows * cols * tokens;
         rates.gbytes += 1e-9 * dtype.byteSize((long) rows * cols);
         return out[0];

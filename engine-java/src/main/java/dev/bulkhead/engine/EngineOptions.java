@@ -16,9 +16,40 @@ package dev.bulkhead.engine;
  *                         backend), schedule and prepare step N+1 and do step N's bookkeeping while the device runs
  *                         step N (vLLM v1's asynchronous scheduling); off, every step completes before the next is
  *                         scheduled. Other runners always run synchronously.
+ * @param cpuGemm          who multiplies F32/BF16 weights by large batches on the CPU backend (see {@link CpuGemm})
  */
 public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
-                            int maxModelLen, boolean prefixCaching, boolean asyncScheduling) {
+                            int maxModelLen, boolean prefixCaching, boolean asyncScheduling, CpuGemm cpuGemm) {
+
+    /**
+     * The CPU backend's matrix product for F32/BF16 weights and large batches ({@code --cpu-gemm}).
+     *
+     * <p>{@link #JAVA}, the default, is the engine's own Vector API kernels: batch invariant (a token's logits
+     * never depend on the rest of its step), the guarantee the golden tests rely on. {@link #OPENBLAS} hands
+     * products of at least 32 tokens (prefill chunks, large decode batches) to OpenBLAS's {@code cblas_sgemm}
+     * through the FFM API; on the machines measured (docs/benchmarks.md) that is faster for prefill, at the price
+     * of batch invariance on those steps. It needs {@code libopenblas.so.0} (found on the library path, or named
+     * with {@code -Dbulkhead.cpu.openblas=FILE_OR_FOLDER}); when it is missing the engine fails to start with a
+     * message saying so, rather than silently running a different path.
+     */
+    public enum CpuGemm {
+        /** The Java kernels (default). */
+        JAVA,
+        /** OpenBLAS for batches of at least 32 tokens. */
+        OPENBLAS;
+
+        /** {@code java} or {@code openblas}, any case. */
+        public static CpuGemm parse(String name) {
+            return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "java" -> JAVA;
+                case "openblas" -> OPENBLAS;
+                default -> throw new IllegalArgumentException("--cpu-gemm must be java or openblas, got '" + name + "'");
+            };
+        }
+    }
+
+    /** System property with the default {@link CpuGemm} for options made without saying ({@code java} unless set). */
+    public static final String CPU_GEMM_PROPERTY = "bulkhead.cpu.gemm";
 
     /** Default context cap on the CPU backend, where a 128k context would be wasted memory. */
     public static final int DEFAULT_MAX_MODEL_LEN = 4096;
@@ -35,6 +66,16 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
         range("maxBatchedTokens", maxBatchedTokens, 1, 1 << 16);
         range("maxRunning", maxRunning, 1, 1 << 16);
         range("maxModelLen", maxModelLen, 0, 1 << 24);
+        if (cpuGemm == null) {
+            throw new IllegalArgumentException("cpuGemm must not be null");
+        }
+    }
+
+    /** Options with {@link CpuGemm} from {@code -Dbulkhead.cpu.gemm} ({@code java} unless set). */
+    public EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
+                         int maxModelLen, boolean prefixCaching, boolean asyncScheduling) {
+        this(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen, prefixCaching,
+                asyncScheduling, CpuGemm.parse(System.getProperty(CPU_GEMM_PROPERTY, "java")));
     }
 
     /** Options with asynchronous scheduling on unless {@code -Dbulkhead.engine.async=false}. */
@@ -64,41 +105,46 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
 
     public EngineOptions withThreads(int n) {
         return new EngineOptions(n, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withKvCacheBytes(long bytes) {
         return new EngineOptions(threads, blockSize, bytes, maxBatchedTokens, maxRunning, maxModelLen,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withBlockSize(int size) {
         return new EngineOptions(threads, size, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withMaxBatchedTokens(int n) {
         return new EngineOptions(threads, blockSize, kvCacheBytes, n, maxRunning, maxModelLen,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withMaxRunning(int n) {
         return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, n, maxModelLen,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withMaxModelLen(int n) {
         return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, n,
-                prefixCaching, asyncScheduling);
+                prefixCaching, asyncScheduling, cpuGemm);
     }
 
     public EngineOptions withPrefixCaching(boolean on) {
         return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
-                on, asyncScheduling);
+                on, asyncScheduling, cpuGemm);
+    }
+
+    public EngineOptions withCpuGemm(CpuGemm gemm) {
+        return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
+                prefixCaching, asyncScheduling, gemm);
     }
 
     public EngineOptions withAsyncScheduling(boolean on) {
         return new EngineOptions(threads, blockSize, kvCacheBytes, maxBatchedTokens, maxRunning, maxModelLen,
-                prefixCaching, on);
+                prefixCaching, on, cpuGemm);
     }
 }

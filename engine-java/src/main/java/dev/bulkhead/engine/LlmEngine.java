@@ -6,6 +6,7 @@ import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.engine.internal.DeltaPublisher;
+import dev.bulkhead.engine.internal.cpu.CpuGemmSettings;
 import dev.bulkhead.engine.internal.guided.JsonGuide;
 import dev.bulkhead.engine.internal.guided.JsonGuideFactory;
 import dev.bulkhead.engine.internal.runner.BackendLostException;
@@ -128,7 +129,7 @@ public final class LlmEngine implements AutoCloseable {
                 c.kvBytesPerToken(runners.kvBytesPerElement()), maxModelLen).toConfig(options.prefixCaching());
         this.kvCapacityTokens = kv.usableBlocks() * kv.blockSize();
         this.runner = runners.create(model.weights(), new CpuRunnerOptions(options.threads(), kv.blockSize(),
-                kv.numBlocks(), options.maxBatchedTokens()));
+                kv.numBlocks(), options.maxBatchedTokens(), CpuGemmSettings.of(options.cpuGemm())));
         Scheduler scheduler = new Scheduler(new SchedulerConfig(options.maxBatchedTokens(), options.maxRunning(),
                 maxModelLen), new KvCacheManager(kv));
         EngineLoop[] holder = new EngineLoop[1];

@@ -41,6 +41,13 @@ final class ModelOptions {
                     "NOTE: the CUDA backend has not been verified on a GPU yet."})
     String device;
 
+    @Option(names = "--cpu-gemm", paramLabel = "java|openblas", defaultValue = "${sys:bulkhead.cpu.gemm:-java}",
+            description = {"F32/BF16 matrix products of 32+ tokens on the CPU backend (default: ${DEFAULT-VALUE};",
+                    "-Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 (-Dbulkhead.cpu.openblas=FILE",
+                    "to name it; startup fails if missing): faster prefill, but a token's logits then depend",
+                    "on its batch. java keeps the engine batch invariant."})
+    String cpuGemm;
+
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",
             description = "Prefill chunk: most tokens per forward step (default: ${DEFAULT-VALUE}).")
     int batchTokens;
@@ -75,7 +82,7 @@ final class ModelOptions {
             long kvBytes = blocks * blockSize * m.config().kvBytesPerToken(backend.factory().kvBytesPerElement());
             EngineOptions options = EngineOptions.defaults().withThreads(n).withBlockSize(blockSize)
                     .withKvCacheBytes(kvBytes).withMaxModelLen(ctx).withMaxBatchedTokens(Math.min(batchTokens, ctx))
-                    .withMaxRunning(1);
+                    .withMaxRunning(1).withCpuGemm(EngineOptions.CpuGemm.parse(cpuGemm));
             return new LlmEngine(m, options, new SimpleMeterRegistry(), backend.factory());
         } catch (RuntimeException e) {
             m.close();

@@ -87,6 +87,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all processors).")
     Integer threads;
 
+    @Option(names = "--cpu-gemm", paramLabel = "java|openblas", defaultValue = "${sys:bulkhead.cpu.gemm:-java}",
+            description = {"F32/BF16 matrix products of 32+ tokens on the CPU backend (default: ${DEFAULT-VALUE};",
+                    "-Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 (-Dbulkhead.cpu.openblas=FILE",
+                    "to name it; startup fails if missing): faster prefill, but a token's logits then depend",
+                    "on its batch. java keeps the engine batch invariant."})
+    String cpuGemm;
+
     @Option(names = {"-c", "--context"}, defaultValue = "2048", paramLabel = "TOKENS",
             description = "Longest prompt + output per request (default: ${DEFAULT-VALUE}, capped at the model's).")
     int context;
@@ -187,7 +194,8 @@ final class ServeCommand implements Callable<Integer> {
                 .withThreads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
                 .withMaxModelLen(Math.min(context, loaded.config().maxPositionEmbeddings()))
                 .withKvCacheBytes(kvCacheMb << 20)
-                .withMaxRunning(maxRunning);
+                .withMaxRunning(maxRunning)
+                .withCpuGemm(EngineOptions.CpuGemm.parse(cpuGemm));
         Backends.Choice backend = Backends.choose(device);
         long heap = Runtime.getRuntime().maxMemory();
         // NOTE: the CPU backend's KV pool is one heap array set; failing here beats an OutOfMemoryError mid-start.

@@ -8,6 +8,8 @@ import static dev.bulkhead.engine.internal.cpu.Vectors.SHORT_LE;
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
@@ -22,6 +24,7 @@ import jdk.incubator.vector.ShortVector;
 final class Bf16Matrix extends SegmentMatrix {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private final int upper;
 
     Bf16Matrix(WeightTensor t) {
@@ -123,6 +126,25 @@ final class Bf16Matrix extends SegmentMatrix {
             s = Math.fma(scalar(rowBase + 2L * c), x[xOff + c], s);
         }
         return s;
+    }
+
+    /**
+     * Rows [r0, r1) widened to floats in native byte order at {@code dst[dstOff ..]} (a float tile for BLAS,
+     * {@link BlasGemm}).
+     */
+    void widenRows(int r0, int r1, MemorySegment dst, long dstOff) {
+        long d = dstOff;
+        for (int r = r0; r < r1; r++) {
+            long b = rowOffset(r);
+            int c = 0;
+            for (; c < upper; c += LANES) {
+                load(b + 2L * c).intoMemorySegment(dst, d + 4L * c, NATIVE);
+            }
+            for (; c < cols; c++) {
+                dst.set(ValueLayout.JAVA_FLOAT, d + 4L * c, scalar(b + 2L * c));
+            }
+            d += 4L * cols;
+        }
     }
 
     @Override

@@ -31,11 +31,22 @@ public final class MatrixGroup {
         this.anyQuantized = Arrays.stream(this.matrices).anyMatch(QuantizedMatrix.class::isInstance);
     }
 
+    /**
+     * As {@link #multiply(CpuThreadPool, float[], int, float[][])}, but through {@code blas} when it is not null
+     * and takes every matrix of the group at this batch size (then the results are BLAS's, not bit-identical).
+     */
+    public void multiply(CpuThreadPool pool, BlasGemm blas, float[] x, int tokens, float[][] outs) {
+        if (blas != null && Arrays.stream(matrices).allMatch(w -> blas.handles(w, tokens))) {
+            checkOutputs(outs);
+            blas.multiply(pool, matrices, x, tokens, outs);
+        } else {
+            multiply(pool, x, tokens, outs);
+        }
+    }
+
     /** {@code outs[m] = x W_m^T} for every matrix m, the rows of all of them split over {@code pool}. */
     public void multiply(CpuThreadPool pool, float[] x, int tokens, float[][] outs) {
-        if (outs.length != matrices.length) {
-            throw new IllegalArgumentException("need " + matrices.length + " outputs, got " + outs.length);
-        }
+        checkOutputs(outs);
         // NOTE: the matrices share their input, so quantized ones share one quantization of it.
         Q8Activations a = anyQuantized ? WeightMatrices.quantize(pool, x, tokens, matrices[0].cols()) : null;
         pool.parallelFor(firstUnit[matrices.length], 1, (start, end) -> {
@@ -54,5 +65,11 @@ public final class MatrixGroup {
                 }
             }
         });
+    }
+
+    private void checkOutputs(float[][] outs) {
+        if (outs.length != matrices.length) {
+            throw new IllegalArgumentException("need " + matrices.length + " outputs, got " + outs.length);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.internal.runner;
 
+import dev.bulkhead.engine.internal.cpu.BlasGemm;
 import dev.bulkhead.engine.internal.cpu.CpuKernels;
 import dev.bulkhead.engine.internal.cpu.CpuKvCache;
 import dev.bulkhead.engine.internal.cpu.CpuThreadPool;
@@ -23,6 +24,7 @@ public final class CpuModelRunner implements ModelRunner {
     private final ModelConfig c;
     private final CpuRunnerOptions options;
     private final CpuThreadPool pool;
+    private final BlasGemm blas;           // null: every product on the Java kernels (the default)
     private final CpuKvCache cache;
     private final RopeTable rope;
     private final float attnScale;
@@ -52,6 +54,7 @@ public final class CpuModelRunner implements ModelRunner {
     public CpuModelRunner(ModelWeights weights, CpuRunnerOptions options) {
         this.c = weights.config();
         this.options = options;
+        this.blas = BlasGemm.create(options.gemm(), options.threads());
         this.pool = new CpuThreadPool(options.threads());
         int capacity = options.numBlocks() * options.blockSize();
         this.cache = new CpuKvCache(c.numLayers(), options.numBlocks(), options.blockSize(), c.numKvHeads(), c.headDim());
@@ -150,7 +153,7 @@ public final class CpuModelRunner implements ModelRunner {
         for (int t = 0; t < n; t++) {
             CpuKernels.rmsNorm(xb, t * hidden, x, t * hidden, w.inputNorm(), hidden, c.rmsNormEps());
         }
-        w.qkv().multiply(pool, xb, n, qkvOut);
+        w.qkv().multiply(pool, blas, xb, n, qkvOut);
         for (int t = 0; t < n; t++) {
             if (w.bq() != null) {
                 CpuKernels.add(q, t * qDim, w.bq(), 0, qDim);
@@ -195,7 +198,7 @@ public final class CpuModelRunner implements ModelRunner {
         for (int t = 0; t < n; t++) {
             CpuKernels.rmsNorm(xb, t * hidden, x, t * hidden, w.postAttnNorm(), hidden, c.rmsNormEps());
         }
-        w.gateUp().multiply(pool, xb, n, gateUpOut);
+        w.gateUp().multiply(pool, blas, xb, n, gateUpOut);
         CpuKernels.siluMul(hb, 0, hb2, 0, n * c.intermediateSize());
         matmul(w.down(), hb, n, proj);
         CpuKernels.add(x, 0, proj, 0, n * hidden);
@@ -218,7 +221,11 @@ public final class CpuModelRunner implements ModelRunner {
     }
 
     private void matmul(WeightMatrix w, float[] in, int tokens, float[] out) {
-        WeightMatrices.parallelMultiply(pool, w, in, tokens, out);
+        if (blas != null && blas.handles(w, tokens)) {
+            blas.multiply(pool, w, in, tokens, out);
+        } else {
+            WeightMatrices.parallelMultiply(pool, w, in, tokens, out);
+        }
     }
 
     @Override
@@ -249,5 +256,8 @@ public final class CpuModelRunner implements ModelRunner {
     @Override
     public void close() {
         pool.close();
+        if (blas != null) {
+            blas.close();
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.bulkhead.engine.internal.runner;
 
+import dev.bulkhead.engine.internal.cpu.CpuGemmSettings;
+
 /**
  * Sizing of a CPU model runner, fixed at load: nothing grows on the request path.
  *
@@ -7,8 +9,9 @@ package dev.bulkhead.engine.internal.runner;
  * @param blockSize       tokens per KV block
  * @param numBlocks       KV blocks in the cache (capacity = numBlocks * blockSize tokens over all sequences)
  * @param maxBatchTokens  most tokens in one forward step (prefill chunk size for a single sequence)
+ * @param gemm            which code multiplies F32/BF16 weights by large batches (the Java kernels by default)
  */
-public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens) {
+public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens, CpuGemmSettings gemm) {
 
     public CpuRunnerOptions {
         if (threads < 1 || threads > 1024) {
@@ -23,6 +26,14 @@ public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int ma
         if (maxBatchTokens < 1 || maxBatchTokens > 65536) {
             throw new IllegalArgumentException("maxBatchTokens must be in [1, 65536], got " + maxBatchTokens);
         }
+        if (gemm == null) {
+            throw new IllegalArgumentException("gemm must not be null (CpuGemmSettings.JAVA for the Java kernels)");
+        }
+    }
+
+    /** Options with the GEMM of {@code -Dbulkhead.cpu.gemm} ({@link CpuGemmSettings#fromSystemProperties()}; Java unless set). */
+    public CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens) {
+        this(threads, blockSize, numBlocks, maxBatchTokens, CpuGemmSettings.fromSystemProperties());
     }
 
     /** Enough blocks for {@code contextTokens} tokens of one sequence. */
