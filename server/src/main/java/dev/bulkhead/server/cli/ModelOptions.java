@@ -6,6 +6,7 @@ import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.WeightPrefetcher;
+import dev.bulkhead.model.hub.HubCache;
 import java.io.PrintWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import picocli.CommandLine.Option;
@@ -15,9 +16,9 @@ final class ModelOptions {
 
     private static final long PREFETCH_THRESHOLD_BYTES = 256L << 20;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE",
-            description = "Hugging Face checkpoint directory, .gguf file or llama2.c .bin (default: the embedded "
-                    + "stories260K).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|ORG/NAME",
+            description = {"Hugging Face checkpoint directory, .gguf file, llama2.c .bin, or a repository id pulled",
+                    "with `bulkhead pull` (default: the embedded stories260K, a story model)."})
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
@@ -52,6 +53,16 @@ final class ModelOptions {
         }
     }
 
+    /** The model {@code --model} names, resolved (a repository id becomes its pulled snapshot). */
+    ModelReference reference() {
+        return ModelReference.resolve(model, HubCache.defaultCache());
+    }
+
+    /** Whether {@code --model} names the embedded model. */
+    boolean isEmbedded() {
+        return reference().spec() == null;
+    }
+
     int threadCount() {
         return threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     }
@@ -61,7 +72,7 @@ final class ModelOptions {
      * engine sized for one conversation of {@code --context} tokens.
      */
     LlmEngine engine(PrintWriter err) {
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.load(reference().spec(), tokenizer);
         try {
             prefetch(m, err);
             int ctx = Math.min(context, m.config().maxPositionEmbeddings());

@@ -6,6 +6,7 @@ import dev.bulkhead.engine.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
+import dev.bulkhead.model.hub.HubCache;
 import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.Router;
@@ -47,8 +48,8 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE",
-            description = "Model to serve (default: the embedded stories260K).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|ORG/NAME",
+            description = "Model to serve: a directory, a file or a pulled ORG/NAME (default: the embedded stories260K).")
     String model;
 
     @Option(names = "--served-model-name", paramLabel = "NAME",
@@ -175,10 +176,12 @@ final class ServeCommand implements Callable<Integer> {
 
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */
     private ModelBackend engineBackend(String served, PrometheusMeterRegistry registry) {
-        LoadedModel loaded = ModelLoader.load(model);
+        ModelReference ref = ModelReference.resolve(model, HubCache.defaultCache());
+        LoadedModel loaded = ModelLoader.load(ref.spec());
         ModelOptions.prefetch(loaded, spec.commandLine().getErr());
         if (served == null) {
-            served = loaded.origin().getFileName().toString();
+            served = ref.spec() != null && !ref.spec().equals(model) ? ref.name()
+                    : loaded.origin().getFileName().toString();
         }
         EngineOptions options = EngineOptions.defaults()
                 .withThreads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
