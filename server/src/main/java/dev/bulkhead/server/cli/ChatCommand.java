@@ -27,9 +27,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bulkhead chat}: an interactive conversation rendered through the model's chat template. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat with the model, using its chat template (the embedded story model gets a plain one).",
-                "On a terminal: line editing, history, \"\"\" for multi-line messages, Ctrl-C stops an answer;",
-                "/help lists the commands. Old turns are dropped when the conversation outgrows the context."})
+        description = "Chat with the model, using its chat template (the embedded story model gets a plain one). On a "
+                    + "terminal: line editing, history, \"\"\" for multi-line messages, Ctrl-C stops an answer; /help "
+                    + "lists the commands. Old turns are dropped when the conversation outgrows the context.")
 final class ChatCommand implements Callable<Integer> {
 
     /** The history file's name under the Bulkhead cache directory. */

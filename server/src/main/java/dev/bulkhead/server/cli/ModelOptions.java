@@ -17,8 +17,8 @@ final class ModelOptions {
     private static final long PREFETCH_THRESHOLD_BYTES = 256L << 20;
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|ORG/NAME",
-            description = {"Hugging Face checkpoint directory, .gguf file, llama2.c .bin, or a repository id pulled",
-                    "with `bulkhead pull` (default: the embedded stories260K, a story model)."})
+            description = "Hugging Face checkpoint directory, .gguf file, llama2.c .bin, or a repository id pulled with "
+                    + "`bulkhead pull` (default: the embedded stories260K, a story model).")
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
@@ -35,11 +35,11 @@ final class ModelOptions {
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
             defaultValue = "${sys:bulkhead.backend:-cpu}",
-            description = {"Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU",
-                    "and driver are found and says why not otherwise; cuda fails with that reason.",
-                    "cuda-emulator runs the CUDA backend on a CPU emulator of the driver, cuBLAS and the",
-                    "kernels: far slower than cpu, for testing the CUDA path without a GPU (auto never picks it).",
-                    "NOTE: the CUDA backend has not been verified on a GPU yet."})
+            description = "Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU and "
+                    + "driver are found and says why not otherwise; cuda fails with that reason. cuda-emulator runs "
+                    + "the CUDA backend on a CPU emulator of the driver, cuBLAS and the kernels: far slower than cpu, "
+                    + "for testing the CUDA path without a GPU (auto never picks it). NOTE: the CUDA backend has not "
+                    + "been verified on a GPU yet.")
     String device;
 
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",

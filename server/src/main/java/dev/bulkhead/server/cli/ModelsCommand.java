@@ -16,8 +16,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bulkhead models}: list the models pulled into the local cache, and the embedded default. */
 @Command(name = "models", mixinStandardHelpOptions = true,
-        description = {"List downloaded models (repo, revision, size, path; pass the repo or the path as --model) and",
-                "the embedded default. A pull narrowed by --include that left no loadable model is marked incomplete."})
+        description = "List downloaded models (repo, revision, size, path; pass the repo or the path as --model) and "
+                    + "the embedded default. A pull narrowed by --include that left no loadable model is marked "
+                    + "incomplete.")
 final class ModelsCommand implements Callable<Integer> {
 
     @Spec

@@ -21,9 +21,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bulkhead pull}: download a model from the Hugging Face hub into the local cache. */
 @Command(name = "pull", mixinStandardHelpOptions = true,
-        description = {"Download a model from the Hugging Face hub into the local cache, resuming partial downloads",
-                "and verifying checksums. Prints the model directory (usable as --model) on stdout.",
-                "Token: HF_TOKEN or ~/.cache/huggingface/token. Hub: HF_ENDPOINT or --endpoint."})
+        description = "Download a model from the Hugging Face hub into the local cache, resuming partial downloads and "
+                    + "verifying checksums. Prints the model directory (usable as --model) on stdout. Token: HF_TOKEN "
+                    + "or ~/.cache/huggingface/token. Hub: HF_ENDPOINT or --endpoint.")
 final class PullCommand implements Callable<Integer> {
 
     @Spec
@@ -37,10 +37,10 @@ final class PullCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--include", paramLabel = "GLOB",
-            description = {"Download only files matching this glob (repeatable), matched as huggingface-cli does:",
-                    "* also crosses /, so *.onnx matches onnx/model.onnx; DIR/ takes a whole folder.",
-                    "Default: config.json, generation_config.json, tokenizer*.json, special_tokens_map.json",
-                    "and the *.safetensors weights with their index, at the top of the repository."})
+            description = "Download only files matching this glob (repeatable), matched as huggingface-cli does: * also "
+                    + "crosses /, so *.onnx matches onnx/model.onnx; DIR/ takes a whole folder. Default: config.json, "
+                    + "generation_config.json, tokenizer*.json, special_tokens_map.json and the *.safetensors weights "
+                    + "with their index, at the top of the repository.")
     List<String> include;
 
     @Option(names = "--cache", paramLabel = "DIR",
@@ -51,8 +51,8 @@ final class PullCommand implements Callable<Integer> {
     String endpoint;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "${env:HF_HUB_DOWNLOAD_TIMEOUT:-10}",
-            description = {"A download that receives nothing for this long is dropped and resumed where it stopped",
-                    "(default: ${DEFAULT-VALUE}; HF_HUB_DOWNLOAD_TIMEOUT)."})
+            description = "A download that receives nothing for this long is dropped and resumed where it stopped "
+                    + "(default: ${DEFAULT-VALUE}; HF_HUB_DOWNLOAD_TIMEOUT).")
     double timeout;
 
     @Override
@@ -154,7 +154,7 @@ final class PullCommand implements Callable<Integer> {
                 }
                 err.flush();
             } else if (!terminal && finished) {
-                err.printf("  %s: done, %s at %s%n", name, ModelsCommand.humanBytes(total), rate(done, now));
+                err.printf("  %s: done, %s at %s%n", name, ModelsCommand.humanBytes(total), rate(done, now).strip());
                 err.flush();
             }
         }
@@ -193,7 +193,8 @@ final class PullCommand implements Callable<Integer> {
 
         private String rate(long done, long now) {
             double seconds = Math.max(1e-3, (now - startNanos) / 1e9);
-            return String.format(Locale.ROOT, "%.1f MB/s", (done - startBytes) / seconds / 1e6);
+            // NOTE: fixed width, so the bar does not change length from one redraw to the next.
+            return String.format(Locale.ROOT, "%7.1f MB/s", (done - startBytes) / seconds / 1e6);
         }
 
         private static String shorten(String name, int width) {

@@ -38,11 +38,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * router config ({@code --config}), optionally behind API keys.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve one model, or every alias of a router config (--config), over the OpenAI-compatible",
-                "HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics).",
-                "Listens on 127.0.0.1 unless --host says otherwise; without API keys (--api-key-file or",
-                "the " + ApiKeys.ENV + " environment variable) a non-loopback --host also needs",
-                "--allow-unauthenticated-remote. /health, /ready and /metrics never need a key."})
+        description = "Serve one model, or every alias of a router config (--config), over the OpenAI-compatible "
+                + "HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics). "
+                + "Listens on 127.0.0.1 unless --host says otherwise; without API keys (--api-key-file or "
+                + "the " + ApiKeys.ENV + " environment variable) a non-loopback --host also needs "
+                + "--allow-unauthenticated-remote. /health, /ready and /metrics never need a key.")
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
@@ -57,15 +57,15 @@ final class ServeCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = {"Router config (YAML or JSON): serve every model and alias in it with fallbacks,",
-                    "breakers and per-model readiness (/ready/MODEL); engine sizes come from the config, so",
-                    "--threads, --context, --kv-cache-mb and --max-running do not apply. Not with --model."})
+            description = "Router config (YAML or JSON): serve every model and alias in it with fallbacks, breakers and "
+                    + "per-model readiness (/ready/MODEL); engine sizes come from the config, so --threads, --context, "
+                    + "--kv-cache-mb and --max-running do not apply. Not with --model.")
     Path routerConfig;
 
     @Option(names = "--isolation", paramLabel = "process|in-process",
-            description = {"With --config: where a model runs unless the config says (isolation: per model).",
-                    "process (default): a worker JVM per model, supervised over a Unix socket, so a native crash,",
-                    "sticky CUDA error or heap exhaustion takes only that model; in-process: one JVM for all."})
+            description = "With --config: where a model runs unless the config says (isolation: per model). process "
+                    + "(default): a worker JVM per model, supervised over a Unix socket, so a native crash, sticky "
+                    + "CUDA error or heap exhaustion takes only that model; in-process: one JVM for all.")
     String isolation;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
@@ -73,9 +73,9 @@ final class ServeCommand implements Callable<Integer> {
     String host;
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
-            description = {"Bearer keys, one a line: 'KEY' or 'KEY  model1,model2' (an allow list); '#' comments.",
-                    "Default: the " + ApiKeys.ENV + " environment variable (same syntax, entries separated",
-                    "by ';'); with neither, /v1/ is open."})
+            description = "Bearer keys, one a line: 'KEY' or 'KEY  model1,model2' (an allow list); '#' comments. "
+                    + "Default: the " + ApiKeys.ENV + " environment variable (same syntax, entries separated "
+                    + "by ';'); with neither, /v1/ is open.")
     Path apiKeyFile;
 
     @Option(names = "--allow-unauthenticated-remote",
@@ -102,8 +102,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "${sys:bulkhead.backend:-cpu}",
             paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
-            description = {"Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet.",
-                    "cuda-emulator runs the CUDA backend on a CPU emulator (far slower; tests the CUDA path)."})
+            description = "Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet. "
+                    + "cuda-emulator runs the CUDA backend on a CPU emulator (far slower; tests the CUDA path).")
     String device;
 
     @Option(names = "--max-body-kb", defaultValue = "1024", paramLabel = "KB",
