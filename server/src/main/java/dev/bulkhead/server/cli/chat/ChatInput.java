@@ -14,6 +14,14 @@ public interface ChatInput extends AutoCloseable {
     /** Runs {@code action} whenever the user presses Ctrl-C while no line is being read (an answer is streaming). */
     void onInterrupt(Runnable action);
 
+    /**
+     * Runs {@code answer} while the model answers: a terminal stops echoing keys meanwhile (typed-ahead text would
+     * land in the middle of the answer; it still reaches the next prompt), and Ctrl-C still signals.
+     */
+    default void whileAnswering(Runnable answer) {
+        answer.run();
+    }
+
     @Override
     void close();
 

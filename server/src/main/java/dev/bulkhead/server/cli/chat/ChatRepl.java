@@ -38,6 +38,8 @@ public final class ChatRepl {
     private final PrintWriter out;
     private final PrintWriter err;
     private final AtomicReference<String> answering = new AtomicReference<>();
+    /** A turn is between Enter and the end of its answer: Ctrl-C now stops it, even before it streams. */
+    private volatile boolean inTurn;
     private volatile boolean stopped;
     private Conversation conversation;
 
@@ -89,7 +91,13 @@ public final class ChatRepl {
                 }
                 continue;
             }
-            turn(text);
+            stopped = false;
+            inTurn = true;
+            try {
+                input.whileAnswering(() -> turn(text));
+            } finally {
+                inTurn = false;
+            }
         }
     }
 
@@ -155,6 +163,11 @@ public final class ChatRepl {
             error(e.getMessage());
             return;
         }
+        if (stopped) {
+            conversation.removeLast();
+            notice("[stopped before the answer began]");
+            return;
+        }
         if (fitted.droppedTurns() > 0) {
             notice("[dropped the " + (fitted.droppedTurns() == 1 ? "oldest turn" : fitted.droppedTurns()
                     + " oldest turns") + " to fit the " + engine.maxModelLen() + "-token context]");
@@ -180,9 +193,11 @@ public final class ChatRepl {
 
     /** Streams one answer to {@code out}; Ctrl-C meanwhile cancels it (see {@link #stopAnswer}). */
     private Completion stream(GenerateRequest request) throws ExecutionException {
-        stopped = false;
         TokenStream stream = engine.stream(request);
         answering.set(stream.requestId());
+        if (stopped) {
+            engine.cancel(stream.requestId()); // NOTE: Ctrl-C came between the check in turn() and now.
+        }
         CountDownLatch delivered = new CountDownLatch(1);
         stream.subscribe(new Flow.Subscriber<TokenDelta>() {
             @Override
@@ -224,9 +239,12 @@ public final class ChatRepl {
 
     /** Ctrl-C while an answer streams: cancel its request in the engine, which frees the request's KV blocks. */
     private void stopAnswer() {
+        if (!inTurn) {
+            return;
+        }
+        stopped = true;
         String id = answering.get();
         if (id != null) {
-            stopped = true;
             engine.cancel(id);
         }
     }

@@ -11,6 +11,7 @@ import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.ParsedLine;
 import org.jline.reader.UserInterruptException;
 import org.jline.reader.impl.DefaultParser;
+import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 
 /**
@@ -62,6 +63,19 @@ public final class JLineInput implements ChatInput {
     @Override
     public void onInterrupt(Runnable action) {
         terminal.handle(Terminal.Signal.INT, s -> action.run());
+    }
+
+    @Override
+    public void whileAnswering(Runnable answer) {
+        Attributes saved = terminal.getAttributes();
+        Attributes quiet = new Attributes(saved);
+        quiet.setLocalFlag(Attributes.LocalFlag.ECHO, false);
+        terminal.setAttributes(quiet);
+        try {
+            answer.run();
+        } finally {
+            terminal.setAttributes(saved);
+        }
     }
 
     @Override
