@@ -1,8 +1,8 @@
 package dev.bulkhead.bench;
 
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.CpuModelRunner;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.CpuModelRunner;
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
 import dev.bulkhead.model.arch.DecoderArchitecture;
 import dev.bulkhead.model.config.ModelConfig;
 import dev.bulkhead.model.hf.HfConfigReader;

@@ -1,8 +1,8 @@
 package dev.bulkhead.bench;
 
-import dev.bulkhead.engine.guided.JsonGuide;
-import dev.bulkhead.engine.guided.JsonGuideFactory;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
+import dev.bulkhead.engine.api.GuidedDecoding;
+import dev.bulkhead.engine.internal.guided.JsonGuide;
+import dev.bulkhead.engine.internal.guided.JsonGuideFactory;
 import dev.bulkhead.model.tokenizer.HfTokenizer;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.nio.file.Files;

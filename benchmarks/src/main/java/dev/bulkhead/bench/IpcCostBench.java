@@ -1,17 +1,18 @@
 package dev.bulkhead.bench;
 
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.synth.ModelShapes;
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.router.BreakerSpec;
 import dev.bulkhead.router.EngineSpec;
 import dev.bulkhead.router.HealthSpec;
-import dev.bulkhead.router.PolicySpec;
-import dev.bulkhead.router.QueueLimits;
 import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.ModelSpec;
+import dev.bulkhead.router.PolicySpec;
+import dev.bulkhead.router.QueueLimits;
 import dev.bulkhead.router.Route;
 import dev.bulkhead.router.RoutedStream;
 import dev.bulkhead.router.Router;
@@ -19,7 +20,6 @@ import dev.bulkhead.router.RouterConfig;
 import dev.bulkhead.router.RoutingTable;
 import dev.bulkhead.router.WorkerLauncher;
 import dev.bulkhead.router.WorkerSpec;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -35,9 +35,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * What a worker process costs per token: the same model streamed through the router in-process and as a worker

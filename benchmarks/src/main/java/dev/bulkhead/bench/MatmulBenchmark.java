@@ -1,8 +1,8 @@
 package dev.bulkhead.bench;
 
-import dev.bulkhead.engine.cpu.CpuThreadPool;
-import dev.bulkhead.engine.cpu.WeightMatrices;
-import dev.bulkhead.engine.cpu.WeightMatrix;
+import dev.bulkhead.engine.internal.cpu.CpuThreadPool;
+import dev.bulkhead.engine.internal.cpu.WeightMatrices;
+import dev.bulkhead.engine.internal.cpu.WeightMatrix;
 import dev.bulkhead.model.tensor.DType;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;

@@ -1,6 +1,6 @@
 package dev.bulkhead.bench;
 
-import dev.bulkhead.engine.cpu.CpuThreadPool;
+import dev.bulkhead.engine.internal.cpu.CpuThreadPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;

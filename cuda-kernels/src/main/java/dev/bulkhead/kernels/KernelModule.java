@@ -2,9 +2,9 @@ package dev.bulkhead.kernels;
 
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.ffi.CudaDriver;
+import dev.bulkhead.ffi.CudaUnavailableException;
 import dev.bulkhead.ffi.Handles.Function;
 import dev.bulkhead.ffi.Handles.Module;
-import dev.bulkhead.ffi.CudaUnavailableException;
 import dev.bulkhead.ffi.KernelArgs;
 import dev.bulkhead.ffi.KernelSignature;
 import java.util.EnumMap;

@@ -1,16 +1,16 @@
 package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.guided.JsonGuide;
-import dev.bulkhead.engine.runner.SamplingRows;
-import dev.bulkhead.engine.sampling.IncrementalDetokenizer;
-import dev.bulkhead.engine.sampling.SampleResult;
-import dev.bulkhead.engine.sampling.Sampler;
-import dev.bulkhead.engine.sampling.SamplingParams;
-import dev.bulkhead.engine.sampling.StopChecker;
-import dev.bulkhead.engine.sampling.StopResult;
-import dev.bulkhead.engine.sampling.TokenHistory;
+import dev.bulkhead.engine.internal.guided.JsonGuide;
+import dev.bulkhead.engine.internal.runner.SamplingRows;
+import dev.bulkhead.engine.internal.sampling.IncrementalDetokenizer;
+import dev.bulkhead.engine.internal.sampling.SampleResult;
+import dev.bulkhead.engine.internal.sampling.Sampler;
+import dev.bulkhead.engine.internal.sampling.StopChecker;
+import dev.bulkhead.engine.internal.sampling.StopResult;
+import dev.bulkhead.engine.internal.sampling.TokenHistory;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import dev.bulkhead.scheduler.FinishReason;
 import java.util.ArrayList;
@@ -153,21 +153,29 @@ final class ActiveRequest {
             logprobs.add(lp);
         }
         StopResult r = stop.append(token);
-        sink.accept(new TokenDelta(id, token, r.text(), produced - 1, r.finishReason(), lp));
+        sink.accept(new TokenDelta(id, token, r.text(), produced - 1, api(r.finishReason()), lp));
         return r.finishReason();
     }
 
     /** Ends the request without a token (abort): the stream gets a last delta, the future the partial output. */
     void abort(long nowNanos) {
-        sink.accept(new TokenDelta(id, -1, "", produced, FinishReason.ABORT));
+        sink.accept(new TokenDelta(id, -1, "", produced, dev.bulkhead.engine.api.FinishReason.ABORT));
         complete(FinishReason.ABORT, nowNanos);
     }
 
     /** Completes the future with what was produced. */
     void complete(FinishReason reason, long nowNanos) {
         double ttft = produced == 0 ? Double.NaN : (firstTokenNanos - submitNanos) / 1e6;
-        future.complete(new Completion(id, promptIds, Arrays.copyOf(output, produced), stop.outputText(), reason, ttft,
+        future.complete(new Completion(id, promptIds, Arrays.copyOf(output, produced), stop.outputText(), api(reason), ttft,
                 (nowNanos - submitNanos) / 1e6, logprobs == null ? List.of() : logprobs));
+    }
+
+    /**
+     * The API's reason for the scheduler's (null while running). NOTE: the engine runs on the scheduler's
+     * enum; the API has its own with the same constants, so the scheduler module stays out of user code.
+     */
+    private static dev.bulkhead.engine.api.FinishReason api(FinishReason reason) {
+        return reason == null ? null : dev.bulkhead.engine.api.FinishReason.valueOf(reason.name());
     }
 
     /** Fails the request: the future completes exceptionally and the stream ends with the error. */

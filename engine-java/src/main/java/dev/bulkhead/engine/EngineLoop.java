@@ -1,11 +1,11 @@
 package dev.bulkhead.engine;
 
-import dev.bulkhead.engine.runner.BackendLostException;
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.DeviceSampler;
-import dev.bulkhead.engine.runner.ModelRunner;
-import dev.bulkhead.engine.runner.PipelinedSampler;
-import dev.bulkhead.engine.runner.SamplingRows;
+import dev.bulkhead.engine.internal.runner.BackendLostException;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.DeviceSampler;
+import dev.bulkhead.engine.internal.runner.ModelRunner;
+import dev.bulkhead.engine.internal.runner.PipelinedSampler;
+import dev.bulkhead.engine.internal.runner.SamplingRows;
 import dev.bulkhead.scheduler.FinishReason;
 import dev.bulkhead.scheduler.ScheduledChunk;
 import dev.bulkhead.scheduler.Scheduler;

@@ -1,17 +1,17 @@
 package dev.bulkhead.engine;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.engine.guided.JsonGuide;
-import dev.bulkhead.engine.guided.JsonGuideFactory;
-import dev.bulkhead.engine.runner.BackendLostException;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
-import dev.bulkhead.engine.runner.ModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.internal.DeltaPublisher;
+import dev.bulkhead.engine.internal.guided.JsonGuide;
+import dev.bulkhead.engine.internal.guided.JsonGuideFactory;
+import dev.bulkhead.engine.internal.runner.BackendLostException;
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.ModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.kvcache.KvCacheConfig;
 import dev.bulkhead.kvcache.KvCacheManager;
 import dev.bulkhead.kvcache.MemoryBudget;
@@ -57,6 +57,7 @@ public final class LlmEngine implements AutoCloseable {
     /** System property that makes the loop check the KV cache invariants after every step (tests set it). */
     public static final String CHECK_INVARIANTS_PROPERTY = "bulkhead.checkInvariants";
 
+    private final String name;
     private final LoadedModel model;
     private final ModelRunner runner;
     private final EngineLoop loop;
@@ -71,6 +72,9 @@ public final class LlmEngine implements AutoCloseable {
     private final EngineMetrics metrics;
     private final Duration stopTimeout;
     private volatile boolean closed;
+    // NOTE: set once the runner and the model are freed: a second shutdown (a framework's drain, then its destroy
+    // callback) must not free them again; one after a loop that would not stop tries again.
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** How long {@link #shutdown} waits for a step in progress before it interrupts the loop. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
@@ -100,7 +104,10 @@ public final class LlmEngine implements AutoCloseable {
         this(model, options, registry, ModelRunnerFactory.CPU);
     }
 
-    /** As {@link #LlmEngine(LoadedModel, EngineOptions, MeterRegistry)} on a runner from {@code runners}. */
+    /**
+     * As {@link #LlmEngine(LoadedModel, EngineOptions, MeterRegistry)} on a runner from {@code runners}. Not
+     * API: {@code ModelRunnerFactory} is internal (the router and the CUDA backend use this).
+     */
     public LlmEngine(LoadedModel model, EngineOptions options, MeterRegistry registry, ModelRunnerFactory runners) {
         this(defaultName(model), model, options, registry, runners);
     }
@@ -108,11 +115,12 @@ public final class LlmEngine implements AutoCloseable {
     /**
      * The full constructor: {@code name} tags metrics and names the loop thread (a router passes the model's
      * alias and generation). Once constructed, the engine owns {@code model} and closes it; if the constructor
-     * throws, the caller still owns it.
+     * throws, the caller still owns it. Not API, like the constructor above.
      */
     public LlmEngine(String name, LoadedModel model, EngineOptions options, MeterRegistry registry,
                      ModelRunnerFactory runners) {
         JvmRequirements.check();
+        this.name = name;
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
@@ -233,6 +241,11 @@ public final class LlmEngine implements AutoCloseable {
         return guides.create(sampling.guidedDecoding(), terminals);
     }
 
+    /** The name that tags this engine's metrics ({@code model}) and names its loop thread. */
+    public String name() {
+        return name;
+    }
+
     public ModelConfig config() {
         return model.config();
     }
@@ -286,10 +299,14 @@ public final class LlmEngine implements AutoCloseable {
 
     /**
      * Stops accepting requests, waits up to {@code drain} for the ones in flight to finish, aborts the rest,
-     * and releases the model. Returns true when nothing had to be aborted.
+     * and releases the model. Returns true when nothing had to be aborted. Once the model is released, a later call
+     * returns true at once.
      */
     public boolean shutdown(Duration drain) {
         closed = true;
+        if (released.get()) {
+            return true;
+        }
         long until = System.nanoTime() + drain.toNanos();
         while (!inFlight.isEmpty() && System.nanoTime() - until < 0) {
             try {
@@ -313,10 +330,12 @@ public final class LlmEngine implements AutoCloseable {
         }
         delivery.close();
         prepare.close();
-        try {
-            runner.close();
-        } finally {
-            model.close();
+        if (released.compareAndSet(false, true)) {
+            try {
+                runner.close();
+            } finally {
+                model.close();
+            }
         }
         return drained;
     }

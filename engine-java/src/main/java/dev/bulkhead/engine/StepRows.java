@@ -1,6 +1,6 @@
 package dev.bulkhead.engine;
 
-import dev.bulkhead.engine.runner.SamplingRows;
+import dev.bulkhead.engine.internal.runner.SamplingRows;
 import dev.bulkhead.scheduler.ScheduledChunk;
 import dev.bulkhead.scheduler.SchedulerOutput;
 import java.util.HashMap;

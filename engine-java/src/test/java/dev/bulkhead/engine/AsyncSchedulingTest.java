@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.GuidedDecoding;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.ModelLoader;
-import dev.bulkhead.scheduler.FinishReason;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;

@@ -3,8 +3,8 @@ package dev.bulkhead.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.cuda.Backends;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

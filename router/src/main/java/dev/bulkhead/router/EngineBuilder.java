@@ -1,7 +1,7 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

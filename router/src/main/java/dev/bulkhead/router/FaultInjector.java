@@ -46,8 +46,8 @@ public final class FaultInjector {
     }
 
     /** {@code base} with this injector's drills in every forward pass of {@code model}. */
-    public dev.bulkhead.engine.runner.ModelRunnerFactory runners(String model,
-            dev.bulkhead.engine.runner.ModelRunnerFactory base) {
+    public dev.bulkhead.engine.internal.runner.ModelRunnerFactory runners(String model,
+            dev.bulkhead.engine.internal.runner.ModelRunnerFactory base) {
         return spec.enabled() ? FaultyRunner.factory(model, this, base) : base;
     }
 

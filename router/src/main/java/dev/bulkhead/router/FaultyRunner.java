@@ -1,10 +1,10 @@
 package dev.bulkhead.router;
 
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.CpuRunnerOptions;
-import dev.bulkhead.engine.runner.ForwardingModelRunner;
-import dev.bulkhead.engine.runner.ModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.ForwardingModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 
 /** A runner that consults the {@link FaultInjector} before every forward pass of one model. */
 final class FaultyRunner extends ForwardingModelRunner {

@@ -3,10 +3,10 @@ package dev.bulkhead.router;
 import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.ModelFormatException;
-import dev.bulkhead.scheduler.FinishReason;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -413,7 +413,7 @@ final class ModelSlot implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalStateException("no engine"));
         }
         int bos = h.engine().bosId();
-        var sampling = dev.bulkhead.engine.sampling.SamplingParams.greedy(1).toBuilder().ignoreEos(true).build();
+        var sampling = dev.bulkhead.engine.api.SamplingParams.greedy(1).toBuilder().ignoreEos(true).build();
         try {
             return h.engine().generate(GenerateRequest.ofTokens(new int[] {bos}, sampling)
                     .withRequestId("readiness-" + spec.name() + "-" + System.nanoTime()).withPriority(PROBE_PRIORITY)

@@ -2,7 +2,7 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.LoadedModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -55,6 +55,13 @@ public final class Router implements AutoCloseable {
     private final Thread killWorkers;
     private volatile Map<String, java.util.List<Fault>> appliedFaults;
     private volatile boolean closed;
+    /** Set by {@link #drain}: new requests are refused while those in flight finish. */
+    private volatile boolean draining;
+    /**
+     * Requests admitted and not yet ended, counted from admission: one still waiting for a router thread is in no
+     * model's queue yet, and {@link #drain} must wait for it too.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
 
     private Router(RouterConfig config, ModelRunnerFactory runners, MeterRegistry registry, WorkerLauncher launcher) {
         this.config = config;
@@ -229,6 +236,9 @@ public final class Router implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("router is closed"));
         }
+        if (draining) {
+            return CompletableFuture.failedFuture(drainingRejection());
+        }
         Instant deadline = request.deadline() != null ? request.deadline()
                 : Instant.now().plusMillis(config.policy().defaultDeadlineMillis());
         long deadlineNanos = System.nanoTime() + Math.max(0, java.time.Duration.between(Instant.now(), deadline).toNanos());
@@ -244,6 +254,8 @@ public final class Router implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<RoutedCompletion> result = new CompletableFuture<>();
+        admitted.incrementAndGet();
+        result.whenComplete((r, e) -> admitted.decrementAndGet());
         Thread[] runner = new Thread[1];
         workers.execute(() -> {
             synchronized (runner) {
@@ -302,6 +314,10 @@ public final class Router implements AutoCloseable {
             fail(relay, origin, new IllegalStateException("router is closed"));
             return out;
         }
+        if (draining) {
+            fail(relay, origin, drainingRejection());
+            return out;
+        }
         long deadlineNanos = deadlineNanos(request);
         List<String> chain;
         try {
@@ -316,6 +332,8 @@ public final class Router implements AutoCloseable {
             fail(relay, origin, e);
             return out;
         }
+        admitted.incrementAndGet();
+        relay.completion().whenComplete((r, e) -> admitted.decrementAndGet());
         workers.execute(() -> {
             synchronized (runner) {
                 runner[0] = Thread.currentThread();
@@ -488,6 +506,41 @@ public final class Router implements AutoCloseable {
             throw new IllegalArgumentException("no model '" + model + "' (known: " + slots.keySet() + ")");
         }
         s.restart("operator: " + reason);
+    }
+
+    /**
+     * Stops admitting (every later {@link #submit} and {@link #stream} is rejected with
+     * {@link RouterRejectedException.Reason#DRAINING}) and waits until no request is in flight or queued on any
+     * model, or {@code timeout} has passed. Call {@link #close} afterwards: it aborts what is still running. A
+     * graceful shutdown is {@code drain(timeout)} then {@code close()}, as a server stops taking connections
+     * before it stops.
+     *
+     * @return true when every request finished within {@code timeout}
+     */
+    public boolean drain(java.time.Duration timeout) {
+        draining = true;
+        long until = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int busy = admitted.get()
+                    + slots.values().stream().map(ModelSlot::health).mapToInt(h -> h.inFlight() + h.queued()).sum();
+            if (busy == 0) {
+                return true;
+            }
+            if (System.nanoTime() - until >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    private static RouterRejectedException drainingRejection() {
+        return new RouterRejectedException(RouterRejectedException.Reason.DRAINING, java.time.Duration.ofSeconds(1),
+                "the router is draining for shutdown; send the request to another replica");
     }
 
     /**

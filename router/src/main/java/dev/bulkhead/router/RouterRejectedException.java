@@ -15,7 +15,9 @@ public class RouterRejectedException extends RuntimeException {
         /** The alias is not in the routing table and names no model. */
         NO_ROUTE,
         /** Every model of the route is down, open-circuited or failed, and no cached answer exists. */
-        MODEL_UNAVAILABLE
+        MODEL_UNAVAILABLE,
+        /** The router is shutting down ({@link Router#drain}) and takes no new requests. */
+        DRAINING
     }
 
     private final Reason reason;

@@ -2,9 +2,9 @@ package dev.bulkhead.router;
 
 import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.scheduler.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;

@@ -1,8 +1,8 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
 import dev.bulkhead.engine.api.TokenDelta;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 

@@ -1,7 +1,7 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.engine.api.FinishReason;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

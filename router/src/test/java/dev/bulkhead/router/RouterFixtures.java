@@ -1,10 +1,10 @@
 package dev.bulkhead.router;
 
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.ForwardingModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.ForwardingModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.model.synth.ModelShapes;
 import dev.bulkhead.model.synth.RandomCheckpointGenerator;

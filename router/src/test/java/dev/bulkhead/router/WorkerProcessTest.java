@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.sampling.SamplingParams;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -18,7 +18,7 @@ import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.runner.BackendLostException;
+import dev.bulkhead.engine.internal.runner.BackendLostException;
 import dev.bulkhead.it.EngineFixtures.Backend;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -21,7 +21,7 @@ class EngineMetricsTest {
         java.util.Arrays.fill(prompt, 300);
         prompt[0] = 1;
         try (LlmEngine engine = new LlmEngine("m1", ModelLoader.load(null), options(64), registry,
-                dev.bulkhead.engine.runner.ModelRunnerFactory.CPU)) {
+                dev.bulkhead.engine.internal.runner.ModelRunnerFactory.CPU)) {
             await(engine.generate(greedy("a", prompt, 10)));
             await(engine.generate(greedy("b", prompt, 10)));
             awaitIdle(engine);

@@ -8,7 +8,7 @@ import dev.bulkhead.engine.EngineStepException;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.it.EngineFixtures.Backend;
 import java.time.Instant;
 import java.util.ArrayList;

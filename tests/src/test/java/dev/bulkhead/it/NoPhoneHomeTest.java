@@ -67,7 +67,7 @@ class NoPhoneHomeTest {
             try (dev.bulkhead.engine.LlmEngine e = dev.bulkhead.engine.LlmEngine.open(null,
                     dev.bulkhead.engine.EngineOptions.defaults().withThreads(1).withKvCacheBytes(16L << 20))) {
                 var c = e.generate(dev.bulkhead.engine.api.GenerateRequest.of("Once upon a time",
-                        dev.bulkhead.engine.sampling.SamplingParams.greedy(8))).join();
+                        dev.bulkhead.engine.api.SamplingParams.greedy(8))).join();
                 System.out.println("GENERATED " + c.tokenIds().length + " tokens: " + c.text());
             }
         }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.router.RoutedCompletion;
 import dev.bulkhead.router.Router;
 import dev.bulkhead.router.RouterConfig;

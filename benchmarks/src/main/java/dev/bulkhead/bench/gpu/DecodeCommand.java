@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.bench.DecodeReport;
 import dev.bulkhead.bench.DecodeSpec;
 import dev.bulkhead.bench.WeightTraffic;
-import dev.bulkhead.engine.cuda.CudaModelRunner.DecodeSteps;
+import dev.bulkhead.engine.internal.cuda.CudaModelRunner.DecodeSteps;
 import dev.bulkhead.model.arch.DecoderArchitecture;
 import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;

@@ -1,10 +1,10 @@
 package dev.bulkhead.bench.gpu;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * The Java parts of {@code benchmarks/gpu/run-h100.sh}, one subcommand each, every one a fresh JVM so a sticky

@@ -1,6 +1,6 @@
 package dev.bulkhead.bench.gpu;
 
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.ffi.CudaContext;
 import dev.bulkhead.ffi.CudaDriver;
 import dev.bulkhead.ffi.CudaLibraries;

@@ -4,7 +4,7 @@ import dev.bulkhead.bench.BenchCheckpoints;
 import dev.bulkhead.bench.DecodeBench;
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.synth.ModelShapes;

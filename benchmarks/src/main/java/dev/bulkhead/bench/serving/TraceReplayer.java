@@ -2,7 +2,7 @@ package dev.bulkhead.bench.serving;
 
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.server.bench.TraceRequest;
 import java.time.Duration;
 import java.util.ArrayList;

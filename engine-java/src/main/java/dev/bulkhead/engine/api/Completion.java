@@ -1,7 +1,6 @@
 package dev.bulkhead.engine.api;
 
-import dev.bulkhead.engine.sampling.SampleResult;
-import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.engine.internal.sampling.SampleResult;
 import java.util.List;
 
 /**

@@ -1,7 +1,7 @@
 package dev.bulkhead.engine.api;
 
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bulkhead.engine.api.Completion;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
+import dev.bulkhead.engine.api.GuidedDecoding;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.engine.api.TokenDelta;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
-import dev.bulkhead.engine.sampling.SampleResult;
-import dev.bulkhead.engine.sampling.SamplingParams;
-import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.engine.internal.sampling.SampleResult;
 import java.io.EOFException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

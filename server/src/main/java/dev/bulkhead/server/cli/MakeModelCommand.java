@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bulkhead make-model}: write a random-weight checkpoint of a real model's shape. */
 @Command(name = "make-model", mixinStandardHelpOptions = true,

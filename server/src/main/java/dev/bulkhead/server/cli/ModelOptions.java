@@ -2,13 +2,13 @@ package dev.bulkhead.server.cli;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.WeightPrefetcher;
 import dev.bulkhead.model.hub.HubCache;
-import java.io.PrintWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */

@@ -1,7 +1,7 @@
 package dev.bulkhead.server.cli;
 
-import dev.bulkhead.model.hub.CachedModel;
 import dev.bulkhead.model.LoadProgress;
+import dev.bulkhead.model.hub.CachedModel;
 import dev.bulkhead.model.hub.DownloadProgress;
 import dev.bulkhead.model.hub.HubCache;
 import dev.bulkhead.model.hub.HubClient;
@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bulkhead pull}: download a model from the Hugging Face hub into the local cache. */
 @Command(name = "pull", mixinStandardHelpOptions = true,

@@ -1,6 +1,6 @@
 package dev.bulkhead.server.cli;
 
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;

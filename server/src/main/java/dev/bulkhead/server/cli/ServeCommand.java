@@ -2,12 +2,12 @@ package dev.bulkhead.server.cli;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.cuda.Backends;
+import dev.bulkhead.engine.internal.cuda.Backends;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
 import dev.bulkhead.model.hub.HubCache;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
 import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.Router;
 import dev.bulkhead.router.RouterConfig;
@@ -28,10 +28,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code bulkhead serve}: the OpenAI-compatible HTTP API over one model ({@code --model}) or over every alias of a

@@ -1,6 +1,7 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bulkhead.engine.chat.ChatPrompts;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -3,6 +3,7 @@ package dev.bulkhead.server.http;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,7 @@ public final class EngineBackend implements ModelBackend {
 
     @Override
     public Optional<ChatTemplateSource> chatTemplate(String model) {
-        return engine.model().chatTemplate().map(s -> new ChatTemplateSource(s, engine.model().specialTokens()));
+        return ChatTemplateSource.of(engine.model());
     }
 
     @Override

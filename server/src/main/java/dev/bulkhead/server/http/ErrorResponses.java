@@ -58,7 +58,7 @@ final class ErrorResponses {
             case OVERLOADED -> new ApiException(429, "rate_limit_error", null, "overloaded", r.getMessage(), retry);
             case NO_ROUTE -> new ApiException(404, "invalid_request_error", "model", "model_not_found",
                     r.getMessage(), -1);
-            case MODEL_UNAVAILABLE, DEADLINE_UNMEETABLE -> new ApiException(503, "service_unavailable", null,
+            case MODEL_UNAVAILABLE, DEADLINE_UNMEETABLE, DRAINING -> new ApiException(503, "service_unavailable", null,
                     r.reason().name().toLowerCase(java.util.Locale.ROOT),
                     r.getMessage(), r.retryAfter().isZero() ? -1 : retry);
         };

@@ -1,9 +1,9 @@
 package dev.bulkhead.server.http;
 
 import io.helidon.http.DirectHandler;
-import io.helidon.http.Headers;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Method;
 import io.helidon.http.RequestException;

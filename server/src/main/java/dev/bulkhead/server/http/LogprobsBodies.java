@@ -3,7 +3,7 @@ package dev.bulkhead.server.http;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bulkhead.engine.sampling.SampleResult;
+import dev.bulkhead.engine.internal.sampling.SampleResult;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

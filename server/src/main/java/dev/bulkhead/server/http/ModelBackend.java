@@ -3,6 +3,7 @@ package dev.bulkhead.server.http;
 import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import dev.bulkhead.router.WorkerStatus;
 import java.util.List;
@@ -91,15 +92,6 @@ public interface ModelBackend extends AutoCloseable {
      * @param origin completes with who answers no later than the stream's first delta; may fail with the stream
      */
     record ServedStream(TokenStream tokens, CompletableFuture<Origin> origin) {
-    }
-
-    /**
-     * A chat template and its variables ({@code bos_token}, ...).
-     *
-     * @param source    Jinja source
-     * @param variables extra template variables
-     */
-    record ChatTemplateSource(String source, Map<String, Object> variables) {
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.bulkhead.server.http;
 
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.chat.ChatTools;
 import java.util.List;
 import java.util.Map;
 

@@ -2,7 +2,9 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.chat.ChatMessages;
+import dev.bulkhead.engine.chat.ChatTools;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,9 +29,6 @@ final class RequestParser {
     /** Most choices per request. */
     static final int MAX_N = 8;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper ARGS =
-            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private RequestParser() {
     }
@@ -71,7 +70,7 @@ final class RequestParser {
         SamplingParams sampling = sampling(body, chat, logprobs);
         if (chat) {
             return new OpenAiRequest(true, model, List.of(), messages(body), sampling, n, stream, includeUsage,
-                    ChatTools.parse(body));
+                    ChatToolsParser.parse(body));
         }
         JsonNode prompt = given(body, "prompt");
         if (prompt == null) {
@@ -276,23 +275,8 @@ final class RequestParser {
                 throw ApiException.badRequest(at, at + " must be {\"id\": ..., \"type\": \"function\", \"function\": "
                         + "{\"name\": ..., \"arguments\": \"<JSON text>\"}}");
             }
-            Object args = f.get("arguments").asText();
-            try {
-                JsonNode parsed = ARGS.readTree((String) args);
-                if (parsed != null && parsed.isObject()) {
-                    args = ARGS.convertValue(parsed, LinkedHashMap.class);
-                }
-            } catch (java.io.IOException e) {
-                // NOTE: kept as the text it is; the template decides what to do with it.
-            }
-            Map<String, Object> fn = new LinkedHashMap<>();
-            fn.put("name", f.get("name").asText());
-            fn.put("arguments", args);
-            Map<String, Object> call = new LinkedHashMap<>();
-            call.put("id", c.path("id").asText(""));
-            call.put("type", "function");
-            call.put("function", fn);
-            out.add(call);
+            out.add(ChatMessages.toolCall(c.path("id").asText(""), f.get("name").asText(),
+                    f.get("arguments").asText()));
         }
         return out;
     }

@@ -2,10 +2,13 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
+import dev.bulkhead.engine.chat.ChatPrompts;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
+import dev.bulkhead.engine.chat.ToolCalls;
+import dev.bulkhead.model.tokenizer.Tokenizer;
 import io.helidon.webserver.http.ServerRequest;
 import java.util.ArrayList;
-import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -78,10 +81,10 @@ final class RequestPreparer {
             }
         }
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-        Optional<ModelBackend.ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
+        Optional<ChatTemplateSource> template = chat ? backend.chatTemplate(parsed.model())
                 : Optional.empty();
-        ToolCalls tools = ToolCalls.of(parsed, template, json);
-        OpenAiRequest r = tools.constrain(parsed);
+        ToolCalls tools = ToolCalls.of(parsed.tools(), template, parsed.sampling().guidedDecoding() != null, json);
+        OpenAiRequest r = parsed.withSampling(tools.constrain(parsed.sampling()));
         List<GenerateRequest> gs = toGenerate(id, r, template);
         LogprobsBodies logprobs = null;
         if (r.sampling().logprobs() >= 0) {
@@ -93,7 +96,7 @@ final class RequestPreparer {
     }
 
     /** The chat rendered with the model's template, as token ids when the template wrote the special tokens. */
-    private CompletionPrompt chatPrompt(OpenAiRequest r, Optional<ModelBackend.ChatTemplateSource> template) {
+    private CompletionPrompt chatPrompt(OpenAiRequest r, Optional<ChatTemplateSource> template) {
         String text = prompts.render(template, r.messages(), r.tools());
         // NOTE: the template adds its own text around the messages, so the rendered prompt is checked again.
         limits.check(r.model(), "messages", "the rendered chat prompt", text.length());
@@ -110,7 +113,7 @@ final class RequestPreparer {
      * request uses seed + i, so choices differ yet repeat, and each prompt's choices are those it gets alone.
      */
     private List<GenerateRequest> toGenerate(String id, OpenAiRequest r,
-                                             Optional<ModelBackend.ChatTemplateSource> template) {
+                                             Optional<ChatTemplateSource> template) {
         List<CompletionPrompt> ps = r.chat() ? List.of(chatPrompt(r, template)) : r.prompts();
         int choices = ps.size() * r.n();
         List<GenerateRequest> out = new ArrayList<>(choices);

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.engine.api.FinishReason;
+import dev.bulkhead.engine.chat.ToolCall;
 import java.io.UncheckedIOException;
 import java.util.List;
 

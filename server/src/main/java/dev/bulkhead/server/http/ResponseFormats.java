@@ -2,7 +2,8 @@ package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulkhead.engine.InvalidRequestException;
-import dev.bulkhead.engine.sampling.GuidedDecoding;
+import dev.bulkhead.engine.api.GuidedDecoding;
+import dev.bulkhead.engine.chat.JsonSchemas;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -64,13 +65,10 @@ final class ResponseFormats {
 
     /** JSON matching {@code schema} (a JSON Schema object); {@code field} names it in errors. */
     static GuidedDecoding schema(JsonNode schema, String field) {
-        if (!schema.isObject()) {
-            throw ApiException.badRequest(field, field + " must be a JSON Schema object");
-        }
         try {
-            return new GuidedDecoding.JsonSchema(schema.toString());
+            return JsonSchemas.constraint(schema, field);
         } catch (InvalidRequestException e) {
-            throw ApiException.badRequest(field, e.getMessage());
+            throw ApiException.badRequest(e.field(), e.getMessage());
         }
     }
 }

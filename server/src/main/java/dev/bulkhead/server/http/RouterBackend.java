@@ -2,6 +2,7 @@ package dev.bulkhead.server.http;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import dev.bulkhead.router.ModelHealth;
@@ -76,8 +77,7 @@ public final class RouterBackend implements ModelBackend {
 
     @Override
     public Optional<ChatTemplateSource> chatTemplate(String model) {
-        return router.model(model).flatMap(m -> m.chatTemplate()
-                .map(t -> new ChatTemplateSource(t, m.specialTokens())));
+        return router.model(model).flatMap(ChatTemplateSource::of);
     }
 
     @Override

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bulkhead.engine.chat.ChatPrompts;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -52,7 +54,7 @@ final class TokenizeHandlers {
             boolean special;
             if (t.chat()) {
                 limits.check(t.model(), "messages", "the messages' text", PromptLimits.chars(t.messages()));
-                Optional<ModelBackend.ChatTemplateSource> template = backend.chatTemplate(t.model());
+                Optional<ChatTemplateSource> template = backend.chatTemplate(t.model());
                 text = prompts.render(template, t.messages(), t.tools(), t.addGenerationPrompt());
                 limits.check(t.model(), "messages", "the rendered chat prompt", text.length());
                 special = t.addSpecialTokens() == null ? ChatPrompts.addsSpecialTokens(template) : t.addSpecialTokens();

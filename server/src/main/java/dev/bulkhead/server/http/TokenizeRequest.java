@@ -1,6 +1,8 @@
 package dev.bulkhead.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bulkhead.engine.chat.ChatPrompts;
+import dev.bulkhead.engine.chat.ChatTools;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +65,7 @@ record TokenizeRequest(String model, String prompt, List<Map<String, Object>> me
             return new TokenizeRequest(model, prompt, null, ChatTools.NONE, false,
                     RequestParser.bool(body, "add_special_tokens", true), strs);
         }
-        return new TokenizeRequest(model, null, RequestParser.messages(body), ChatTools.parse(body),
+        return new TokenizeRequest(model, null, RequestParser.messages(body), ChatToolsParser.parse(body),
                 RequestParser.bool(body, "add_generation_prompt", true),
                 body.has("add_special_tokens") ? RequestParser.bool(body, "add_special_tokens", false) : null, strs);
     }

@@ -1,5 +1,6 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

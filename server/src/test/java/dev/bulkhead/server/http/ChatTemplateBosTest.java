@@ -1,5 +1,6 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,7 +42,7 @@ class ChatTemplateBosTest {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         engine = new LlmEngine(ServerFixture.MODEL, ModelLoader.load(null),
                 EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20).withMaxModelLen(256), registry,
-                dev.bulkhead.engine.runner.ModelRunnerFactory.CPU);
+                dev.bulkhead.engine.internal.runner.ModelRunnerFactory.CPU);
         ModelBackend withTemplate = new ForwardingBackend(new EngineBackend(ServerFixture.MODEL, engine)) {
             @Override
             public Optional<ChatTemplateSource> chatTemplate(String model) {

@@ -2,6 +2,7 @@ package dev.bulkhead.server.http;
 
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenStream;
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import dev.bulkhead.model.tokenizer.Tokenizer;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
 import dev.bulkhead.engine.api.GenerateRequest;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.ModelLoader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

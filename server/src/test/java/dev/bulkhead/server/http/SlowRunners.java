@@ -1,8 +1,8 @@
 package dev.bulkhead.server.http;
 
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.ForwardingModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.ForwardingModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 
 /** The CPU runner with a floor on step time, so a long stream is still running when a test acts on it. */
 final class SlowRunners {

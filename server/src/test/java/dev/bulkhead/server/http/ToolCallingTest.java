@@ -1,15 +1,16 @@
 package dev.bulkhead.server.http;
 
+import dev.bulkhead.engine.chat.ChatTemplateSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.DeltaPublisher;
+import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
-import dev.bulkhead.scheduler.FinishReason;
+import dev.bulkhead.engine.internal.DeltaPublisher;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -141,7 +142,7 @@ class ToolCallingTest {
                         """.formatted(stream, choice, TOOLS));
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
                 assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
-                        dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+                        dev.bulkhead.engine.api.GuidedDecoding.JsonSchema.class);
                 JsonNode call;
                 String finish;
                 if (stream) {
@@ -177,7 +178,7 @@ class ToolCallingTest {
                     """.formatted(stream, two));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
-                    dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+                    dev.bulkhead.engine.api.GuidedDecoding.JsonSchema.class);
             String body = r.body();
             JsonNode call = stream
                     ? json.readTree(java.util.Arrays.stream(body.split("\n")).filter(l -> l.contains("tool_calls"))
@@ -188,16 +189,16 @@ class ToolCallingTest {
             assertThat(body).contains("\"finish_reason\":\"tool_calls\"");
         }
         // The constraint is real: a document naming no offered function cannot be generated.
-        dev.bulkhead.engine.guided.JsonGrammar g = dev.bulkhead.engine.guided.JsonGrammar.ofSchema(
-                ((dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema) backend.lastSampling.guidedDecoding())
+        dev.bulkhead.engine.internal.guided.JsonGrammar g = dev.bulkhead.engine.internal.guided.JsonGrammar.ofSchema(
+                ((dev.bulkhead.engine.api.GuidedDecoding.JsonSchema) backend.lastSampling.guidedDecoding())
                         .schemaJson());
         assertThat(accepts(g, "{\"name\": \"other\", \"arguments\": {}}")).isTrue();
         assertThat(accepts(g, "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}")).isTrue();
         assertThat(accepts(g, "{\"name\": \"nope\", \"arguments\": {}}")).isFalse();
     }
 
-    private static boolean accepts(dev.bulkhead.engine.guided.JsonGrammar g, String doc) {
-        dev.bulkhead.engine.guided.JsonAutomaton a = new dev.bulkhead.engine.guided.JsonAutomaton(g);
+    private static boolean accepts(dev.bulkhead.engine.internal.guided.JsonGrammar g, String doc) {
+        dev.bulkhead.engine.internal.guided.JsonAutomaton a = new dev.bulkhead.engine.internal.guided.JsonAutomaton(g);
         return a.advance(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)) && a.isComplete();
     }
 
@@ -207,14 +208,14 @@ class ToolCallingTest {
         String user = "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]";
         post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_object\"}}");
         assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
-                dev.bulkhead.engine.sampling.GuidedDecoding.JsonObject.class);
+                dev.bulkhead.engine.api.GuidedDecoding.JsonObject.class);
         post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"text\"}}");
         assertThat(backend.lastSampling.guidedDecoding()).isNull();
         post("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_schema\", "
                 + "\"json_schema\": {\"name\": \"x\", \"schema\": {\"type\": \"object\", \"properties\": "
                 + "{\"a\": {\"type\": \"integer\"}}, \"required\": [\"a\"]}}}}");
         assertThat(backend.lastSampling.guidedDecoding()).isInstanceOf(
-                dev.bulkhead.engine.sampling.GuidedDecoding.JsonSchema.class);
+                dev.bulkhead.engine.api.GuidedDecoding.JsonSchema.class);
         assertBad("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"xml\"}}",
                 "response_format.type");
         assertBad("{\"model\": \"plain\", " + user + ", \"response_format\": {\"type\": \"json_schema\", "
@@ -270,7 +271,7 @@ class ToolCallingTest {
         private final String template;
         volatile String answer = "";
         volatile String lastPrompt;
-        volatile dev.bulkhead.engine.sampling.SamplingParams lastSampling;
+        volatile dev.bulkhead.engine.api.SamplingParams lastSampling;
 
         ScriptedBackend(String template) {
             this.template = template;

@@ -3,7 +3,7 @@ package dev.bulkhead.server.cli.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.api.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

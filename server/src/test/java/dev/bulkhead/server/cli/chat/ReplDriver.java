@@ -2,10 +2,10 @@ package dev.bulkhead.server.cli.chat;
 
 import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.runner.BatchInput;
-import dev.bulkhead.engine.runner.ForwardingModelRunner;
-import dev.bulkhead.engine.runner.ModelRunnerFactory;
-import dev.bulkhead.engine.sampling.SamplingParams;
+import dev.bulkhead.engine.internal.runner.BatchInput;
+import dev.bulkhead.engine.internal.runner.ForwardingModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
+import dev.bulkhead.engine.api.SamplingParams;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.chat.ChatTemplate;

@@ -1,0 +1,164 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import static dev.bulkhead.engine.internal.cpu.IntDot.FLOAT;
+import static dev.bulkhead.engine.internal.cpu.IntDot.SL;
+
+import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * ggml Q6_K times {@link Q8Activations}. A super-block of 256 values is 128 bytes of low nibbles
+ * ({@code ql}), 64 bytes of high bit pairs ({@code qh}), sixteen int8 scales (one per 16 values) and an f16
+ * {@code d}. Each half of 128 values is four runs of 32 (one activation block each): run u takes the low
+ * (u < 2) or high nibbles of {@code ql[32 (u & 1) ..]}, bits {@code 2u, 2u + 1} of {@code qh}, and the value
+ * is {@code d * scale * (those six bits - 32)}. Per 16 values an exact integer sum times the int8 scale, per
+ * run one FMA by {@code d * d_x}.
+ *
+ * <p>NOTE: |(w - 32) * q| <= 32 * 127, at most two per 16-bit lane before widening: 8128 < 2^15.
+ */
+final class Q6KMatrix extends QuantizedMatrix {
+
+    private static final int SUPER_BYTES = 210;
+    private static final int SUPER_VALUES = 256;
+
+    private final int superBlocks;
+
+    Q6KMatrix(WeightTensor t) {
+        super(t, DType.Q6_K);
+        this.superBlocks = cols / SUPER_VALUES;
+    }
+
+    /**
+     * Six-bit values minus 32: the nibble {@code nibbleShift} (0 or 4) bits up in the {@code ql} bytes, the
+     * bit pair {@code pairShift} bits up in the {@code qh} bytes. Variable shifts, not branches, keep
+     * vectors out of control-flow merges (where C2 may box them).
+     */
+    private ShortVector weights(long ql, int nibbleShift, long qh, int pairShift) {
+        ShortVector low = IntDot.bytes(data, ql).lanewise(VectorOperators.LSHR, nibbleShift).and((short) 0x0F);
+        ShortVector high = IntDot.bytes(data, qh).lanewise(VectorOperators.LSHR, pairShift).and((short) 3)
+                .lanewise(VectorOperators.LSHL, 4);
+        return low.or(high).sub((short) 32);
+    }
+
+    private int scale(long offset) {
+        return data.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    /**
+     * Integer sum of run {@code (ql, qh)} over values [l0, l0 + 16) against {@code q[qOff + l0 ..]}, times the
+     * scale of those 16 values.
+     */
+    private IntVector sixteen(long ql, int nibbleShift, long qh, int pairShift, int l0, short[] q, int qOff, int sc) {
+        ShortVector p = ShortVector.zero(IntDot.SHORT);
+        for (int l = l0; l < l0 + 16; l += SL) {
+            p = p.add(weights(ql + l, nibbleShift, qh + l, pairShift).mul(IntDot.act(q, qOff + l)));
+        }
+        return IntDot.pairSums(p).mul(sc);
+    }
+
+    @Override
+    float dot(int r, Q8Activations a, int t, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        float[] s = a.scale;
+        int qOff = t * cols;
+        int sOff = t * blocks;
+        FloatVector acc = FloatVector.zero(FLOAT);
+        for (int sb = 0; sb < superBlocks; sb++) {
+            long b = row + (long) sb * SUPER_BYTES;
+            float d = IntDot.half(data, b + 208);
+            for (int run = 0; run < 8; run++) {
+                int h = run >> 2;
+                int u = run & 3;
+                long ql = b + 64 * h + 32 * (u & 1);
+                long qh = b + 128 + 32 * h;
+                long sc = b + 192 + 8 * h + 2 * u;
+                int c = qOff + sb * SUPER_VALUES + 32 * run;
+                IntVector sums = IntVector.zero(IntDot.INT);
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    sums = sums.add(sixteen(ql, 4 * (u >> 1), qh, 2 * u, l0, q, c, scale(sc + (l0 >> 4))));
+                }
+                acc = IntDot.accumulate(sums, d * s[sOff + sb * 8 + run], acc);
+            }
+        }
+        return IntDot.sum(acc, lanes);
+    }
+
+    @Override
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+        long row = rowOffset(r);
+        short[] q = a.q;
+        float[] s = a.scale;
+        int q0 = t * cols;
+        int q1 = q0 + cols;
+        int s0 = t * blocks;
+        int s1 = s0 + blocks;
+        FloatVector acc0 = FloatVector.zero(FLOAT);
+        FloatVector acc1 = FloatVector.zero(FLOAT);
+        for (int sb = 0; sb < superBlocks; sb++) {
+            long b = row + (long) sb * SUPER_BYTES;
+            float d = IntDot.half(data, b + 208);
+            for (int run = 0; run < 8; run++) {
+                int h = run >> 2;
+                int u = run & 3;
+                long ql = b + 64 * h + 32 * (u & 1);
+                long qh = b + 128 + 32 * h;
+                long sc = b + 192 + 8 * h + 2 * u;
+                int c = sb * SUPER_VALUES + 32 * run;
+                IntVector i0 = IntVector.zero(IntDot.INT);
+                IntVector i1 = IntVector.zero(IntDot.INT);
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    int scale = scale(sc + (l0 >> 4));
+                    ShortVector p0 = ShortVector.zero(IntDot.SHORT);
+                    ShortVector p1 = ShortVector.zero(IntDot.SHORT);
+                    for (int l = l0; l < l0 + 16; l += SL) {
+                        ShortVector w = weights(ql + l, 4 * (u >> 1), qh + l, 2 * u);
+                        p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
+                        p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
+                    }
+                    i0 = i0.add(IntDot.pairSums(p0).mul(scale));
+                    i1 = i1.add(IntDot.pairSums(p1).mul(scale));
+                }
+                int blk = sb * 8 + run;
+                acc0 = IntDot.accumulate(i0, d * s[s0 + blk], acc0);
+                acc1 = IntDot.accumulate(i1, d * s[s1 + blk], acc1);
+            }
+        }
+        out[outOff] = IntDot.sum(acc0, lanes);
+        out[outOff + rows] = IntDot.sum(acc1, lanes);
+    }
+
+    @Override
+    void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
+        long row = rowOffset(r);
+        for (int sb = 0; sb < superBlocks; sb++) {
+            long b = row + (long) sb * SUPER_BYTES;
+            float d = IntDot.half(data, b + 208);
+            for (int run = 0; run < 8; run++) {
+                int h = run >> 2;
+                int u = run & 3;
+                long ql = b + 64 * h + 32 * (u & 1);
+                long qh = b + 128 + 32 * h;
+                long sc = b + 192 + 8 * h + 2 * u;
+                factor[fOff + sb * 8 + run] = d;
+                int c = wOff + sb * SUPER_VALUES + 32 * run;
+                for (int l = 0; l < 32; l += SL) {
+                    // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
+                    ShortVector v = weights(ql + l, 4 * (u >> 1), qh + l, 2 * u).mul((short) scale(sc + (l >> 4)));
+                    IntDot.storeLaneOrdered(v, w, c, l / SL);
+                }
+            }
+        }
+    }
+
+    /** The integer kernel is slow here (a scale per 16 values), so the tiles win from 4 tokens (1.7x, AVX2). */
+    @Override
+    int tileMinTokens() {
+        return QuantizedMatrix.TILE_MIN_TOKENS;
+    }
+}

@@ -1,0 +1,295 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.Dequantizer;
+import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Shared driver of the ggml block-quantized matrices, which multiply by {@link Q8Activations} with integer
+ * dot products (as llama.cpp's {@code vec_dot_*_q8_*} do) instead of converting weights to floats.
+ * Subclasses supply two kernels that must agree bit for bit: one row against one token and one row against
+ * two tokens (the weights of a block decoded once for both).
+ *
+ * <p>NOTE: no wider kernels (four rows or four tokens): with four accumulator chains C2 stopped
+ * intrinsifying part of the Vector API calls and boxed the vectors, four to six times slower than one
+ * row (measured on AVX2, JDK 25). Two tokens still compile to plain SIMD code, and one row per token runs as
+ * fast as two rows, so those are the kernels.
+ *
+ * <p>{@link #multiplyRows} quantizes the activations and multiplies; {@link WeightMatrices#parallelMultiply}
+ * and {@link MatrixGroup} quantize once per product and share the result between threads and matrices,
+ * through {@link #multiplyQuantized}. Both give the same bits: quantizing is per token and deterministic.
+ * The result differs from a float product by the activations' rounding (at most half a step of each
+ * block's scale), the price llama.cpp pays too.
+ */
+abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, Q4Matrix, Q4KMatrix, Q6KMatrix {
+
+    /**
+     * The fewest tokens from which any type runs a product as float tiles ({@link #multiplyTiles}) rather
+     * than integer kernels, and so from which {@link Q8Activations} keeps a lane-ordered copy.
+     */
+    static final int TILE_MIN_TOKENS = 4;
+
+    /** Quantized activation bytes per token chunk: half of a typical 1 MiB L2. */
+    private static final int TOKEN_CHUNK_BYTES = 512 * 1024;
+
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final long rowBytes;
+    /** Blocks of 32 values per row (activation blocks, whatever the weight block size). */
+    final int blocks;
+    private final DType dtype;
+    private final int tokenChunk;
+
+    QuantizedMatrix(WeightTensor t, DType expected) {
+        if (t.dtype() != expected) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is " + t.dtype() + ", expected " + expected);
+        }
+        this.data = t.data();
+        this.rows = t.rows();
+        this.cols = t.cols();
+        this.dtype = expected;
+        this.rowBytes = expected.byteSize(cols);
+        this.blocks = cols / Q8Activations.BLOCK;
+        this.tokenChunk = Math.max(4, TOKEN_CHUNK_BYTES / Short.BYTES / cols / 4 * 4);
+    }
+
+    @Override
+    public final int rows() {
+        return rows;
+    }
+
+    @Override
+    public final int cols() {
+        return cols;
+    }
+
+    @Override
+    public final DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public final void multiplyRows(float[] x, int tokens, float[] out, int rowStart, int rowEnd) {
+        if (tokens < 1) {
+            throw new IllegalArgumentException("tokens must be >= 1, got " + tokens);
+        }
+        Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
+        multiplyQuantized(Q8Activations.quantize(x, tokens, cols), out, rowStart, rowEnd);
+    }
+
+    /**
+     * {@code out[t * rows + r] = W[r] . a[t]} for r in [rowStart, rowEnd) and every token of {@code a}.
+     * Each row is read from memory once per chunk of tokens whose activations fit in L2.
+     */
+    final void multiplyQuantized(Q8Activations a, float[] out, int rowStart, int rowEnd) {
+        if (a.cols != cols) {
+            throw new IllegalArgumentException("activations have " + a.cols + " columns, the matrix " + cols);
+        }
+        Objects.checkFromToIndex(rowStart, rowEnd, rows);
+        int tokens = a.tokens;
+        Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
+        float[] lanes = new float[IntDot.FLOAT.length()]; // scratch of IntDot.sum
+        if (a.laneOrdered != null && tokens >= tileMinTokens()) {
+            multiplyTiles(a, out, rowStart, rowEnd, lanes);
+            return;
+        }
+        if (tokens == 1) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[r] = dot(r, a, 0, lanes);
+            }
+            return;
+        }
+        for (int t0 = 0; t0 < tokens; t0 += tokenChunk) {
+            int t1 = Math.min(tokens, t0 + tokenChunk);
+            for (int r = rowStart; r < rowEnd; r++) {
+                int t = t0;
+                for (; t + 2 <= t1; t += 2) {
+                    dot2Tokens(r, a, t, out, t * rows + r, lanes);
+                }
+                for (; t < t1; t++) {
+                    out[t * rows + r] = dot(r, a, t, lanes);
+                }
+            }
+        }
+    }
+
+    /**
+     * The same products as the integer kernels, bit for bit, as float tiles of two rows by two tokens: each
+     * row pair unpacked once per chunk of tokens into integer-valued floats in {@link IntDot#LANE_ORDER}
+     * with its per-block factors ({@link #unpackRow}), then multiplied by the activations' lane-ordered
+     * copy with FMAs. Per block and lane the FMAs add the same integers the kernels add in 32-bit lanes (at
+     * most 8 products below 2^19 each, so every partial sum is exact in float), and the block's FMA into the
+     * accumulator, the minimums and the lane tree are the kernels' own, so the bits agree and the CPU
+     * backend stays batch invariant across the switch between the two paths.
+     *
+     * <p>NOTE: the point is register reuse that the integer kernels cannot get: C2 boxes their vectors beyond
+     * two accumulator chains, and every weight must be decoded again per pair of tokens. Here a weight
+     * vector serves two tokens and an activation vector two rows, with nothing left to decode.
+     */
+    private void multiplyTiles(Q8Activations a, float[] out, int rowStart, int rowEnd, float[] lanes) {
+        int tokens = a.tokens;
+        int chunk = Math.max(2, TOKEN_CHUNK_BYTES / Float.BYTES / cols / 2 * 2);
+        float[] w = new float[2 * cols];
+        float[] factor = new float[2 * blocks];
+        float[] min = new float[2 * blocks];
+        for (int t0 = 0; t0 < tokens; t0 += chunk) {
+            int t1 = Math.min(tokens, t0 + chunk);
+            int r = rowStart;
+            for (; r + 2 <= rowEnd; r += 2) {
+                unpackRow(r, w, 0, factor, min, 0);
+                unpackRow(r + 1, w, cols, factor, min, blocks);
+                int t = t0;
+                for (; t + 2 <= t1; t += 2) {
+                    tile2x2(w, factor, a, t, out, r, lanes);
+                }
+                for (; t < t1; t++) {
+                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t, lanes);
+                    out[t * rows + r + 1] = tile1x1(w, cols, factor, min, blocks, a, t, lanes);
+                }
+                if (hasMinimums()) {
+                    subtractMinimums(min, a, t0, (t1 - t0) / 2 * 2 + t0, out, r);
+                }
+            }
+            if (r < rowEnd) {
+                unpackRow(r, w, 0, factor, min, 0);
+                for (int t = t0; t < t1; t++) {
+                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t, lanes);
+                }
+            }
+        }
+    }
+
+    /**
+     * Rows {@code w[0, cols)} and {@code w[cols, 2 cols)} times tokens t and t + 1, into {@code out} without
+     * the minimums (added by {@link #subtractMinimums}).
+     */
+    private void tile2x2(float[] w, float[] factor, Q8Activations a, int t, float[] out, int r, float[] lanes) {
+        float[] xq = a.laneOrdered;
+        float[] s = a.scale;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int s0 = t * blocks;
+        int s1 = s0 + blocks;
+        FloatVector acc00 = FloatVector.zero(IntDot.FLOAT); // row r, token t
+        FloatVector acc01 = acc00;                           // row r, token t + 1
+        FloatVector acc10 = acc00;                           // row r + 1, token t
+        FloatVector acc11 = acc00;                           // row r + 1, token t + 1
+        for (int k = 0; k < blocks; k++) {
+            int c = k * Q8Activations.BLOCK;
+            FloatVector w0 = FloatVector.fromArray(IntDot.FLOAT, w, c);
+            FloatVector w1 = FloatVector.fromArray(IntDot.FLOAT, w, cols + c);
+            FloatVector v0 = FloatVector.fromArray(IntDot.FLOAT, xq, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(IntDot.FLOAT, xq, x1 + c);
+            FloatVector p00 = w0.mul(v0);
+            FloatVector p01 = w0.mul(v1);
+            FloatVector p10 = w1.mul(v0);
+            FloatVector p11 = w1.mul(v1);
+            for (int j = IntDot.FL; j < Q8Activations.BLOCK; j += IntDot.FL) {
+                w0 = FloatVector.fromArray(IntDot.FLOAT, w, c + j);
+                w1 = FloatVector.fromArray(IntDot.FLOAT, w, cols + c + j);
+                v0 = FloatVector.fromArray(IntDot.FLOAT, xq, x0 + c + j);
+                v1 = FloatVector.fromArray(IntDot.FLOAT, xq, x1 + c + j);
+                p00 = w0.fma(v0, p00);
+                p01 = w0.fma(v1, p01);
+                p10 = w1.fma(v0, p10);
+                p11 = w1.fma(v1, p11);
+            }
+            float f0 = factor[k];
+            float f1 = factor[blocks + k];
+            acc00 = p00.fma(FloatVector.broadcast(IntDot.FLOAT, f0 * s[s0 + k]), acc00);
+            acc01 = p01.fma(FloatVector.broadcast(IntDot.FLOAT, f0 * s[s1 + k]), acc01);
+            acc10 = p10.fma(FloatVector.broadcast(IntDot.FLOAT, f1 * s[s0 + k]), acc10);
+            acc11 = p11.fma(FloatVector.broadcast(IntDot.FLOAT, f1 * s[s1 + k]), acc11);
+        }
+        out[t * rows + r] = IntDot.sum(acc00, lanes);
+        out[(t + 1) * rows + r] = IntDot.sum(acc01, lanes);
+        out[t * rows + r + 1] = IntDot.sum(acc10, lanes);
+        out[(t + 1) * rows + r + 1] = IntDot.sum(acc11, lanes);
+    }
+
+    /** One unpacked row (at {@code w[wOff]}, factors at {@code fOff}) times token t, minimums included. */
+    private float tile1x1(float[] w, int wOff, float[] factor, float[] min, int fOff, Q8Activations a, int t,
+                          float[] lanes) {
+        float[] xq = a.laneOrdered;
+        int x0 = t * cols;
+        int s0 = t * blocks;
+        FloatVector acc = FloatVector.zero(IntDot.FLOAT);
+        for (int k = 0; k < blocks; k++) {
+            int c = k * Q8Activations.BLOCK;
+            FloatVector p = FloatVector.fromArray(IntDot.FLOAT, w, wOff + c)
+                    .mul(FloatVector.fromArray(IntDot.FLOAT, xq, x0 + c));
+            for (int j = IntDot.FL; j < Q8Activations.BLOCK; j += IntDot.FL) {
+                p = FloatVector.fromArray(IntDot.FLOAT, w, wOff + c + j)
+                        .fma(FloatVector.fromArray(IntDot.FLOAT, xq, x0 + c + j), p);
+            }
+            acc = p.fma(FloatVector.broadcast(IntDot.FLOAT, factor[fOff + k] * a.scale[s0 + k]), acc);
+        }
+        float sum = IntDot.sum(acc, lanes);
+        return hasMinimums() ? sum - minimums(min, fOff, a, t) : sum;
+    }
+
+    /** Takes the minimums' part off the 2 x 2 tiles' results of rows r, r + 1 and tokens [t0, t1). */
+    private void subtractMinimums(float[] min, Q8Activations a, int t0, int t1, float[] out, int r) {
+        for (int t = t0; t < t1; t++) {
+            out[t * rows + r] -= minimums(min, 0, a, t);
+            out[t * rows + r + 1] -= minimums(min, blocks, a, t);
+        }
+    }
+
+    /** The kernels' scalar sum of {@code min factor * scaled block sum}, block by block in order. */
+    private float minimums(float[] min, int fOff, Q8Activations a, int t) {
+        float m = 0f;
+        int s0 = t * blocks;
+        for (int k = 0; k < blocks; k++) {
+            m += min[fOff + k] * a.scaledSum[s0 + k];
+        }
+        return m;
+    }
+
+    /**
+     * Row r as the integers the kernels multiply, as floats at {@code w[wOff ..]}, each block in
+     * {@link IntDot#LANE_ORDER} ({@link IntDot#storeLaneOrdered}), and per
+     * activation block k the factor the kernels multiply its scale by at {@code factor[fOff + k]} and, where
+     * {@link #hasMinimums}, the factor of its scaled sum at {@code min[fOff + k]}.
+     */
+    abstract void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff);
+
+    /**
+     * Tokens from which the float tiles beat the integer kernels: unpacking a row costs a few tokens' worth
+     * of integer products, repaid over the tokens it serves. 8 for Q8_0, Q4_0 and Q4_K, measured on AVX2
+     * (1024 x 768, one thread: at 4 tokens the integer kernels are 15-40% faster, at 8 the tiles 2-30%).
+     */
+    int tileMinTokens() {
+        return 8;
+    }
+
+    /** Whether the type subtracts a per-block minimum (Q4_K), whose factors {@link #unpackRow} fills. */
+    boolean hasMinimums() {
+        return false;
+    }
+
+    /** {@code W[r] . a[t]}; {@code lanes} is scratch for {@link IntDot#sum}. */
+    abstract float dot(int r, Q8Activations a, int t, float[] lanes);
+
+    /**
+     * {@code out[outOff] = W[r] . a[t]} and {@code out[outOff + rows] = W[r] . a[t + 1]}, each agreeing with
+     * {@link #dot} bit for bit.
+     */
+    abstract void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes);
+
+    /** The scalar oracle's values: an embedding lookup is one row per token, not worth a kernel. */
+    @Override
+    public final void dequantizeRow(int r, float[] dst, int off) {
+        Objects.checkIndex(r, rows);
+        Objects.checkFromIndexSize(off, cols, dst.length);
+        Dequantizer.dequantize(dtype, data, rowOffset(r), dst, off, cols);
+    }
+
+    final long rowOffset(int r) {
+        return r * rowBytes;
+    }
+}

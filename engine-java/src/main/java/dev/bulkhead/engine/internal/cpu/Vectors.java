@@ -1,0 +1,165 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Species and small shared building blocks of the CPU kernels: a reproducible horizontal sum, an array dot
+ * product, and the 16-bit float conversions done in vector registers.
+ */
+final class Vectors {
+
+    /**
+     * The float species of every kernel: the preferred one, capped at 512 bits because the quantized kernels
+     * walk 32-value blocks and need at most 16 float lanes per step.
+     */
+    static final VectorSpecies<Float> FLOAT = FloatVector.SPECIES_PREFERRED.length() > 16
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    static final int LANES = FLOAT.length();
+    static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, FLOAT.vectorShape());
+    /** As many 16-bit lanes as {@link #FLOAT} has float lanes (half its width). */
+    static final VectorSpecies<Short> SHORT = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
+
+    static final ValueLayout.OfFloat FLOAT_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT_LE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Vectors() {
+    }
+
+    /**
+     * Sum of all lanes in a fixed order: lanes paired left to right, then the pairs, and so on.
+     * NOTE: not {@code reduceLanes(ADD)}: the Vector API leaves the order of a float add-reduction
+     * unspecified, so it may differ between the interpreter and C2 or between CPUs. The CPU backend is the
+     * reference and must give bit-identical results for a row whatever the batch, split or JIT state.
+     * Lanes are read with constant indices (the switch folds away) to keep the compiled graph small, so
+     * the kernels that call this stay under C2's inlining limits.
+     */
+    static float sum(FloatVector v) {
+        return switch (LANES) {
+            case 16 -> (((v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3)))
+                    + ((v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7))))
+                    + (((v.lane(8) + v.lane(9)) + (v.lane(10) + v.lane(11)))
+                    + ((v.lane(12) + v.lane(13)) + (v.lane(14) + v.lane(15))));
+            case 8 -> ((v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3)))
+                    + ((v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7)));
+            case 4 -> (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
+            default -> sumLanes(v);
+        };
+    }
+
+    private static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < LANES; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    /** {@code sum_i a[aOff + i] * b[bOff + i]} with one vector accumulator, then a fused scalar tail. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(FLOAT);
+        int upper = FLOAT.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            acc = FloatVector.fromArray(FLOAT, a, aOff + i).fma(FloatVector.fromArray(FLOAT, b, bOff + i), acc);
+        }
+        float s = sum(acc);
+        for (; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
+    }
+
+    /**
+     * Four rows of {@code w} (at {@code wOff + i * stride}) against one {@code x}: {@code out[outOff + i]},
+     * each summed exactly as {@link #dot} does, with four independent FMA chains.
+     */
+    static void dot4Rows(float[] w, int wOff, int stride, float[] x, int xOff, int n, float[] out, int outOff,
+                         int outStride) {
+        int w1 = wOff + stride;
+        int w2 = w1 + stride;
+        int w3 = w2 + stride;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int upper = FLOAT.loopBound(n);
+        for (int i = 0; i < upper; i += LANES) {
+            FloatVector xv = FloatVector.fromArray(FLOAT, x, xOff + i);
+            a0 = FloatVector.fromArray(FLOAT, w, wOff + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(FLOAT, w, w1 + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(FLOAT, w, w2 + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(FLOAT, w, w3 + i).fma(xv, a3);
+        }
+        out[outOff] = tail(w, wOff, x, xOff, upper, n, sum(a0));
+        out[outOff + outStride] = tail(w, w1, x, xOff, upper, n, sum(a1));
+        out[outOff + 2 * outStride] = tail(w, w2, x, xOff, upper, n, sum(a2));
+        out[outOff + 3 * outStride] = tail(w, w3, x, xOff, upper, n, sum(a3));
+    }
+
+    /**
+     * One row {@code w} against four tokens (at {@code xOff + j * xStride}): {@code out[outOff + j *
+     * outStride]}, each summed exactly as {@link #dot} does.
+     */
+    static void dot4Tokens(float[] w, int wOff, float[] x, int xOff, int xStride, int n, float[] out, int outOff,
+                           int outStride) {
+        int x1 = xOff + xStride;
+        int x2 = x1 + xStride;
+        int x3 = x2 + xStride;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int upper = FLOAT.loopBound(n);
+        for (int i = 0; i < upper; i += LANES) {
+            FloatVector wv = FloatVector.fromArray(FLOAT, w, wOff + i);
+            a0 = wv.fma(FloatVector.fromArray(FLOAT, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FLOAT, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FLOAT, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FLOAT, x, x3 + i), a3);
+        }
+        out[outOff] = tail(w, wOff, x, xOff, upper, n, sum(a0));
+        out[outOff + outStride] = tail(w, wOff, x, x1, upper, n, sum(a1));
+        out[outOff + 2 * outStride] = tail(w, wOff, x, x2, upper, n, sum(a2));
+        out[outOff + 3 * outStride] = tail(w, wOff, x, x3, upper, n, sum(a3));
+    }
+
+    private static float tail(float[] a, int aOff, float[] b, int bOff, int from, int n, float s) {
+        for (int i = from; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
+    }
+
+    /** bfloat16 bits (one per lane, as loaded) to floats: the bits are the upper half of a float. */
+    static FloatVector bf16ToFloat(ShortVector bits) {
+        IntVector wide = (IntVector) bits.convertShape(VectorOperators.S2I, INT, 0);
+        return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * IEEE half bits (one per lane) to floats, exactly like {@link Float#float16ToFloat}. The magnitude bits
+     * shifted into place read as a float 2^112 too small (exponent bias 127 vs 15), which one multiply fixes
+     * for normal and subnormal halves alike; infinities and NaNs get the all-ones exponent put back. A NaN
+     * stays a NaN with its payload, but unlike the JDK's conversion it is not forced quiet (one op less).
+     */
+    static FloatVector f16ToFloat(ShortVector bits) {
+        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, INT, 0);
+        IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector scaled = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        // NOTE: mask free: (exponent bits + 0x400) has bit 15 set only for the all-ones exponent, and
+        // 0x8000 * 0xFF00 is 0x7F800000. Masked forms of this were three times slower on AVX-512.
+        IntVector infOrNan = h.and(0x7C00).add(0x0400).and(0x8000).mul(0xFF00);
+        scaled = scaled.or(infOrNan);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return scaled.or(sign).reinterpretAsFloats();
+    }
+}

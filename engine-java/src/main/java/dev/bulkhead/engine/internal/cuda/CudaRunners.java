@@ -1,0 +1,46 @@
+package dev.bulkhead.engine.internal.cuda;
+
+import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
+import dev.bulkhead.engine.internal.runner.ModelRunner;
+import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
+import dev.bulkhead.model.arch.ModelWeights;
+
+/** Factories of CUDA model runners, the counterpart of {@link ModelRunnerFactory#CPU}. */
+public final class CudaRunners {
+
+    private CudaRunners() {
+    }
+
+    /**
+     * Runners on device {@code ordinal}: {@code (weights, options) -> new CudaModelRunner(weights, options, ordinal)},
+     * with decode graphs unless {@code -Dbulkhead.cuda.graphs=false} and device sampling unless
+     * {@code -Dbulkhead.cuda.sampling=host}.
+     */
+    public static ModelRunnerFactory factory(int ordinal) {
+        // NOTE: read when the factory is made: graphs=false rules graphs out (or compares); sampling=host brings
+        // every logits row back and samples it on the host.
+        boolean graphs = !"false".equalsIgnoreCase(System.getProperty("bulkhead.cuda.graphs", "true"));
+        boolean deviceSampling = !"host".equalsIgnoreCase(System.getProperty("bulkhead.cuda.sampling", "device"));
+        return factory(ordinal, graphs ? CudaModelRunner.DecodeSteps.GRAPHS : CudaModelRunner.DecodeSteps.EAGER,
+                deviceSampling);
+    }
+
+    /** Runners on device {@code ordinal} that run decode steps as {@code decodeSteps} says and sample as asked. */
+    public static ModelRunnerFactory factory(int ordinal, CudaModelRunner.DecodeSteps decodeSteps,
+                                             boolean deviceSampling) {
+        if (ordinal < 0) {
+            throw new IllegalArgumentException("device ordinal must be >= 0, got " + ordinal);
+        }
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(ModelWeights weights, CpuRunnerOptions options) {
+                return new CudaModelRunner(weights, options, ordinal, decodeSteps, deviceSampling);
+            }
+
+            @Override
+            public int kvBytesPerElement() {
+                return 2; // NOTE: the CUDA KV cache is bf16
+            }
+        };
+    }
+}

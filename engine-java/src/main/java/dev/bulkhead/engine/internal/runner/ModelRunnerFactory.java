@@ -1,0 +1,44 @@
+package dev.bulkhead.engine.internal.runner;
+
+import dev.bulkhead.model.arch.ModelWeights;
+
+/**
+ * Builds the runner an engine executes on. The default is the CPU backend; tests and fault drills wrap it
+ * (a runner that throws, hangs or slows down on chosen steps).
+ */
+@FunctionalInterface
+public interface ModelRunnerFactory {
+
+    /** The CPU backend. */
+    ModelRunnerFactory CPU = CpuModelRunner::new;
+
+    ModelRunner create(ModelWeights weights, CpuRunnerOptions options);
+
+    /**
+     * Bytes of one K or V element in this backend's cache: the KV budget is turned into blocks with it (4 on
+     * the CPU, which keeps f32; 2 on CUDA, which keeps bf16).
+     */
+    default int kvBytesPerElement() {
+        return Float.BYTES;
+    }
+
+    /**
+     * A factory whose runners are {@code base}'s, passed through {@code decorate} (fault drills, slow steps),
+     * with {@code base}'s KV element size: a plain lambda would fall back to the CPU's 4 bytes and halve a
+     * CUDA pool.
+     */
+    static ModelRunnerFactory decorating(ModelRunnerFactory base, java.util.function.BiFunction<ModelRunner,
+            CpuRunnerOptions, ModelRunner> decorate) {
+        return new ModelRunnerFactory() {
+            @Override
+            public ModelRunner create(ModelWeights weights, CpuRunnerOptions options) {
+                return decorate.apply(base.create(weights, options), options);
+            }
+
+            @Override
+            public int kvBytesPerElement() {
+                return base.kvBytesPerElement();
+            }
+        };
+    }
+}

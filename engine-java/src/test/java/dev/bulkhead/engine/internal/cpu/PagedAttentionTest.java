@@ -1,0 +1,176 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PagedAttentionTest {
+
+    private static final int LAYERS = 2;
+    private static final int BLOCKS = 12;
+    private static final int BLOCK_SIZE = 4;
+    private static final int KV_HEADS = 2;
+    private static final int HEADS = 6;
+    private static final int HEAD_DIM = 20;
+
+    /** A sequence written through a scattered block table, plus the same K and V kept contiguously. */
+    private record Sequence(int[] blockTable, float[][] k, float[][] v) {
+    }
+
+    private static Sequence fill(CpuKvCache cache, int layer, int length, Random rnd) {
+        List<Integer> blocks = new ArrayList<>();
+        for (int b = 0; b < BLOCKS; b++) {
+            blocks.add(b);
+        }
+        Collections.shuffle(blocks, rnd);
+        int[] table = blocks.subList(0, (length + BLOCK_SIZE - 1) / BLOCK_SIZE).stream().mapToInt(i -> i).toArray();
+        float[][] k = new float[length][];
+        float[][] v = new float[length][];
+        for (int p = 0; p < length; p++) {
+            k[p] = TestTensors.gaussian(KV_HEADS * HEAD_DIM, rnd);
+            v[p] = TestTensors.gaussian(KV_HEADS * HEAD_DIM, rnd);
+            int slot = table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE;
+            cache.write(layer, slot, k[p], 0, v[p], 0);
+        }
+        return new Sequence(table, k, v);
+    }
+
+    /** Naive attention over a contiguous copy of the sequence, in double. */
+    private static double[] naive(Sequence s, float[] q, int head, int first, int contextLen, float scale) {
+        int kvHead = head / (HEADS / KV_HEADS);
+        double[] scores = new double[contextLen];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = first; p < contextLen; p++) {
+            double dot = 0;
+            for (int d = 0; d < HEAD_DIM; d++) {
+                dot += (double) q[head * HEAD_DIM + d] * s.k()[p][kvHead * HEAD_DIM + d];
+            }
+            scores[p] = dot * scale;
+            max = Math.max(max, scores[p]);
+        }
+        double sum = 0;
+        for (int p = first; p < contextLen; p++) {
+            scores[p] = Math.exp(scores[p] - max);
+            sum += scores[p];
+        }
+        double[] out = new double[HEAD_DIM];
+        for (int p = first; p < contextLen; p++) {
+            for (int d = 0; d < HEAD_DIM; d++) {
+                out[d] += scores[p] / sum * s.v()[p][kvHead * HEAD_DIM + d];
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void matchesNaiveAttentionOverAScatteredBlockTable() {
+        Random rnd = new Random(21);
+        CpuKvCache cache = new CpuKvCache(LAYERS, BLOCKS, BLOCK_SIZE, KV_HEADS, HEAD_DIM);
+        int length = 37;
+        Sequence s = fill(cache, 1, length, rnd);
+        fill(cache, 0, length, rnd); // another layer's data must not leak in
+        float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+        float[] q = TestTensors.gaussian(HEADS * HEAD_DIM, rnd);
+        float[] scratch = new float[length];
+        for (int contextLen : new int[] {1, 2, 4, 5, 16, 37}) {
+            for (int window : new int[] {0, 1, 3, 8, 100}) {
+                for (int head = 0; head < HEADS; head++) {
+                    float[] out = new float[HEAD_DIM + 3];
+                    out[0] = 42f;
+                    PagedAttention.attend(cache, 1, q, 0, head, HEADS, s.blockTable(), contextLen, window, scale,
+                            out, 1, scratch);
+                    int first = window > 0 ? Math.max(0, contextLen - window) : 0;
+                    double[] expected = naive(s, q, head, first, contextLen, scale);
+                    assertThat(out[0]).isEqualTo(42f);
+                    for (int d = 0; d < HEAD_DIM; d++) {
+                        assertThat((double) out[1 + d]).as("ctx=%d window=%d head=%d d=%d", contextLen, window, head, d)
+                                .isCloseTo(expected[d], within(2e-5));
+                    }
+                }
+            }
+        }
+        float[] full = new float[HEAD_DIM];
+        float[] windowed = new float[HEAD_DIM];
+        PagedAttention.attend(cache, 1, q, 0, 3, HEADS, s.blockTable(), 20, scale, full, 0, scratch);
+        PagedAttention.attend(cache, 1, q, 0, 3, HEADS, s.blockTable(), 20, 0, scale, windowed, 0, scratch);
+        assertThat(windowed).isEqualTo(full);
+    }
+
+    /** Heads run concurrently on the pool, each with its own scratch, give the serial results bit for bit. */
+    @Test
+    void isThreadSafeWithDistinctOutputsAndScratch() {
+        Random rnd = new Random(22);
+        CpuKvCache cache = new CpuKvCache(1, BLOCKS, BLOCK_SIZE, KV_HEADS, HEAD_DIM);
+        Sequence s = fill(cache, 0, 45, rnd);
+        int tokens = 9;
+        float[] q = TestTensors.gaussian(tokens * HEADS * HEAD_DIM, rnd);
+        float[] serial = new float[tokens * HEADS * HEAD_DIM];
+        float[] scratch = new float[45];
+        for (int i = 0; i < tokens * HEADS; i++) {
+            int t = i / HEADS;
+            PagedAttention.attend(cache, 0, q, t * HEADS * HEAD_DIM, i % HEADS, HEADS, s.blockTable(), 37 + t, 0.3f,
+                    serial, i * HEAD_DIM, scratch);
+        }
+        try (CpuThreadPool pool = new CpuThreadPool(3)) {
+            for (int trial = 0; trial < 50; trial++) {
+                float[] parallel = new float[serial.length];
+                pool.parallelFor(tokens * HEADS, 1, (start, end) -> {
+                    float[] own = new float[45];
+                    for (int i = start; i < end; i++) {
+                        int t = i / HEADS;
+                        PagedAttention.attend(cache, 0, q, t * HEADS * HEAD_DIM, i % HEADS, HEADS, s.blockTable(),
+                                37 + t, 0.3f, parallel, i * HEAD_DIM, own);
+                    }
+                });
+                assertThat(parallel).isEqualTo(serial);
+            }
+        }
+    }
+
+    @Test
+    void rejectsInconsistentArguments() {
+        CpuKvCache cache = new CpuKvCache(1, 4, BLOCK_SIZE, KV_HEADS, HEAD_DIM);
+        float[] q = new float[HEADS * HEAD_DIM];
+        float[] out = new float[HEAD_DIM];
+        int[] table = {2, 0};
+        assertThatThrownBy(() -> PagedAttention.attend(cache, 0, q, 0, 0, HEADS, table, 9, 1f, out, 0, new float[9]))
+                .hasMessageContaining("block table of 2 blocks");
+        assertThatThrownBy(() -> PagedAttention.attend(cache, 0, q, 0, 0, HEADS, table, 8, 1f, out, 0, new float[7]))
+                .hasMessageContaining("scratch needs 8");
+        assertThatThrownBy(() -> PagedAttention.attend(cache, 0, q, 0, 0, 5, table, 8, 1f, out, 0, new float[8]))
+                .hasMessageContaining("multiple of numKvHeads");
+        assertThatThrownBy(() -> PagedAttention.attend(cache, 0, q, 0, 0, HEADS, table, 0, 1f, out, 0, new float[8]))
+                .hasMessageContaining("contextLen");
+    }
+
+    @Test
+    void cacheWritesLandInTheDocumentedLayout() {
+        CpuKvCache cache = new CpuKvCache(2, 3, 4, 2, 5);
+        float[] k = new float[12];
+        float[] v = new float[12];
+        for (int i = 0; i < 10; i++) {
+            k[2 + i] = i + 1;
+            v[2 + i] = -(i + 1);
+        }
+        cache.write(1, 9, k, 2, v, 2); // block 2, offset 1
+        assertThat(cache.slotSize()).isEqualTo(10);
+        for (int h = 0; h < 2; h++) {
+            for (int d = 0; d < 5; d++) {
+                int index = ((2 * 4 + 1) * 2 + h) * 5 + d;
+                assertThat(cache.keys(1)[index]).isEqualTo(h * 5 + d + 1);
+                assertThat(cache.values(1)[index]).isEqualTo(-(h * 5 + d + 1));
+            }
+        }
+        assertThat(cache.keys(0)).containsOnly(0f);
+        assertThatThrownBy(() -> cache.write(0, 12, k, 0, v, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> new CpuKvCache(1, 0, 4, 2, 5)).hasMessageContaining("numBlocks must be >= 1");
+        assertThatThrownBy(() -> new CpuKvCache(1, 1 << 20, 1 << 10, 8, 128))
+                .hasMessageContaining("floats per layer");
+    }
+}

@@ -1,0 +1,140 @@
+package dev.bulkhead.engine.internal.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.Dequantizer;
+import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The integer-dot kernels of the quantized matrices against the scalar oracle: weights from
+ * {@link Dequantizer}, activations as {@link Q8Activations} rounded them ({@code scale * q}), the exact dot
+ * product in double. With the rounded activations as input, only float rounding separates kernel and oracle:
+ * exact integer sums per block, one rounding for the scale product, one per block's FMA and three for the
+ * lane tree, so (blocks + 16) * 2^-24 * sum |terms| bounds it. A wrong nibble, bit pair, scale, minimum or
+ * block is off by a sizeable fraction of sum |terms|.
+ */
+class QuantizedMatrixTest {
+
+    private static final double FLOAT_EPS = 0x1p-24;
+    private static final ValueLayout.OfShort SHORT_LE = TestTensors.SHORT_LE;
+    /** f16 scales from the largest finite half to the smallest subnormal, both signs, and zero. */
+    private static final float[] EXTREME_SCALES = {65504f, -65504f, 0x1p-24f, -0x1p-24f, 0f, 1f, -0.37f, 3e-5f};
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void kernelsMatchTheScalarOracleOnExtremeBlocks(DType type) {
+        Random rnd = new Random(11 + type.ordinal());
+        int[] colChoices = type.blockSize() == 256 ? new int[] {256, 768} : new int[] {32, 160, 800};
+        for (int cols : colChoices) {
+            for (int rows : new int[] {1, 3, 17}) {
+                Built b = extremeTensor(type, rows, cols, rnd);
+                WeightMatrix m = WeightMatrices.of(b.tensor());
+                for (int tokens : new int[] {1, 2, 4, 5, 9}) {
+                    float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
+                    Q8Activations a = Q8Activations.quantize(x, tokens, cols);
+                    float[] out = new float[tokens * rows];
+                    m.multiplyRows(x, tokens, out, 0, rows);
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            double exact = 0;
+                            double magnitude = 0;
+                            for (int c = 0; c < cols; c++) {
+                                double xq = (double) a.scale[(t * cols + c) / 32] * a.q[t * cols + c];
+                                double w = b.weights()[r * cols + c];
+                                exact += w * xq;
+                                magnitude += (Math.abs(w) + b.minBound()[r * cols + c]) * Math.abs(xq);
+                            }
+                            double tol = (cols / 32 + 16) * FLOAT_EPS * magnitude + 1e-35;
+                            assertThat((double) out[t * rows + r])
+                                    .as("%s rows=%d cols=%d tokens=%d t=%d r=%d", type, rows, cols, tokens, t, r)
+                                    .isCloseTo(exact, within(tol));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * From {@link QuantizedMatrix#TILE_MIN_TOKENS} tokens the product runs as float tiles; each token's
+     * result must be the integer kernel's bits for that token alone (a batch never changes a token's
+     * logits). Odd row and token counts cover the tiles' one-row and one-token edges.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void floatTilesGiveTheIntegerKernelsBitsForEveryToken(DType type) {
+        Random rnd = new Random(23 + type.ordinal());
+        int cols = type.blockSize() == 256 ? 512 : 160;
+        for (int rows : new int[] {1, 2, 7}) {
+            QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(extremeTensor(type, rows, cols, rnd).tensor());
+            for (int tokens : new int[] {m.tileMinTokens(), 9, 13}) {
+                float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
+                Q8Activations batch = Q8Activations.quantize(x, tokens, cols);
+                assertThat(batch.laneOrdered).as("lane-ordered copy for the tiles").isNotNull();
+                float[] out = new float[tokens * rows];
+                m.multiplyQuantized(batch, out, 0, rows);
+                for (int t = 0; t < tokens; t++) {
+                    float[] alone = new float[rows];
+                    m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertThat(Float.floatToIntBits(out[t * rows + r]))
+                                .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", type, rows, tokens, t, r,
+                                        out[t * rows + r], alone[r])
+                                .isEqualTo(Float.floatToIntBits(alone[r]));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A tensor of random blocks whose scales are drawn from {@link #EXTREME_SCALES} or are random, with the
+     * value of every weight from the oracle, and for Q4_K a bound on the scale and minimum parts beyond |w|
+     * ({@code 2 * 63 * |dmin|}: the kernel rounds both parts before they cancel).
+     */
+    record Built(WeightTensor tensor, float[] weights, double[] minBound) {
+    }
+
+    static Built extremeTensor(DType type, int rows, int cols, Random rnd) {
+        long bytes = type.byteSize((long) rows * cols);
+        MemorySegment seg = Arena.ofAuto().allocate(bytes + 8, 16).asSlice(5, bytes);
+        byte[] raw = new byte[(int) bytes];
+        rnd.nextBytes(raw);
+        MemorySegment.copy(raw, 0, seg, ValueLayout.JAVA_BYTE, 0, raw.length);
+        double[] minBound = new double[rows * cols];
+        int perBlock = type.blockSize();
+        for (long o = 0, v = 0; o < bytes; o += type.bytesPerBlock(), v += perBlock) {
+            switch (type) {
+                case Q8_0, Q4_0 -> seg.set(SHORT_LE, o, scaleBits(rnd));
+                case Q6_K -> seg.set(SHORT_LE, o + 208, scaleBits(rnd));
+                case Q4_K -> {
+                    seg.set(SHORT_LE, o, scaleBits(rnd));
+                    short dmin = scaleBits(rnd);
+                    seg.set(SHORT_LE, o + 2, dmin);
+                    for (long j = v; j < v + perBlock; j++) {
+                        minBound[(int) j] = 126 * Math.abs(Float.float16ToFloat(dmin));
+                    }
+                }
+                default -> throw new IllegalArgumentException(type.toString());
+            }
+        }
+        float[] w = new float[rows * cols];
+        Dequantizer.dequantize(type, seg, 0, w, 0, w.length);
+        WeightTensor t = new WeightTensor("extreme." + type, type, new long[] {rows, cols}, seg.asReadOnly());
+        return new Built(t, w, minBound);
+    }
+
+    private static short scaleBits(Random rnd) {
+        float f = rnd.nextBoolean() ? EXTREME_SCALES[rnd.nextInt(EXTREME_SCALES.length)]
+                : (float) rnd.nextGaussian() * 0.05f;
+        return Float.floatToFloat16(f);
+    }
+}
