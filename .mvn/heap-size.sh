@@ -9,7 +9,8 @@
 # The 4/3 is the headroom `serve` checks for (the KV pool may take at most 3/4 of the heap).
 # KV pool: serve's --kv-cache-mb (default 256), or the sum of a router config's kvCacheBytes (16 MiB for a model
 # that sets none); generate/chat: one conversation of --context tokens (default 4096, capped at the model's), from the
-# model's config.json, or the weights' size for GGUF and llama2.c files, whose shape this script cannot read. With
+# model's config.json, or the weights' size for GGUF and llama2.c files, whose shape this script cannot read. A repo id
+# (--model ORG/NAME) is looked up in the hub cache as the CLI does. With
 # --device cuda the KV pool lives on the GPU and does not count.
 
 bulkhead_file_mb() {
@@ -72,6 +73,22 @@ bulkhead_config_kv_mb() {
   echo "$total"
 }
 
+bulkhead_pulled_dir() {
+  # the snapshot directory of a repo id pulled into the hub cache (as `--model ORG/NAME` resolves it), else $1 itself
+  local hub ref
+  case "$1" in
+    */*/*|/*|.*|*..*) echo "$1"; return 0 ;;
+    */*) ;;
+    *) echo "$1"; return 0 ;;
+  esac
+  if [ -e "$1" ]; then echo "$1"; return 0; fi
+  if [ -n "${BULKHEAD_CACHE:-}" ]; then hub="$BULKHEAD_CACHE"
+  elif [ -n "${XDG_CACHE_HOME:-}" ]; then hub="$XDG_CACHE_HOME/bulkhead/hub"
+  else hub="$HOME/.cache/bulkhead/hub"; fi
+  ref="$hub/models--${1%%/*}--${1#*/}/refs/main"
+  if [ -f "$ref" ]; then echo "$hub/models--${1%%/*}--${1#*/}/snapshots/$(cat "$ref")"; else echo "$1"; fi
+}
+
 bulkhead_memory_mb() {
   # physical memory in MB, empty when unknown
   if [ -r /proc/meminfo ]; then
@@ -103,6 +120,7 @@ bulkhead_heap_opts() {
     [ $# -gt 0 ] && shift
   done
   case "$kv_mb$context" in *[!0-9]*) return 0 ;; esac   # not numbers: let the command say what is wrong
+  model=$(bulkhead_pulled_dir "$model")
   weights_mb=$(bulkhead_weights_mb "$model")
   if [ "$cmd" = serve ]; then
     if [ -n "$config" ]; then kv_mb=$(bulkhead_config_kv_mb "$config"); fi

@@ -37,11 +37,16 @@ class LauncherHeapTest {
     private static final Pattern SERVING = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+)");
 
     private static String heapFlag(String javaOpts, String... args) throws Exception {
+        return heapFlagWith(java.util.Map.of(), javaOpts, args);
+    }
+
+    private static String heapFlagWith(java.util.Map<String, String> env, String javaOpts, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", "-c",
                 "set -euo pipefail; . .mvn/heap-size.sh; bulkhead_heap_opts \"$@\"", "heap"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
         pb.environment().remove("BULKHEAD_JAVA_OPTS");
+        pb.environment().putAll(env);
         if (javaOpts != null) {
             pb.environment().put("BULKHEAD_JAVA_OPTS", javaOpts);
         }
@@ -69,6 +74,22 @@ class LauncherHeapTest {
         assertThat(heapFlag("-XX:MaxRAMPercentage=50", "serve")).isEmpty();
         assertThat(heapFlag(null, "models")).as("commands that load no model").isEmpty();
         assertThat(heapFlag(null, "serve", "--kv-cache-mb", "lots")).as("left to the command's own check").isEmpty();
+    }
+
+    @Test
+    void aPulledRepoIdIsSizedLikeItsSnapshotDirectory(@org.junit.jupiter.api.io.TempDir Path hub) throws Exception {
+        // NOTE: 64 layers of the embedded model's shape: 2 * 64 * 4 * 8 * 4 bytes * (512 + 32) tokens = 9 MB of KV.
+        Path snapshot = Files.createDirectories(hub.resolve("models--org--deep/snapshots/c0ffee"));
+        Files.createDirectories(hub.resolve("models--org--deep/refs"));
+        Files.writeString(hub.resolve("models--org--deep/refs/main"), "c0ffee");
+        Files.writeString(snapshot.resolve("config.json"), "{\"num_hidden_layers\": 64, \"num_attention_heads\": 8, "
+                + "\"num_key_value_heads\": 4, \"hidden_size\": 64, \"max_position_embeddings\": 512}");
+        java.util.Map<String, String> env = java.util.Map.of("BULKHEAD_CACHE", hub.toString());
+        String byDir = heapFlagWith(env, null, "chat", "--model", snapshot.toString());
+        assertThat(byDir).isEqualTo("-Xmx320m");
+        assertThat(heapFlagWith(env, null, "chat", "--model", "org/deep")).isEqualTo(byDir);
+        assertThat(heapFlagWith(env, null, "chat", "--model", "org/deep", "--context", "100000")).isEqualTo(byDir);
+        assertThat(heapFlagWith(env, null, "serve", "--model", "org/not-pulled")).isEqualTo("-Xmx640m");
     }
 
     @Test

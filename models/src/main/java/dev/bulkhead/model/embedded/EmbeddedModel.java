@@ -28,7 +28,25 @@ public final class EmbeddedModel {
     // NOTE: bump when the embedded files change so stale extractions are not reused.
     private static final String VERSION = "1";
 
+    private static final String CHAT_TEMPLATE = "/dev/bulkhead/model/embedded/chat_template.jinja";
+
     private EmbeddedModel() {
+    }
+
+    /**
+     * The plain chat template {@code bulkhead chat} uses for the embedded model, which ships none of its own: a
+     * story model, so the conversation is rendered as one story written in turns (each message a passage, the
+     * model continuing from the last), not as an instruction dialogue.
+     */
+    public static String chatTemplate() {
+        try (InputStream in = EmbeddedModel.class.getResourceAsStream(CHAT_TEMPLATE)) {
+            if (in == null) {
+                throw new IllegalStateException("embedded resource " + CHAT_TEMPLATE + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + CHAT_TEMPLATE + ": " + e.getMessage(), e);
+        }
     }
 
     /**

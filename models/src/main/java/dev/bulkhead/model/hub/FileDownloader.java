@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Matcher;
@@ -31,10 +32,15 @@ final class FileDownloader {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final Pattern UNSATISFIED_RANGE = Pattern.compile("bytes \\*/(\\d+)");
 
-    private final HubHttp http;
+    /** How long a response body may send nothing before the attempt is abandoned and resumed (as huggingface_hub's). */
+    static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(10);
 
-    FileDownloader(HubHttp http) {
+    private final HubHttp http;
+    private final Duration readTimeout;
+
+    FileDownloader(HubHttp http, Duration readTimeout) {
         this.http = http;
+        this.readTimeout = readTimeout;
     }
 
     /** Downloads {@code file} from {@code uri} to {@code target}; throws {@link HubException} on failure. */
@@ -45,24 +51,23 @@ final class FileDownloader {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + target.getParent() + ": " + e.getMessage(), e);
         }
-        IOException last = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        // NOTE: ATTEMPTS counts failures in a row that brought no new bytes; one that did starts the count over.
+        for (int failures = 0; ; ) {
+            long before = lengthOf(partial);
             try {
                 transfer(uri, file, partial, progress);
-                last = null;
                 break;
             } catch (IOException e) {
-                last = e;
-                if (attempt < ATTEMPTS) {
-                    LOG.warn("download of {} interrupted ({}); resuming, attempt {}/{}", file.path(),
-                            HubHttp.describe(e), attempt + 1, ATTEMPTS);
-                    pause(attempt);
+                failures = lengthOf(partial) > before ? 1 : failures + 1;
+                if (failures >= ATTEMPTS) {
+                    throw new HubException("network error downloading " + file.path() + " from " + uri + " ("
+                            + ATTEMPTS + " attempts in a row without progress; the partial file is kept and the next "
+                            + "pull resumes it): " + e.getMessage(), e);
                 }
+                LOG.warn("download of {} interrupted ({}); resuming from byte {}, attempt {}/{}", file.path(),
+                        HubHttp.describe(e), lengthOf(partial), failures + 1, ATTEMPTS);
+                pause(failures);
             }
-        }
-        if (last != null) {
-            throw new HubException("network error downloading " + file.path() + " from " + uri + " (" + ATTEMPTS
-                    + " attempts; the partial file is kept and the next pull resumes it): " + last.getMessage(), last);
         }
         verify(file, partial);
         try {
@@ -112,13 +117,22 @@ final class FileDownloader {
             long total = file.size() >= 0 ? file.size() : length >= 0 ? have + length : -1;
             progress.update(file.path(), have, total);
             try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+                 StallGuard guard = new StallGuard(in, readTimeout)) {
                 byte[] buf = new byte[BUFFER];
                 long done = have;
-                for (int n; (n = in.read(buf)) >= 0; ) {
-                    out.write(buf, 0, n);
-                    done += n;
-                    progress.update(file.path(), done, total);
+                try {
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        guard.progressed();
+                        out.write(buf, 0, n);
+                        done += n;
+                        progress.update(file.path(), done, total);
+                    }
+                } catch (IOException e) {
+                    throw guard.fired() ? guard.timeoutException(e) : e;
+                }
+                if (guard.fired()) {
+                    throw guard.timeoutException(null); // NOTE: a closed body may read as a clean end.
                 }
                 if (length >= 0 && done - have != length) {
                     throw new IOException("connection closed after " + (done - have) + " of " + length + " bytes");
@@ -178,6 +192,14 @@ final class FileDownloader {
             }
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static long lengthOf(Path p) {
+        try {
+            return Files.exists(p) ? Files.size(p) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     private static void pause(int attempt) {

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -127,6 +128,25 @@ public record HubCache(Path root) {
         }
         models.sort(Comparator.comparing(CachedModel::repo).thenComparing(CachedModel::revision));
         return models;
+    }
+
+    /**
+     * The pulled snapshot of {@code repo}: its {@code main} revision when pulled, else the only revision pulled;
+     * empty when none is (or several are and none is {@code main}).
+     */
+    public Optional<CachedModel> find(String repo) {
+        checkRepoId(repo);
+        List<CachedModel> pulled = list().stream().filter(m -> m.repo().equals(repo)).toList();
+        Optional<CachedModel> main = pulled.stream().filter(m -> m.revision().equals("main")).findFirst();
+        return main.isPresent() || pulled.size() != 1 ? main : Optional.of(pulled.getFirst());
+    }
+
+    /**
+     * What a pulled snapshot lacks to load as a model (config.json, tokenizer.json, weights or shards of its
+     * index); empty when it is complete. A pull with narrow {@code --include} globs leaves such a snapshot.
+     */
+    public List<String> missing(CachedModel model) {
+        return SnapshotCheck.missing(model.path());
     }
 
     /** The partial-download path for {@code target}. */

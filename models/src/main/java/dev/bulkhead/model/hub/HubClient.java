@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,8 +31,12 @@ public final class HubClient {
     private static final Logger LOG = LoggerFactory.getLogger(HubClient.class);
     private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final int MAX_TREE_PAGES = 1000;
+    private static final java.util.Set<Integer> NO_TREE_API = java.util.Set.of(404, 405, 501);
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern GIT_SHA1 = Pattern.compile("[0-9a-f]{40}");
 
     private final HubHttp http;
+    private final Duration readTimeout;
     private final ObjectMapper json = new ObjectMapper();
 
     /** A client for {@code config} with its own HTTP client. */
@@ -41,7 +46,24 @@ public final class HubClient {
 
     /** A client for {@code config} using {@code client}, which should not follow redirects itself. */
     public HubClient(HubConfig config, HttpClient client) {
+        this(config, client, FileDownloader.DEFAULT_READ_TIMEOUT);
+    }
+
+    /**
+     * As {@link #HubClient(HubConfig, HttpClient)}, with the time a download may receive nothing before it is
+     * abandoned and resumed (10 s by default, as huggingface_hub's {@code HF_HUB_DOWNLOAD_TIMEOUT}).
+     */
+    public HubClient(HubConfig config, HttpClient client, Duration readTimeout) {
+        if (readTimeout == null || readTimeout.isNegative() || readTimeout.isZero()) {
+            throw new IllegalArgumentException("read timeout must be positive, got " + readTimeout);
+        }
         this.http = new HubHttp(client, config);
+        this.readTimeout = readTimeout;
+    }
+
+    /** A client for {@code config} with its own HTTP client and the given read timeout. */
+    public HubClient(HubConfig config, Duration readTimeout) {
+        this(config, HubHttp.defaultClient(), readTimeout);
     }
 
     /** A client configured from {@code HF_ENDPOINT} and {@code HF_TOKEN} (see {@link HubConfig#fromEnvironment()}). */
@@ -64,7 +86,18 @@ public final class HubClient {
         String what = "repository " + repo + " at revision " + revision;
         JsonNode info = getJson(api(repo, "revision", revision, ""), what);
         String commit = info.path("sha").asText(revision);
-        Map<String, HubFile> meta = treeMetadata(repo, commit.isBlank() ? revision : commit, what);
+        Map<String, HubFile> meta;
+        try {
+            meta = treeMetadata(repo, commit.isBlank() ? revision : commit, what);
+        } catch (HubException e) {
+            if (!NO_TREE_API.contains(e.status()) || !info.has("siblings")) {
+                throw e;
+            }
+            // NOTE: mirrors often serve only the revision and resolve endpoints; pull then asks each file's HEAD.
+            LOG.info("{} has no tree API (HTTP {}); sizes and checksums will come from each file's HEAD",
+                    http.config().endpoint(), e.status());
+            meta = Map.of();
+        }
         List<HubFile> files = new ArrayList<>();
         for (JsonNode sibling : info.path("siblings")) {
             String name = sibling.path("rfilename").asText("");
@@ -91,7 +124,7 @@ public final class HubClient {
                     + "; it has " + names + (listing.files().size() > names.size() ? " …" : ""));
         }
         Path snapshot = cache.snapshotDir(repo, listing.commit());
-        FileDownloader downloader = new FileDownloader(http);
+        FileDownloader downloader = new FileDownloader(http, readTimeout);
         for (HubFile file : wanted) {
             Path target = cache.fileIn(snapshot, file.path());
             if (isComplete(target, file)) {
@@ -101,8 +134,10 @@ public final class HubClient {
             }
             URI uri = URI.create(http.config().endpoint() + "/" + repo + "/resolve/" + segment(listing.commit())
                     + "/" + filePath(file.path()));
+            HubFile described = file.size() < 0 && file.sha256() == null && file.gitSha1() == null
+                    ? headMetadata(uri, file, repo) : file;
             LOG.debug("downloading {} from {}", file.path(), uri);
-            downloader.download(uri, file, target, progress);
+            downloader.download(uri, described, target, progress);
         }
         cache.writeRef(repo, revision, listing.commit());
         long total = wanted.stream().mapToLong(f -> sizeOf(cache.fileIn(snapshot, f.path()))).sum();
@@ -135,6 +170,40 @@ public final class HubClient {
                     .map(m -> next(m.group(1))).findFirst().orElse(null);
         }
         return byPath;
+    }
+
+    /**
+     * What a file's HEAD says about it, as huggingface_hub reads it when there is no tree listing: size from
+     * {@code X-Linked-Size} (an LFS file's redirect) or {@code Content-Length}; SHA-256 from {@code X-Linked-Etag}
+     * (an LFS file's oid), or the git blob id from a 40-hex {@code ETag}.
+     */
+    private HubFile headMetadata(URI uri, HubFile file, String repo) {
+        HttpResponse<Void> r;
+        try {
+            r = http.head(uri, "file " + file.path() + " of " + repo);
+        } catch (IOException e) {
+            throw new HubException(e.getMessage(), e);
+        }
+        var h = r.headers();
+        boolean redirected = r.statusCode() / 100 == 3;
+        long size = h.firstValueAsLong("X-Linked-Size")
+                .orElse(redirected ? -1 : h.firstValueAsLong("Content-Length").orElse(-1));
+        String linked = etag(h.firstValue("X-Linked-Etag").orElse(null));
+        String plain = etag(h.firstValue("ETag").orElse(null));
+        String sha256 = linked != null && SHA256.matcher(linked).matches() ? linked : null;
+        String gitSha1 = sha256 == null && linked == null && plain != null && GIT_SHA1.matcher(plain).matches()
+                ? plain : null;
+        LOG.debug("HEAD {}: size {}, sha256 {}, git sha1 {}", uri, size, sha256, gitSha1);
+        return new HubFile(file.path(), Math.max(-1, size), sha256, gitSha1);
+    }
+
+    private static String etag(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        String s = raw.strip();
+        s = s.startsWith("W/") ? s.substring(2) : s;
+        return s.replace("\"", "").toLowerCase(java.util.Locale.ROOT);
     }
 
     private URI next(String link) {

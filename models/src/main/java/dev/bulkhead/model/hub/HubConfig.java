@@ -44,8 +44,28 @@ public record HubConfig(URI endpoint, String token) {
      */
     public static HubConfig fromEnvironment(Map<String, String> env, Path home) {
         String endpoint = env.get("HF_ENDPOINT");
-        URI uri = endpoint == null || endpoint.isBlank() ? DEFAULT_ENDPOINT : URI.create(endpoint.strip());
+        URI uri = endpoint == null || endpoint.isBlank() ? DEFAULT_ENDPOINT : parseEndpoint(endpoint, "HF_ENDPOINT");
         return new HubConfig(uri, token(env, home));
+    }
+
+    /**
+     * Parses a hub URL given by a user; the error names {@code field} and, for {@code host:port} without a
+     * scheme, suggests the URL meant.
+     */
+    public static URI parseEndpoint(String text, String field) {
+        String s = text == null ? "" : text.strip();
+        URI uri;
+        try {
+            uri = new URI(s);
+        } catch (java.net.URISyntaxException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getScheme() == null || uri.getHost() == null
+                || !uri.getScheme().equals("http") && !uri.getScheme().equals("https")) {
+            String hint = s.contains("://") ? "" : " (did you mean http://" + s + " ?)";
+            throw new IllegalArgumentException(field + " must be an http(s) URL with a host, got '" + s + "'" + hint);
+        }
+        return uri;
     }
 
     /** The same configuration with another endpoint. */

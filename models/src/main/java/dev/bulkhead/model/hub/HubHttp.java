@@ -88,8 +88,46 @@ final class HubHttp {
         }
     }
 
+    /**
+     * HEADs {@code uri}, following redirects within the hub's origin only (a renamed repository); a redirect to
+     * another origin (the CDN serving an LFS file) is returned as is, since its {@code X-Linked-*} headers describe
+     * the file. Throws {@link HubException} for error statuses.
+     */
+    HttpResponse<Void> head(URI uri, String what) throws IOException {
+        URI current = uri;
+        for (int hop = 0; ; hop++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(current).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                    .timeout(REQUEST_TIMEOUT).header("User-Agent", USER_AGENT).header("Accept-Encoding", "identity");
+            if (config.hasToken() && sameOrigin(current, config.endpoint())) {
+                b.header("Authorization", "Bearer " + config.token());
+            }
+            HttpResponse<Void> r;
+            try {
+                r = client.send(b.build(), HttpResponse.BodyHandlers.discarding());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HubException("interrupted while fetching " + current, e);
+            } catch (IOException e) {
+                throw new IOException("network error fetching " + current + ": " + describe(e), e);
+            }
+            int status = r.statusCode();
+            if (isRedirect(status)) {
+                URI next = r.headers().firstValue("Location").map(current::resolve).orElse(null);
+                if (next == null || !sameOrigin(next, config.endpoint()) || hop >= MAX_REDIRECTS) {
+                    return r;
+                }
+                current = next;
+                continue;
+            }
+            if (status / 100 == 2) {
+                return r;
+            }
+            throw error(status, current, what, null);
+        }
+    }
+
     private HubException error(int status, URI uri, String what, HttpResponse<InputStream> r) {
-        String hubMessage = r.headers().firstValue("X-Error-Message").orElseGet(() -> bodyExcerpt(r));
+        String hubMessage = r == null ? "" : r.headers().firstValue("X-Error-Message").orElseGet(() -> bodyExcerpt(r));
         String detail = hubMessage.isBlank() ? "" : " (hub says: " + hubMessage + ")";
         String message = switch (status) {
             case 401, 403 -> what + ": HTTP " + status + " from " + uri + detail + ". "

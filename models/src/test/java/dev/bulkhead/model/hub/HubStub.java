@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 
 /**
  * A fake Hugging Face hub on 127.0.0.1: one repository with its revision and (paginated) tree API, LFS
@@ -36,7 +37,15 @@ final class HubStub implements AutoCloseable {
     final Map<String, String> advertisedSha = new ConcurrentHashMap<>();
     /** File → bytes to send before dropping the connection, for the next full (non-Range) request only. */
     final Map<String, Integer> dropAfter = new ConcurrentHashMap<>();
+    /** File → bytes to send before going silent (the connection stays open), for the next full request only. */
+    final Map<String, Integer> stallAfter = new ConcurrentHashMap<>();
+    /** Files served with one byte flipped in the middle (the hub's checksums stay those of the real content). */
+    final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    /** Files listed in the revision whose resolve URL answers 404 (deleted from storage). */
+    final Set<String> unresolvable = ConcurrentHashMap.newKeySet();
     final List<Seen> seen = new CopyOnWriteArrayList<>();
+    /** A mirror that serves only the revision and resolve endpoints: the tree API answers 404. */
+    volatile boolean noTreeApi;
     volatile String requiredToken;
     /** Answer Range requests with the whole file (200), like a server without range support. */
     volatile boolean ignoreRange;
@@ -48,9 +57,12 @@ final class HubStub implements AutoCloseable {
         this.repo = repo;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
+        // NOTE: one thread per exchange, so a stalled response does not hold up the request that resumes it.
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();
         cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         cdn.createContext("/", this::handle);
+        cdn.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         cdn.start();
     }
 
@@ -103,11 +115,13 @@ final class HubStub implements AutoCloseable {
                 StringBuilder sb = new StringBuilder("{\"id\":\"" + repo + "\",\"sha\":\"" + COMMIT + "\",\"siblings\":[");
                 sb.append(String.join(",", files.keySet().stream().map(f -> "{\"rfilename\":\"" + f + "\"}").toList()));
                 send(ex, 200, sb.append("]}").toString());
-            } else if (path.startsWith(api + "tree/")) {
+            } else if (path.startsWith(api + "tree/") && !noTreeApi) {
                 tree(ex);
+            } else if (path.startsWith("/" + repo + "/resolve/") && ex.getRequestMethod().equals("HEAD")) {
+                head(ex, path.substring(path.indexOf('/', ("/" + repo + "/resolve/").length()) + 1));
             } else if (path.startsWith("/" + repo + "/resolve/")) {
                 String name = path.substring(path.indexOf('/', ("/" + repo + "/resolve/").length()) + 1);
-                if (!files.containsKey(name)) {
+                if (!files.containsKey(name) || unresolvable.contains(name)) {
                     ex.getResponseHeaders().add("X-Error-Code", "EntryNotFound");
                     send(ex, 404, "Entry not found");
                 } else if (lfs.contains(name)) {
@@ -152,8 +166,31 @@ final class HubStub implements AutoCloseable {
         send(ex, 200, "[" + String.join(",", entries) + "]");
     }
 
+    // NOTE: as the real hub answers a HEAD of resolve: an LFS file's redirect carries X-Linked-Size and
+    // X-Linked-Etag (its SHA-256); a plain file's answer carries its git blob id as the ETag.
+    private void head(HttpExchange ex, String name) throws IOException {
+        byte[] c = files.get(name);
+        if (c == null || unresolvable.contains(name)) {
+            ex.sendResponseHeaders(404, -1);
+            return;
+        }
+        if (lfs.contains(name)) {
+            ex.getResponseHeaders().add("X-Linked-Size", String.valueOf(c.length));
+            ex.getResponseHeaders().add("X-Linked-Etag", "\"" + advertisedSha.getOrDefault(name, sha256(c)) + "\"");
+            ex.getResponseHeaders().add("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/cdn/" + name);
+            ex.sendResponseHeaders(302, -1);
+        } else {
+            ex.getResponseHeaders().add("ETag", "\"" + gitSha1(c) + "\"");
+            ex.sendResponseHeaders(200, -1);
+        }
+    }
+
     private void content(HttpExchange ex, String name) throws IOException {
         byte[] c = files.get(name);
+        if (corrupt.contains(name)) {
+            c = c.clone();
+            c[c.length / 2] ^= 0x01;
+        }
         String range = ex.getRequestHeaders().getFirst("Range");
         if (range != null && range.startsWith("bytes=") && !ignoreRange) {
             int from = Integer.parseInt(range.substring(6, range.indexOf('-')));
@@ -170,8 +207,19 @@ final class HubStub implements AutoCloseable {
             return;
         }
         Integer drop = dropAfter.remove(name);
+        Integer stall = stallAfter.remove(name);
         ex.sendResponseHeaders(200, c.length);
         OutputStream out = ex.getResponseBody();
+        if (stall != null) {
+            out.write(c, 0, stall);
+            out.flush();
+            try {
+                Thread.sleep(30_000); // NOTE: silent, connection open: only a read timeout gets the client out.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("stub stalled after " + stall + " bytes");
+        }
         if (drop != null) {
             out.write(c, 0, drop);
             out.flush();

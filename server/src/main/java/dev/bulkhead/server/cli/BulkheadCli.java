@@ -27,6 +27,9 @@ public final class BulkheadCli {
     /** Where interactive commands read user input from. */
     private BufferedReader in;
 
+    /** Whether stdin and stdout are a terminal, so that chat may take it over for line editing. */
+    private boolean interactive;
+
     public static void main(String[] args) {
         if (java.util.Arrays.asList(args).contains("-v") || java.util.Arrays.asList(args).contains("--verbose")) {
             // NOTE: must happen before the first logger is created; slf4j-simple reads it once.
@@ -34,7 +37,7 @@ public final class BulkheadCli {
         }
         dev.bulkhead.server.http.Slf4jLogging.install();
         System.exit(run(args, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
-                new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+                new PrintWriter(System.out, true), new PrintWriter(System.err, true), Terminals.isInteractive()));
     }
 
     /** Runs the CLI with the given streams and no input; returns the exit code (tests call this). */
@@ -42,13 +45,26 @@ public final class BulkheadCli {
         return run(args, new BufferedReader(new StringReader("")), out, err);
     }
 
-    /** Runs the CLI with the given streams and returns the exit code. */
+    /** Runs the CLI with the given streams and returns the exit code; input is read as plain lines. */
     public static int run(String[] args, BufferedReader in, PrintWriter out, PrintWriter err) {
+        return run(args, in, out, err, false);
+    }
+
+    private static int run(String[] args, BufferedReader in, PrintWriter out, PrintWriter err, boolean interactive) {
         BulkheadCli root = new BulkheadCli();
         root.in = in;
+        root.interactive = interactive;
         CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);
+        // NOTE: a mistyped option gets one line saying what is wrong and where the help is, not the whole usage.
+        cli.setParameterExceptionHandler((ex, a) -> {
+            CommandLine cmd = ex.getCommandLine();
+            err.println("bulkhead: error: " + oneLine(ex) + " (see '" + cmd.getCommandSpec().qualifiedName()
+                    + " --help')");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             boolean verbose = parseResult.expandedArgs().contains("-v") || parseResult.expandedArgs().contains("--verbose");
             err.println("bulkhead: error: " + oneLine(ex));
@@ -65,6 +81,10 @@ public final class BulkheadCli {
 
     BufferedReader in() {
         return in;
+    }
+
+    boolean interactive() {
+        return interactive;
     }
 
     /** The message a user needs: the deepest cause that says something, on one line. */

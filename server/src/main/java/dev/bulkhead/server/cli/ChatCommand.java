@@ -1,19 +1,23 @@
 package dev.bulkhead.server.cli;
 
-import dev.bulkhead.engine.InvalidRequestException;
 import dev.bulkhead.engine.LlmEngine;
-import dev.bulkhead.engine.api.Completion;
-import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.chat.ChatTemplate;
-import java.io.BufferedReader;
+import dev.bulkhead.model.chat.ChatTemplateException;
+import dev.bulkhead.model.embedded.EmbeddedModel;
+import dev.bulkhead.server.cli.chat.ChatInput;
+import dev.bulkhead.server.cli.chat.ChatRepl;
+import dev.bulkhead.server.cli.chat.Conversation;
+import dev.bulkhead.server.cli.chat.JLineInput;
+import dev.bulkhead.server.cli.chat.PlainInput;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,9 +27,13 @@ import picocli.CommandLine.Spec;
 
 /** {@code bulkhead chat}: an interactive conversation rendered through the model's chat template. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat with the model on stdin/stdout, using its chat template.",
-                "Type /reset to start over, /exit (or end of input) to quit."})
+        description = "Chat with the model, using its chat template (the embedded story model gets a plain one). On a "
+                    + "terminal: line editing, history, \"\"\" for multi-line messages, Ctrl-C stops an answer; /help "
+                    + "lists the commands. Old turns are dropped when the conversation outgrows the context.")
 final class ChatCommand implements Callable<Integer> {
+
+    /** The history file's name under the Bulkhead cache directory. */
+    static final String HISTORY_FILE = "chat_history";
 
     @Spec
     CommandSpec spec;
@@ -49,53 +57,79 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (LlmEngine engine = modelOptions.engine(spec.commandLine().getErr())) {
+        PrintWriter err = spec.commandLine().getErr();
+        String fileSource = templateFile == null ? null : readTemplate(templateFile);
+        try (LlmEngine engine = modelOptions.engine(err)) {
             LoadedModel model = engine.model();
-            String source = templateFile != null ? Files.readString(templateFile) : model.chatTemplate().orElseThrow(() ->
-                    new IllegalArgumentException(model.origin().getFileName() + " has no chat template; pass "
-                            + "--chat-template FILE (a Jinja template such as a model's tokenizer_config.json chat_template)"));
-            ChatTemplate template = ChatTemplate.compile(source);
-            List<Map<String, Object>> messages = new ArrayList<>();
-            resetConversation(messages);
-            BufferedReader in = parent.in();
-            while (true) {
-                out.print("> ");
-                out.flush();
-                String line = in.readLine();
-                if (line == null || line.strip().equals("/exit")) {
-                    break;
+            ChatTemplate template = compile(fileSource != null ? fileSource : modelTemplate(model));
+            Map<String, Object> variables = model.specialTokens();
+            if (variables.isEmpty() && modelOptions.isEmbedded()) {
+                variables = Map.of("bos_token", "<s>", "eos_token", "</s>");
+            }
+            Conversation conversation = new Conversation(system);
+            if (!parent.interactive()) {
+                try (ChatInput input = new PlainInput(parent.in(), out)) {
+                    new ChatRepl(engine, template, variables, sampling.params(new int[0]), conversation, input, out,
+                            err).run();
                 }
-                if (line.strip().equals("/reset")) {
-                    resetConversation(messages);
-                    continue;
-                }
-                if (line.isBlank()) {
-                    continue;
-                }
-                messages.add(Map.of("role", "user", "content", line));
-                String prompt = template.render(messages, null, true, model.specialTokens());
-                // NOTE: the rendered template already holds BOS where the model wants it, as transformers assumes.
-                int[] ids = model.tokenizer().encode(prompt, false);
-                Completion r;
-                try {
-                    r = StreamPrinter.run(engine, GenerateRequest.ofTokens(ids, sampling.params(new int[0])), out);
-                } catch (InvalidRequestException e) {
-                    // NOTE: the conversation outgrew the context; keep the session, drop the turn.
-                    messages.removeLast();
-                    spec.commandLine().getErr().println("bulkhead: " + e.getMessage() + " (type /reset to start over)");
-                    continue;
-                }
-                out.println();
-                messages.add(Map.of("role", "assistant", "content", r.text()));
+                return 0;
+            }
+            Terminal terminal = Terminals.open(TerminalBuilder.SystemOutput.SysOut);
+            try (ChatInput input = new JLineInput(terminal, historyFile())) {
+                err.printf("Chatting with %s (%d-token context). /help for commands, Ctrl-D or /exit to quit.%n",
+                        modelOptions.reference().name(), engine.maxModelLen());
+                err.flush();
+                new ChatRepl(engine, template, variables, sampling.params(new int[0]), conversation, input,
+                        terminal.writer(), err).run();
             }
         }
         return 0;
     }
 
-    private void resetConversation(List<Map<String, Object>> messages) {
-        messages.clear();
-        if (system != null) {
-            messages.add(Map.of("role", "system", "content", system));
+    /** The history file under the cache directory ({@code bulkhead.cache.dir}, XDG or ~/.cache/bulkhead). */
+    static Path historyFile() throws IOException {
+        Path root = EmbeddedModel.defaultCacheRoot();
+        Files.createDirectories(root);
+        return root.resolve(HISTORY_FILE);
+    }
+
+    private String modelTemplate(LoadedModel model) {
+        if (model.chatTemplate().isPresent()) {
+            return model.chatTemplate().get();
+        }
+        if (modelOptions.isEmbedded()) {
+            return EmbeddedModel.chatTemplate();
+        }
+        throw new IllegalArgumentException(model.origin().getFileName() + " has no chat template; pass "
+                + "--chat-template FILE (a Jinja template such as a model's tokenizer_config.json chat_template)");
+    }
+
+    /** Reads {@code --chat-template}, saying what is wrong with the file when it cannot be read. */
+    static String readTemplate(Path file) {
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("--chat-template " + file + ": no such file");
+        }
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException("--chat-template " + file + ": is a directory, not a Jinja file");
+        }
+        try {
+            String source = Files.readString(file);
+            if (source.isBlank()) {
+                throw new IllegalArgumentException("--chat-template " + file + ": the file is empty");
+            }
+            return source;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--chat-template " + file + ": cannot be read ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+    }
+
+    private ChatTemplate compile(String source) {
+        try {
+            return ChatTemplate.compile(source);
+        } catch (ChatTemplateException | IllegalArgumentException e) {
+            throw new IllegalArgumentException((templateFile != null ? "--chat-template " + templateFile
+                    : "the model's chat template") + " is not a template this renderer accepts: " + e.getMessage(), e);
         }
     }
 }

@@ -54,7 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 out.println();
                 spec.commandLine().getErr().printf("[%s: %d prompt tokens, %d generated, prefill %.1f tok/s, "
-                                + "decode %.1f tok/s, %s, %d threads]%n", engine.model().origin().getFileName(),
+                                + "decode %.1f tok/s, %s, %d threads]%n", modelOptions.reference().name(),
                         promptIds.length, c.tokenIds().length, t.prefillTokensPerSecond(), t.decodeTokensPerSecond(),
                         c.finishReason().name().toLowerCase(java.util.Locale.ROOT), modelOptions.threadCount());
             }

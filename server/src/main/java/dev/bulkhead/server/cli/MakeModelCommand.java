@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code bulkhead make-model}: write a random-weight checkpoint of a real model's shape. */
 @Command(name = "make-model", mixinStandardHelpOptions = true,
-        description = {"Write a Hugging Face checkpoint directory with random weights of a real model's shape,",
-                "for performance work on shapes that cannot be downloaded (shapes: see --shape)."})
+        description = "Write a Hugging Face checkpoint directory with random weights of a real model's shape, for "
+                    + "performance work on shapes that cannot be downloaded (shapes: see --shape).")
 final class MakeModelCommand implements Callable<Integer> {
 
     private static final int EMBEDDED_VOCAB = 512;
@@ -39,8 +39,8 @@ final class MakeModelCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = {"Copy tokenizer.json and tokenizer_config.json from this directory",
-                    "(default for 512-token shapes: the embedded stories260K tokenizer)."})
+            description = "Copy tokenizer.json and tokenizer_config.json from this directory (default for 512-token "
+                    + "shapes: the embedded stories260K tokenizer).")
     Path tokenizer;
 
     /** Shape names for picocli's help and completion. */

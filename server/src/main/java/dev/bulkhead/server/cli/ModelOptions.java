@@ -6,6 +6,7 @@ import dev.bulkhead.engine.internal.cuda.Backends;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.WeightPrefetcher;
+import dev.bulkhead.model.hub.HubCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import picocli.CommandLine.Option;
@@ -15,9 +16,9 @@ final class ModelOptions {
 
     private static final long PREFETCH_THRESHOLD_BYTES = 256L << 20;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE",
-            description = "Hugging Face checkpoint directory, .gguf file or llama2.c .bin (default: the embedded "
-                    + "stories260K).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|ORG/NAME",
+            description = "Hugging Face checkpoint directory, .gguf file, llama2.c .bin, or a repository id pulled with "
+                    + "`bulkhead pull` (default: the embedded stories260K, a story model).")
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
@@ -34,11 +35,11 @@ final class ModelOptions {
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
             defaultValue = "${sys:bulkhead.backend:-cpu}",
-            description = {"Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU",
-                    "and driver are found and says why not otherwise; cuda fails with that reason.",
-                    "cuda-emulator runs the CUDA backend on a CPU emulator of the driver, cuBLAS and the",
-                    "kernels: far slower than cpu, for testing the CUDA path without a GPU (auto never picks it).",
-                    "NOTE: the CUDA backend has not been verified on a GPU yet."})
+            description = "Backend (default: ${DEFAULT-VALUE}; -Dbulkhead.backend sets it). auto uses CUDA when a GPU and "
+                    + "driver are found and says why not otherwise; cuda fails with that reason. cuda-emulator runs "
+                    + "the CUDA backend on a CPU emulator of the driver, cuBLAS and the kernels: far slower than cpu, "
+                    + "for testing the CUDA path without a GPU (auto never picks it). NOTE: the CUDA backend has not "
+                    + "been verified on a GPU yet.")
     String device;
 
     @Option(names = "--cpu-gemm", paramLabel = "java|openblas", defaultValue = "${sys:bulkhead.cpu.gemm:-java}",
@@ -59,6 +60,16 @@ final class ModelOptions {
         }
     }
 
+    /** The model {@code --model} names, resolved (a repository id becomes its pulled snapshot). */
+    ModelReference reference() {
+        return ModelReference.resolve(model, HubCache.defaultCache());
+    }
+
+    /** Whether {@code --model} names the embedded model. */
+    boolean isEmbedded() {
+        return reference().spec() == null;
+    }
+
     int threadCount() {
         return threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     }
@@ -68,7 +79,7 @@ final class ModelOptions {
      * engine sized for one conversation of {@code --context} tokens.
      */
     LlmEngine engine(PrintWriter err) {
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.load(reference().spec(), tokenizer);
         try {
             prefetch(m, err);
             int ctx = Math.min(context, m.config().maxPositionEmbeddings());

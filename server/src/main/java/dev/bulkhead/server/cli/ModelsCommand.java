@@ -16,7 +16,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code bulkhead models}: list the models pulled into the local cache, and the embedded default. */
 @Command(name = "models", mixinStandardHelpOptions = true,
-        description = "List downloaded models (repo, revision, size, path; pass the path as --model) and the embedded default.")
+        description = "List downloaded models (repo, revision, size, path; pass the repo or the path as --model) and "
+                    + "the embedded default. A pull narrowed by --include that left no loadable model is marked "
+                    + "incomplete.")
 final class ModelsCommand implements Callable<Integer> {
 
     @Spec
@@ -32,9 +34,12 @@ final class ModelsCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"REPO", "REVISION", "SIZE", "PATH"});
         // NOTE: the embedded model needs no pull; its name is what --model takes.
-        rows.add(new String[] {EmbeddedModel.NAME, "embedded", "-", "(built in: --model " + EmbeddedModel.NAME + ")"});
+        rows.add(new String[] {EmbeddedModel.NAME, "embedded", "-", "(built in: --model " + EmbeddedModel.NAME
+                + "; a story model, not an instruction model)"});
         for (CachedModel m : hubCache.list()) {
-            rows.add(new String[] {m.repo(), m.revision(), humanBytes(m.sizeBytes()), m.path().toString()});
+            List<String> missing = hubCache.missing(m);
+            rows.add(new String[] {m.repo(), m.revision(), humanBytes(m.sizeBytes()), m.path()
+                    + (missing.isEmpty() ? "" : "  (incomplete: no " + String.join(", ", missing) + ")")});
         }
         int[] widths = new int[3];
         for (String[] r : rows) {

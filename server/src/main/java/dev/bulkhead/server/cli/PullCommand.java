@@ -7,10 +7,9 @@ import dev.bulkhead.model.hub.HubCache;
 import dev.bulkhead.model.hub.HubClient;
 import dev.bulkhead.model.hub.HubConfig;
 import dev.bulkhead.model.hub.HubFileFilter;
-import java.io.Console;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -22,9 +21,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code bulkhead pull}: download a model from the Hugging Face hub into the local cache. */
 @Command(name = "pull", mixinStandardHelpOptions = true,
-        description = {"Download a model from the Hugging Face hub into the local cache, resuming partial downloads",
-                "and verifying checksums. Prints the model directory (usable as --model) on stdout.",
-                "Token: HF_TOKEN or ~/.cache/huggingface/token. Hub: HF_ENDPOINT or --endpoint."})
+        description = "Download a model from the Hugging Face hub into the local cache, resuming partial downloads and "
+                    + "verifying checksums. Prints the model directory (usable as --model) on stdout. Token: HF_TOKEN "
+                    + "or ~/.cache/huggingface/token. Hub: HF_ENDPOINT or --endpoint.")
 final class PullCommand implements Callable<Integer> {
 
     @Spec
@@ -38,8 +37,10 @@ final class PullCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--include", paramLabel = "GLOB",
-            description = {"Download only files matching this glob (repeatable). Default: config.json,",
-                    "generation_config.json, tokenizer*.json, special_tokens_map.json, *.safetensors and its index."})
+            description = "Download only files matching this glob (repeatable), matched as huggingface-cli does: * also "
+                    + "crosses /, so *.onnx matches onnx/model.onnx; DIR/ takes a whole folder. Default: config.json, "
+                    + "generation_config.json, tokenizer*.json, special_tokens_map.json and the *.safetensors weights "
+                    + "with their index, at the top of the repository.")
     List<String> include;
 
     @Option(names = "--cache", paramLabel = "DIR",
@@ -47,23 +48,38 @@ final class PullCommand implements Callable<Integer> {
     Path cache;
 
     @Option(names = "--endpoint", paramLabel = "URL", description = "Hub URL (default: $HF_ENDPOINT or https://huggingface.co).")
-    URI endpoint;
+    String endpoint;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "${env:HF_HUB_DOWNLOAD_TIMEOUT:-10}",
+            description = "A download that receives nothing for this long is dropped and resumed where it stopped "
+                    + "(default: ${DEFAULT-VALUE}; HF_HUB_DOWNLOAD_TIMEOUT).")
+    double timeout;
 
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         HubConfig config = HubConfig.fromEnvironment();
         if (endpoint != null) {
-            config = config.withEndpoint(endpoint);
+            config = config.withEndpoint(HubConfig.parseEndpoint(endpoint, "--endpoint"));
+        }
+        if (!(timeout > 0) || timeout > 3600) {
+            throw new IllegalArgumentException("--timeout must be in (0, 3600] seconds, got " + timeout);
         }
         HubCache hubCache = cache != null ? new HubCache(cache) : HubCache.defaultCache();
         err.printf("pulling %s@%s from %s into %s%n", repo, revision, config.endpoint(), hubCache.root());
         err.flush();
         long start = System.nanoTime();
-        CachedModel model = new HubClient(config).pull(repo, revision, HubFileFilter.ofIncludes(include), hubCache,
-                new ProgressBar(err, isTerminal()));
+        boolean terminal = isTerminal();
+        CachedModel model = new HubClient(config, Duration.ofMillis(Math.round(timeout * 1000))).pull(repo, revision,
+                HubFileFilter.ofIncludes(include), hubCache, new ProgressBar(err, terminal, "downloading",
+                        terminal ? Terminals.stderrColumns() : Terminals.DEFAULT_COLUMNS));
         err.printf("pulled %s (%s) in %.1f s%n", repo, ModelsCommand.humanBytes(model.sizeBytes()),
                 (System.nanoTime() - start) / 1e9);
+        List<String> missing = hubCache.missing(model);
+        if (!missing.isEmpty()) {
+            err.printf("note: this is not a complete model (no %s); pull without --include to get one%n",
+                    String.join(", ", missing));
+        }
         err.flush();
         spec.commandLine().getOut().println(model.path());
         spec.commandLine().getOut().flush();
@@ -71,9 +87,7 @@ final class PullCommand implements Callable<Integer> {
     }
 
     static boolean isTerminal() {
-        // NOTE: since JDK 22 System.console() is non-null even when redirected; isTerminal() tells the truth.
-        Console c = System.console();
-        return c != null && c.isTerminal();
+        return Terminals.isInteractive();
     }
 
     /**
@@ -82,12 +96,14 @@ final class PullCommand implements Callable<Integer> {
      */
     static final class ProgressBar implements DownloadProgress, LoadProgress {
 
-        private static final int WIDTH = 30;
+        private static final int MAX_BAR = 30;
+        private static final int MAX_NAME = 28;
         private static final long REDRAW_NANOS = 100_000_000L;
 
         private final PrintWriter err;
         private final boolean terminal;
         private final String verb;
+        private final int columns;
         private String file;
         private long startNanos;
         private long startBytes;
@@ -99,9 +115,15 @@ final class PullCommand implements Callable<Integer> {
 
         /** A bar for another long step: {@code verb} is what the plain-text line says ("loading"). */
         ProgressBar(PrintWriter err, boolean terminal, String verb) {
+            this(err, terminal, verb, terminal ? Terminals.stderrColumns() : Terminals.DEFAULT_COLUMNS);
+        }
+
+        /** A bar drawn in at most {@code columns - 1} characters, so that a redraw never wraps onto a new line. */
+        ProgressBar(PrintWriter err, boolean terminal, String verb, int columns) {
             this.err = err;
             this.terminal = terminal;
             this.verb = verb;
+            this.columns = Math.max(20, columns);
         }
 
         @Override
@@ -125,39 +147,58 @@ final class PullCommand implements Callable<Integer> {
             }
             if (terminal && (finished || now - lastDraw >= REDRAW_NANOS)) {
                 lastDraw = now;
-                err.print("\r" + line(name, done, total, now));
+                // NOTE: \r then erase-to-end-of-line: a shorter redraw must not leave the tail of the longer one.
+                err.print("\r" + line(name, done, total, now) + "\u001b[K");
                 if (finished) {
                     err.println();
                 }
                 err.flush();
             } else if (!terminal && finished) {
-                err.printf("  %s: done, %s at %s%n", name, ModelsCommand.humanBytes(total), rate(done, now));
+                err.printf("  %s: done, %s at %s%n", name, ModelsCommand.humanBytes(total), rate(done, now).strip());
                 err.flush();
             }
         }
 
-        private String line(String name, long done, long total, long now) {
-            String bar;
-            String percent;
-            if (total > 0) {
-                int filled = (int) (WIDTH * done / total);
-                bar = "#".repeat(filled) + "-".repeat(WIDTH - filled);
-                percent = String.format(Locale.ROOT, "%3d%%", 100 * done / total);
-            } else {
-                bar = "?".repeat(WIDTH);
-                percent = "  ?%";
+        /**
+         * One redraw, {@code columns - 1} characters at most: the bar shrinks first, then the rate goes, then the
+         * file name is shortened, so a narrow terminal keeps one line per file.
+         */
+        String line(String name, long done, long total, long now) {
+            String percent = total > 0 ? String.format(Locale.ROOT, "%3d%%", 100 * done / total) : "  ?%";
+            String sizes = String.format(Locale.ROOT, "%9s / %-9s", ModelsCommand.humanBytes(done),
+                    total < 0 ? "?" : ModelsCommand.humanBytes(total));
+            String rate = " " + rate(done, now);
+            int nameWidth = Math.min(MAX_NAME, name.length());
+            int room = columns - 1;
+            int fixed = 2 + nameWidth + 2 + 2 + 1 + percent.length() + 1 + sizes.length();
+            if (room - fixed - rate.length() < 10) {
+                rate = "";
             }
-            return String.format(Locale.ROOT, "  %-28s [%s] %s %9s / %-9s %s ", shorten(name), bar, percent,
-                    ModelsCommand.humanBytes(done), total < 0 ? "?" : ModelsCommand.humanBytes(total), rate(done, now));
+            if (room - fixed < 10) {
+                nameWidth = Math.max(8, nameWidth - (10 - (room - fixed)));
+                fixed = 2 + nameWidth + 2 + 2 + 1 + percent.length() + 1 + sizes.length();
+            }
+            int width = Math.max(0, Math.min(MAX_BAR, room - fixed - rate.length()));
+            String bar;
+            if (total > 0) {
+                int filled = (int) (width * done / total);
+                bar = "#".repeat(filled) + "-".repeat(width - filled);
+            } else {
+                bar = "?".repeat(width);
+            }
+            String s = String.format(Locale.ROOT, "  %-" + nameWidth + "s [%s] %s %s%s", shorten(name, nameWidth), bar,
+                    percent, sizes, rate);
+            return s.length() > room ? s.substring(0, room) : s;
         }
 
         private String rate(long done, long now) {
             double seconds = Math.max(1e-3, (now - startNanos) / 1e9);
-            return String.format(Locale.ROOT, "%.1f MB/s", (done - startBytes) / seconds / 1e6);
+            // NOTE: fixed width, so the bar does not change length from one redraw to the next.
+            return String.format(Locale.ROOT, "%7.1f MB/s", (done - startBytes) / seconds / 1e6);
         }
 
-        private static String shorten(String name) {
-            return name.length() <= 28 ? name : "…" + name.substring(name.length() - 27);
+        private static String shorten(String name, int width) {
+            return name.length() <= width ? name : "…" + name.substring(name.length() - (width - 1));
         }
     }
 }

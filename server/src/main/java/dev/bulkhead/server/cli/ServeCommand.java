@@ -7,6 +7,7 @@ import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
 import dev.bulkhead.model.LoadedModel;
 import dev.bulkhead.model.ModelLoader;
 import dev.bulkhead.model.embedded.EmbeddedModel;
+import dev.bulkhead.model.hub.HubCache;
 import dev.bulkhead.router.Isolation;
 import dev.bulkhead.router.Router;
 import dev.bulkhead.router.RouterConfig;
@@ -37,18 +38,18 @@ import picocli.CommandLine.Spec;
  * router config ({@code --config}), optionally behind API keys.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve one model, or every alias of a router config (--config), over the OpenAI-compatible",
-                "HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics).",
-                "Listens on 127.0.0.1 unless --host says otherwise; without API keys (--api-key-file or",
-                "the " + ApiKeys.ENV + " environment variable) a non-loopback --host also needs",
-                "--allow-unauthenticated-remote. /health, /ready and /metrics never need a key."})
+        description = "Serve one model, or every alias of a router config (--config), over the OpenAI-compatible "
+                + "HTTP API (/v1/completions, /v1/chat/completions, /v1/models, /health, /ready, /metrics). "
+                + "Listens on 127.0.0.1 unless --host says otherwise; without API keys (--api-key-file or "
+                + "the " + ApiKeys.ENV + " environment variable) a non-loopback --host also needs "
+                + "--allow-unauthenticated-remote. /health, /ready and /metrics never need a key.")
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE",
-            description = "Model to serve (default: the embedded stories260K).")
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR|FILE|ORG/NAME",
+            description = "Model to serve: a directory, a file or a pulled ORG/NAME (default: the embedded stories260K).")
     String model;
 
     @Option(names = "--served-model-name", paramLabel = "NAME",
@@ -56,15 +57,15 @@ final class ServeCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = {"Router config (YAML or JSON): serve every model and alias in it with fallbacks,",
-                    "breakers and per-model readiness (/ready/MODEL); engine sizes come from the config, so",
-                    "--threads, --context, --kv-cache-mb and --max-running do not apply. Not with --model."})
+            description = "Router config (YAML or JSON): serve every model and alias in it with fallbacks, breakers and "
+                    + "per-model readiness (/ready/MODEL); engine sizes come from the config, so --threads, --context, "
+                    + "--kv-cache-mb and --max-running do not apply. Not with --model.")
     Path routerConfig;
 
     @Option(names = "--isolation", paramLabel = "process|in-process",
-            description = {"With --config: where a model runs unless the config says (isolation: per model).",
-                    "process (default): a worker JVM per model, supervised over a Unix socket, so a native crash,",
-                    "sticky CUDA error or heap exhaustion takes only that model; in-process: one JVM for all."})
+            description = "With --config: where a model runs unless the config says (isolation: per model). process "
+                    + "(default): a worker JVM per model, supervised over a Unix socket, so a native crash, sticky "
+                    + "CUDA error or heap exhaustion takes only that model; in-process: one JVM for all.")
     String isolation;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
@@ -72,9 +73,9 @@ final class ServeCommand implements Callable<Integer> {
     String host;
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
-            description = {"Bearer keys, one a line: 'KEY' or 'KEY  model1,model2' (an allow list); '#' comments.",
-                    "Default: the " + ApiKeys.ENV + " environment variable (same syntax, entries separated",
-                    "by ';'); with neither, /v1/ is open."})
+            description = "Bearer keys, one a line: 'KEY' or 'KEY  model1,model2' (an allow list); '#' comments. "
+                    + "Default: the " + ApiKeys.ENV + " environment variable (same syntax, entries separated "
+                    + "by ';'); with neither, /v1/ is open.")
     Path apiKeyFile;
 
     @Option(names = "--allow-unauthenticated-remote",
@@ -108,8 +109,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "${sys:bulkhead.backend:-cpu}",
             paramLabel = "auto|cpu|cuda[:N]|cuda-emulator",
-            description = {"Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet.",
-                    "cuda-emulator runs the CUDA backend on a CPU emulator (far slower; tests the CUDA path)."})
+            description = "Backend (default: ${DEFAULT-VALUE}); the CUDA backend is not verified on a GPU yet. "
+                    + "cuda-emulator runs the CUDA backend on a CPU emulator (far slower; tests the CUDA path).")
     String device;
 
     @Option(names = "--max-body-kb", defaultValue = "1024", paramLabel = "KB",
@@ -185,10 +186,12 @@ final class ServeCommand implements Callable<Integer> {
 
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */
     private ModelBackend engineBackend(String served, PrometheusMeterRegistry registry) {
-        LoadedModel loaded = ModelLoader.load(model);
+        ModelReference ref = ModelReference.resolve(model, HubCache.defaultCache());
+        LoadedModel loaded = ModelLoader.load(ref.spec());
         ModelOptions.prefetch(loaded, spec.commandLine().getErr());
         if (served == null) {
-            served = loaded.origin().getFileName().toString();
+            served = ref.spec() != null && !ref.spec().equals(model) ? ref.name()
+                    : loaded.origin().getFileName().toString();
         }
         EngineOptions options = EngineOptions.defaults()
                 .withThreads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)

@@ -20,8 +20,15 @@ class ModelsCommandTest {
         HubCache cache = new HubCache(tmp);
         Path snapshot = cache.snapshotDir("org/tiny", "abc123");
         Files.createDirectories(snapshot);
-        Files.write(snapshot.resolve("model.safetensors"), new byte[1_500_000]);
+        Files.write(snapshot.resolve("model.safetensors"), new byte[1_499_990]);
+        Files.writeString(snapshot.resolve("config.json"), "{}");
+        Files.writeString(snapshot.resolve("tokenizer.json"), "{}");
         cache.writeRef("org/tiny", "main", "abc123");
+        // NOTE: a pull with --include config.json completes (its ref is written) but leaves no model.
+        Path partial = cache.snapshotDir("org/partial", "fff000");
+        Files.createDirectories(partial);
+        Files.writeString(partial.resolve("config.json"), "{}");
+        cache.writeRef("org/partial", "main", "fff000");
         Files.createDirectories(cache.snapshotDir("org/unfinished", "def456"));
 
         StringWriter out = new StringWriter();
@@ -30,10 +37,12 @@ class ModelsCommandTest {
 
         assertThat(code).isZero();
         String[] lines = out.toString().split("\\R");
-        assertThat(lines).hasSize(3);
+        assertThat(lines).hasSize(4);
         assertThat(lines[0]).startsWith("REPO").contains("REVISION").contains("SIZE").contains("PATH");
-        assertThat(lines[1]).startsWith("stories260K").contains("embedded");
-        assertThat(lines[2]).startsWith("org/tiny").contains("main").contains("1.5 MB").endsWith(snapshot.toString());
+        assertThat(lines[1]).startsWith("stories260K").contains("embedded").contains("a story model");
+        assertThat(lines[2]).startsWith("org/partial").endsWith(partial + "  (incomplete: no tokenizer.json, "
+                + "weights (*.safetensors))");
+        assertThat(lines[3]).startsWith("org/tiny").contains("main").contains("1.5 MB").endsWith(snapshot.toString());
     }
 
     @Test

@@ -153,7 +153,7 @@ class PullCommandTest {
     @Test
     void progressBarRedrawsInPlaceOnATerminal() {
         StringWriter sw = new StringWriter();
-        PullCommand.ProgressBar bar = new PullCommand.ProgressBar(new PrintWriter(sw), true);
+        PullCommand.ProgressBar bar = new PullCommand.ProgressBar(new PrintWriter(sw), true, "downloading", 120);
 
         bar.update("model.safetensors", 0, 2_000_000);
         bar.update("model.safetensors", 2_000_000, 2_000_000);
