@@ -42,11 +42,14 @@ final class ModelOptions {
                     + "been verified on a GPU yet.")
     String device;
 
+    /** Help of {@code --cpu-gemm}, shared with {@code serve}; one string, so picocli wraps it whole. */
+    static final String CPU_GEMM_HELP = "F32/BF16 matrix products of 32+ tokens on the CPU backend (default: "
+            + "${DEFAULT-VALUE}; -Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 "
+            + "(-Dbulkhead.cpu.openblas=FILE to name it; startup fails if missing): faster prefill, but a token's "
+            + "logits then depend on its batch. java keeps the engine batch invariant.";
+
     @Option(names = "--cpu-gemm", paramLabel = "java|openblas", defaultValue = "${sys:bulkhead.cpu.gemm:-java}",
-            description = {"F32/BF16 matrix products of 32+ tokens on the CPU backend (default: ${DEFAULT-VALUE};",
-                    "-Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 (-Dbulkhead.cpu.openblas=FILE",
-                    "to name it; startup fails if missing): faster prefill, but a token's logits then depend",
-                    "on its batch. java keeps the engine batch invariant."})
+            description = CPU_GEMM_HELP)
     String cpuGemm;
 
     @Option(names = "--batch-tokens", paramLabel = "N", defaultValue = "256",

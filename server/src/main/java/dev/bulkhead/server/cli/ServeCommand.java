@@ -89,10 +89,7 @@ final class ServeCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--cpu-gemm", paramLabel = "java|openblas", defaultValue = "${sys:bulkhead.cpu.gemm:-java}",
-            description = {"F32/BF16 matrix products of 32+ tokens on the CPU backend (default: ${DEFAULT-VALUE};",
-                    "-Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 (-Dbulkhead.cpu.openblas=FILE",
-                    "to name it; startup fails if missing): faster prefill, but a token's logits then depend",
-                    "on its batch. java keeps the engine batch invariant."})
+            description = ModelOptions.CPU_GEMM_HELP)
     String cpuGemm;
 
     @Option(names = {"-c", "--context"}, defaultValue = "2048", paramLabel = "TOKENS",
