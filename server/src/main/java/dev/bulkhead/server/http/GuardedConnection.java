@@ -33,6 +33,11 @@ final class GuardedConnection implements ConnectionContext, Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuardedConnection.class);
 
+    /** Longest a closing connection waits for the client to stop sending. */
+    private static final int LINGER_MILLIS = 2_000;
+    /** Most bytes read and dropped while it waits. */
+    private static final int LINGER_BYTES = 1 << 20;
+
     private final HttpListener listener;
     private final SocketChannel channel;
     private final boolean opsOnly;
@@ -75,12 +80,45 @@ final class GuardedConnection implements ConnectionContext, Runnable {
         } catch (RuntimeException e) {
             LOG.warn("connection {} from {} failed", channelId, peer, e);
         } finally {
+            lingerThenClose();
+            listener.closed(this);
+        }
+    }
+
+    /**
+     * Closes the socket the way HTTP servers must when a client may still be sending (a body refused with 413
+     * before it was read, a request that failed mid-body): our side is shut for writing first, so the client reads
+     * the answer and then end of stream, and what it still sends is read and dropped for a moment. NOTE: closing a
+     * socket with unread bytes in its receive buffer sends a reset, which can reach the client before it has read
+     * the answer already sent (it then sees "no response" instead of the 413). A client that closed first, or a
+     * connection the guard already closed, costs nothing here.
+     */
+    private void lingerThenClose() {
+        try {
+            if (channel.isOpen() && channel.isConnected()) {
+                java.net.Socket s = channel.socket();
+                s.shutdownOutput();
+                s.setSoTimeout(LINGER_MILLIS);
+                java.io.InputStream in = s.getInputStream();
+                byte[] sink = new byte[16 * 1024];
+                long until = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
+                int total = 0;
+                while (total < LINGER_BYTES && System.nanoTime() - until < 0) {
+                    int n = in.read(sink);
+                    if (n < 0) {
+                        break;
+                    }
+                    total += n;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.trace("connection {}: linger ended: {}", channelId, e.toString());
+        } finally {
             try {
                 channel.close();
             } catch (IOException e) {
                 LOG.debug("connection {}: close failed: {}", channelId, e.toString());
             }
-            listener.closed(this);
         }
     }
 
