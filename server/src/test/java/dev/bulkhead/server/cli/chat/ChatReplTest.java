@@ -82,7 +82,11 @@ class ChatReplTest {
     @Test
     void ctrlCAtThePromptClearsTheLineAndKeepsTheChat() throws Exception {
         try (ReplDriver d = new ReplDriver(ReplDriver.engine(512, 0), greedy(4), tmp.resolve("h"))) {
-            d.type("half a thought" + CTRL_C);
+            // NOTE: Ctrl-C is a signal, out of band: sent with the text in one write it can reach the reader before
+            // the text does (a person's Ctrl-C always follows the echo of what they typed), so wait for the echo.
+            d.type("half a thought");
+            d.awaitScreen("half a thought", 1);
+            d.type(CTRL_C);
             d.awaitErrors("(Ctrl-D or /exit to quit)");
             d.type("/exit\r");
             d.awaitExit();
