@@ -6,10 +6,10 @@ import dev.bulkhead.engine.api.Completion;
 import dev.bulkhead.engine.api.FinishReason;
 import dev.bulkhead.engine.api.GenerateRequest;
 import dev.bulkhead.engine.api.SamplingParams;
-import dev.bulkhead.engine.api.TokenDelta;
 import dev.bulkhead.engine.api.TokenStream;
 import dev.bulkhead.model.chat.ChatTemplate;
 import dev.bulkhead.model.chat.ChatTemplateException;
+import dev.bulkhead.server.cli.StreamPrinter;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -198,31 +197,7 @@ public final class ChatRepl {
         if (stopped) {
             engine.cancel(stream.requestId()); // NOTE: Ctrl-C came between the check in turn() and now.
         }
-        CountDownLatch delivered = new CountDownLatch(1);
-        stream.subscribe(new Flow.Subscriber<TokenDelta>() {
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(TokenDelta d) {
-                if (!d.text().isEmpty() && !stopped) {
-                    out.print(d.text());
-                    out.flush();
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                delivered.countDown();
-            }
-
-            @Override
-            public void onComplete() {
-                delivered.countDown();
-            }
-        });
+        CountDownLatch delivered = StreamPrinter.print(stream, out, () -> stopped);
         try {
             Completion c = stream.completion().get();
             // NOTE: the completion can beat the last deltas to this thread; wait so the answer prints whole.
