@@ -51,23 +51,10 @@ final class HubHttp {
         for (int hop = 0; ; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current).GET().timeout(REQUEST_TIMEOUT)
                     .header("User-Agent", USER_AGENT);
-            // NOTE: LFS files redirect to a CDN with a signed URL: the token must not leak there, and S3-style
-            // signed URLs reject a second Authorization. That is why redirects are followed here, not by the client.
-            if (config.hasToken() && sameOrigin(current, config.endpoint())) {
-                b.header("Authorization", "Bearer " + config.token());
-            }
             if (range != null) {
                 b.header("Range", range);
             }
-            HttpResponse<InputStream> r;
-            try {
-                r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HubException("interrupted while fetching " + current, e);
-            } catch (IOException e) {
-                throw new IOException("network error fetching " + current + ": " + describe(e), e);
-            }
+            HttpResponse<InputStream> r = send(b, current, HttpResponse.BodyHandlers.ofInputStream());
             int status = r.statusCode();
             if (isRedirect(status)) {
                 String location = r.headers().firstValue("Location").orElse(null);
@@ -89,6 +76,26 @@ final class HubHttp {
     }
 
     /**
+     * Sends one hop of a request to {@code target}, with the token only when the target is the hub's own origin.
+     * NOTE: LFS files redirect to a CDN with a signed URL: the token must not leak there, and S3-style signed URLs
+     * reject a second Authorization. That is why redirects are followed hop by hop here, not by the client.
+     */
+    private <T> HttpResponse<T> send(HttpRequest.Builder b, URI target, HttpResponse.BodyHandler<T> handler)
+            throws IOException {
+        if (config.hasToken() && sameOrigin(target, config.endpoint())) {
+            b.header("Authorization", "Bearer " + config.token());
+        }
+        try {
+            return client.send(b.build(), handler);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException("interrupted while fetching " + target, e);
+        } catch (IOException e) {
+            throw new IOException("network error fetching " + target + ": " + describe(e), e);
+        }
+    }
+
+    /**
      * HEADs {@code uri}, following redirects within the hub's origin only (a renamed repository); a redirect to
      * another origin (the CDN serving an LFS file) is returned as is, since its {@code X-Linked-*} headers describe
      * the file. Throws {@link HubException} for error statuses.
@@ -98,18 +105,7 @@ final class HubHttp {
         for (int hop = 0; ; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current).method("HEAD", HttpRequest.BodyPublishers.noBody())
                     .timeout(REQUEST_TIMEOUT).header("User-Agent", USER_AGENT).header("Accept-Encoding", "identity");
-            if (config.hasToken() && sameOrigin(current, config.endpoint())) {
-                b.header("Authorization", "Bearer " + config.token());
-            }
-            HttpResponse<Void> r;
-            try {
-                r = client.send(b.build(), HttpResponse.BodyHandlers.discarding());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HubException("interrupted while fetching " + current, e);
-            } catch (IOException e) {
-                throw new IOException("network error fetching " + current + ": " + describe(e), e);
-            }
+            HttpResponse<Void> r = send(b, current, HttpResponse.BodyHandlers.discarding());
             int status = r.statusCode();
             if (isRedirect(status)) {
                 URI next = r.headers().firstValue("Location").map(current::resolve).orElse(null);
