@@ -123,8 +123,7 @@ public record LlamaCpp(Path bin) {
                 p.destroyForcibly().waitFor();
                 throw new IllegalStateException(cmd.get(0) + " did not finish in " + TIMEOUT_SECONDS + " s");
             }
-            // NOTE: stdout then stderr: llama-batched-bench logs its JSONL rows through the common logger.
-            String out = Files.readString(stdout) + "\n" + Files.readString(stderr);
+            String out = Files.readString(stdout);
             if (p.exitValue() != 0) {
                 List<String> err = Files.readAllLines(stderr);
                 throw new IllegalStateException(String.join(" ", cmd) + " exited with " + p.exitValue() + ":\n"
