@@ -40,16 +40,6 @@ final class IntDot {
     /** Float (and 32-bit integer) lanes: {@code SL / 2}. */
     static final int FL = FLOAT.length();
 
-    /**
-     * The block positions each 32-bit lane of the kernels adds up, as a layout of 32 floats: float lane i of
-     * vector m (entry {@code m * FL + i}) holds position {@code (m / 2) * SL + 2i + m % 2}. The kernels add
-     * products at positions {@code j + k} (j a multiple of SL) into 16-bit lane k, then pair lanes 2i and
-     * 2i + 1 into 32-bit lane i, so lane i of a block sums exactly these positions, whatever the type.
-     * NOTE: {@link QuantizedMatrix}'s float tiles lay out weights and activations in this order so that their
-     * per-lane sums are the kernels' integers (exact in float below 2^24), and their results the same bits.
-     */
-    static final int[] LANE_ORDER = laneOrder();
-
     static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -59,20 +49,15 @@ final class IntDot {
     private IntDot() {
     }
 
-    private static int[] laneOrder() {
-        int[] order = new int[Q8Activations.BLOCK];
-        for (int m = 0; m < Q8Activations.BLOCK / FL; m++) {
-            for (int i = 0; i < FL; i++) {
-                order[m * FL + i] = (m >> 1) * SL + 2 * i + (m & 1);
-            }
-        }
-        return order;
-    }
-
     /**
      * Chunk {@code chunk} of a block (its values {@code [chunk * SL, chunk * SL + SL)}, as 16-bit integers)
-     * stored as floats in {@link #LANE_ORDER} into the block at {@code dst[off ..]}: the even positions are
-     * vector {@code 2 chunk}, the odd ones vector {@code 2 chunk + 1}, split as {@link #pairSums} splits them.
+     * stored as floats in the kernels' lane order into the block's 32 floats at {@code dst[off ..]}: the even
+     * positions are vector {@code 2 chunk}, the odd ones vector {@code 2 chunk + 1}, split as {@link #pairSums}
+     * splits them. So float lane i of vector m holds position {@code (m / 2) * SL + 2i + m % 2}: the kernels add
+     * products at positions {@code j + k} (j a multiple of SL) into 16-bit lane k, then pair lanes 2i and 2i + 1
+     * into 32-bit lane i, so lane i of a block sums exactly these positions, whatever the type.
+     * NOTE: {@link QuantizedMatrix}'s float tiles lay out weights and activations in this order so that their
+     * per-lane sums are the kernels' integers (exact in float below 2^24), and their results the same bits.
      */
     static void storeLaneOrdered(ShortVector values, float[] dst, int off, int chunk) {
         IntVector w = values.reinterpretAsInts();

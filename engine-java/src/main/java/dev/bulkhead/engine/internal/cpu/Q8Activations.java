@@ -37,7 +37,8 @@ final class Q8Activations {
     final float[] scale;      // (tokens, cols / 32) x ~ scale * q
     final float[] scaledSum;  // (tokens, cols / 32) scale * (sum of the block's q), for offsets and minimums
     /**
-     * (tokens, cols) the integers of {@link #q} as floats, each block in {@link IntDot#LANE_ORDER}, for the
+     * (tokens, cols) the integers of {@link #q} as floats, each block in the kernels' lane order
+     * ({@link IntDot#storeLaneOrdered}), for the
      * float tiles of {@link QuantizedMatrix}; null below {@link QuantizedMatrix#TILE_MIN_TOKENS} tokens.
      */
     final float[] laneOrdered;
@@ -87,8 +88,9 @@ final class Q8Activations {
         }
         if (laneOrdered != null) {
             for (int c = t * cols; c < (t + 1) * cols; c += BLOCK) {
-                for (int k = 0; k < BLOCK; k++) {
-                    laneOrdered[c + k] = q[c + IntDot.LANE_ORDER[k]];
+                for (int j = 0; j < BLOCK; j += IntDot.SL) {
+                    ShortVector chunk = ShortVector.fromArray(IntDot.SHORT, q, c + j);
+                    IntDot.storeLaneOrdered(chunk, laneOrdered, c, j / IntDot.SL);
                 }
             }
         }

@@ -119,8 +119,8 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
 
     /**
      * The same products as the integer kernels, bit for bit, as float tiles of two rows by two tokens: each
-     * row pair unpacked once per chunk of tokens into integer-valued floats in {@link IntDot#LANE_ORDER}
-     * with its per-block factors ({@link #unpackRow}), then multiplied by the activations' lane-ordered
+     * row pair unpacked once per chunk of tokens into integer-valued floats in the kernels' lane order
+     * ({@link IntDot#storeLaneOrdered}) with its per-block factors ({@link #unpackRow}), then multiplied by the activations' lane-ordered
      * copy with FMAs. Per block and lane the FMAs add the same integers the kernels add in 32-bit lanes (at
      * most 8 products below 2^19 each, so every partial sum is exact in float), and the block's FMA into the
      * accumulator, the minimums and the lane tree are the kernels' own, so the bits agree and the CPU
@@ -252,7 +252,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
 
     /**
      * Row r as the integers the kernels multiply, as floats at {@code w[wOff ..]}, each block in
-     * {@link IntDot#LANE_ORDER} ({@link IntDot#storeLaneOrdered}), and per
+     * the kernels' lane order ({@link IntDot#storeLaneOrdered}), and per
      * activation block k the factor the kernels multiply its scale by at {@code factor[fOff + k]} and, where
      * {@link #hasMinimums}, the factor of its scaled sum at {@code min[fOff + k]}.
      */
