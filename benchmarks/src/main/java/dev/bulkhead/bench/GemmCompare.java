@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  *
  * <p>{@code main(dtypes, rows, cols, tokenCounts, threads, rounds)}, e.g.
  * {@code GemmCompare F32,BF16 4096 4096 1,8,16,32,128 2 5}; prints one line per (dtype, tokens) with GFLOP/s
- * and the ratio to Java.
+ * and the ratio to Java. Any {@code DType}: the OpenBLAS columns of a type it does not take repeat the Java one.
  */
 public final class GemmCompare {
 
@@ -86,7 +86,8 @@ public final class GemmCompare {
         long start = System.nanoTime();
         long elapsed;
         do {
-            if (blas == null) {
+            // NOTE: a type OpenBLAS does not take (F16, the quantized ones) runs on the Java kernels, as in the engine.
+            if (blas == null || !blas.handles(w, tokens)) {
                 WeightMatrices.parallelMultiply(pool, w, x, tokens, out);
             } else {
                 blas.multiply(pool, w, x, tokens, out);

@@ -6,9 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * Matrices whose rows are first converted to floats in a small buffer (four rows for one token, one row
- * for several), then multiplied by the float array kernels of {@link Vectors}. Each (row, token) result is
- * summed exactly like {@link Vectors#dot}, so it does not depend on the batch or the row range.
+ * Matrices whose rows are first converted to floats in a small buffer (four rows for one token, two rows
+ * for several, converted once per token chunk as {@link SegmentMatrix} chunks tokens), then multiplied by the
+ * float array kernels of {@link Vectors}: for several tokens the same 2 x 4 register tile as F32. Each (row,
+ * token) result is summed exactly like {@link Vectors#dot}, so it does not depend on the batch or the row
+ * range.
  *
  * <p>NOTE: this exists because some conversions cannot share a loop with several FMA chains: with four
  * F16 rows in one loop C2 stopped keeping the vectors in registers and the product ran six times slower
@@ -22,6 +24,7 @@ abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
     final int cols;
     final long rowBytes;
     private final DType dtype;
+    private final int tokenChunk;
 
     BufferedMatrix(WeightTensor t) {
         this.data = t.data();
@@ -29,6 +32,7 @@ abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
         this.rows = t.rows();
         this.cols = t.cols();
         this.rowBytes = dtype.byteSize(cols);
+        this.tokenChunk = SegmentMatrix.tokenChunk(cols);
     }
 
     @Override
@@ -80,14 +84,30 @@ abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
             }
             return;
         }
-        for (int r = rowStart; r < rowEnd; r++) {
-            convertRow(r, buf, 0);
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                Vectors.dot4Tokens(buf, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
+        for (int t0 = 0; t0 < tokens; t0 += tokenChunk) {
+            int t1 = Math.min(tokens, t0 + tokenChunk);
+            int r = rowStart;
+            for (; r + 2 <= rowEnd; r += 2) {
+                convertRow(r, buf, 0);
+                convertRow(r + 1, buf, cols);
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    Vectors.dot2Rows4Tokens(buf, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
+                }
+                for (; t < t1; t++) {
+                    out[t * rows + r] = Vectors.dot(buf, 0, x, t * cols, cols);
+                    out[t * rows + r + 1] = Vectors.dot(buf, cols, x, t * cols, cols);
+                }
             }
-            for (; t < tokens; t++) {
-                out[t * rows + r] = Vectors.dot(buf, 0, x, t * cols, cols);
+            if (r < rowEnd) {
+                convertRow(r, buf, 0);
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    Vectors.dot4Tokens(buf, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
+                }
+                for (; t < t1; t++) {
+                    out[t * rows + r] = Vectors.dot(buf, 0, x, t * cols, cols);
+                }
             }
         }
     }

@@ -39,7 +39,12 @@ abstract sealed class SegmentMatrix implements WeightMatrix
         this.cols = t.cols();
         this.dtype = expected;
         this.rowBytes = expected.byteSize(cols);
-        this.tokenChunk = Math.max(4, TOKEN_CHUNK_BYTES / Float.BYTES / cols / 4 * 4);
+        this.tokenChunk = tokenChunk(cols);
+    }
+
+    /** Tokens per chunk for rows of {@code cols} floats: a multiple of 4 whose activations fit in half of L2. */
+    static int tokenChunk(int cols) {
+        return Math.max(4, TOKEN_CHUNK_BYTES / Float.BYTES / cols / 4 * 4);
     }
 
     @Override

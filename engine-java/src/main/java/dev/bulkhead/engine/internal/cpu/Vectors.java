@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Species and small shared building blocks of the CPU kernels: a reproducible horizontal sum, an array dot
- * product, and the 16-bit float conversions done in vector registers.
+ * product, and the bfloat16 conversion done in vector registers.
  */
 final class Vectors {
 
@@ -132,6 +132,52 @@ final class Vectors {
         out[outOff + 3 * outStride] = tail(w, wOff, x, x3, upper, n, sum(a3));
     }
 
+    /**
+     * Two rows of {@code w} (at {@code wOff} and {@code wOff + n}) against four tokens (at {@code xOff + j *
+     * xStride}): {@code out[outOff + i + j * outStride]}, each summed exactly as {@link #dot} does. Eight FMA
+     * chains fed by six loads, the register tile of the F32 kernel, over arrays.
+     */
+    static void dot2Rows4Tokens(float[] w, int wOff, float[] x, int xOff, int xStride, int n, float[] out,
+                                int outOff, int outStride) {
+        int w1 = wOff + n;
+        int x1 = xOff + xStride;
+        int x2 = x1 + xStride;
+        int x3 = x2 + xStride;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector c2 = a0;
+        FloatVector c3 = a0;
+        int upper = FLOAT.loopBound(n);
+        for (int i = 0; i < upper; i += LANES) {
+            FloatVector v0 = FloatVector.fromArray(FLOAT, w, wOff + i);
+            FloatVector v1 = FloatVector.fromArray(FLOAT, w, w1 + i);
+            FloatVector t0 = FloatVector.fromArray(FLOAT, x, xOff + i);
+            FloatVector t1 = FloatVector.fromArray(FLOAT, x, x1 + i);
+            FloatVector t2 = FloatVector.fromArray(FLOAT, x, x2 + i);
+            FloatVector t3 = FloatVector.fromArray(FLOAT, x, x3 + i);
+            a0 = v0.fma(t0, a0);
+            a1 = v0.fma(t1, a1);
+            a2 = v0.fma(t2, a2);
+            a3 = v0.fma(t3, a3);
+            c0 = v1.fma(t0, c0);
+            c1 = v1.fma(t1, c1);
+            c2 = v1.fma(t2, c2);
+            c3 = v1.fma(t3, c3);
+        }
+        out[outOff] = tail(w, wOff, x, xOff, upper, n, sum(a0));
+        out[outOff + outStride] = tail(w, wOff, x, x1, upper, n, sum(a1));
+        out[outOff + 2 * outStride] = tail(w, wOff, x, x2, upper, n, sum(a2));
+        out[outOff + 3 * outStride] = tail(w, wOff, x, x3, upper, n, sum(a3));
+        out[outOff + 1] = tail(w, w1, x, xOff, upper, n, sum(c0));
+        out[outOff + 1 + outStride] = tail(w, w1, x, x1, upper, n, sum(c1));
+        out[outOff + 1 + 2 * outStride] = tail(w, w1, x, x2, upper, n, sum(c2));
+        out[outOff + 1 + 3 * outStride] = tail(w, w1, x, x3, upper, n, sum(c3));
+    }
+
     private static float tail(float[] a, int aOff, float[] b, int bOff, int from, int n, float s) {
         for (int i = from; i < n; i++) {
             s = Math.fma(a[aOff + i], b[bOff + i], s);
@@ -143,23 +189,5 @@ final class Vectors {
     static FloatVector bf16ToFloat(ShortVector bits) {
         IntVector wide = (IntVector) bits.convertShape(VectorOperators.S2I, INT, 0);
         return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
-     * IEEE half bits (one per lane) to floats, exactly like {@link Float#float16ToFloat}. The magnitude bits
-     * shifted into place read as a float 2^112 too small (exponent bias 127 vs 15), which one multiply fixes
-     * for normal and subnormal halves alike; infinities and NaNs get the all-ones exponent put back. A NaN
-     * stays a NaN with its payload, but unlike the JDK's conversion it is not forced quiet (one op less).
-     */
-    static FloatVector f16ToFloat(ShortVector bits) {
-        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, INT, 0);
-        IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector scaled = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        // NOTE: mask free: (exponent bits + 0x400) has bit 15 set only for the all-ones exponent, and
-        // 0x8000 * 0xFF00 is 0x7F800000. Masked forms of this were three times slower on AVX-512.
-        IntVector infOrNan = h.and(0x7C00).add(0x0400).and(0x8000).mul(0xFF00);
-        scaled = scaled.or(infOrNan);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        return scaled.or(sign).reinterpretAsFloats();
     }
 }

@@ -184,8 +184,9 @@ class WeightMatrixTest {
     }
 
     /**
-     * Every one of the 65536 half and bfloat16 bit patterns converts exactly as the JDK / definition does,
-     * except that a half NaN only has to stay a NaN (the kernel does not quiet its payload as the JDK does).
+     * Every one of the 65536 half and bfloat16 bit patterns converts exactly as the JDK / definition does (a
+     * half NaN only has to stay a NaN: whether its payload is quieted is the CPU's conversion instruction's
+     * business).
      */
     @Test
     void halfConversionsAreExactForEveryBitPattern() {
@@ -241,7 +242,7 @@ class WeightMatrixTest {
     void parallelMultiplyEqualsSerialBitForBit() {
         Random rnd = new Random(5);
         try (CpuThreadPool pool = new CpuThreadPool(3)) {
-            for (DType type : new DType[] {DType.F32, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
+            for (DType type : new DType[] {DType.F32, DType.BF16, DType.F16, DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
                 int cols = type.blockSize() == 256 ? 256 : 96;
                 TestTensors.Built b = TestTensors.random(type, 203, cols, rnd);
                 WeightMatrix m = WeightMatrices.of(b.tensor());
