@@ -5,7 +5,10 @@ import static dev.bulkhead.engine.internal.cpu.IntDot.SL;
 
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -19,70 +22,104 @@ import jdk.incubator.vector.VectorOperators;
  * is {@code d * scale * (those six bits - 32)}. Per 16 values an exact integer sum times the int8 scale, per
  * run one FMA by {@code d * d_x}.
  *
+ * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
+ * {@value #PACKED_BYTES} bytes, the 256 six-bit values minus 32 as int8 in order, the sixteen scales and
+ * {@code d} as a float. NOTE: unpacking six bits from two places took eleven vector ops per 16 values, more
+ * than the multiply and sums they feed, and made Q6_K the slowest type by far (it holds the output matrix
+ * and half the FFN-down and V matrices of a Q4_K_M file). An int8 value is one load and one sign extension,
+ * as for Q8_0; the price is memory: 276 bytes where the file has 210, allocated off the heap beside the
+ * mapped file. The integers are the same, so the results are the bits the file's layout gave.
+ *
  * <p>NOTE: |(w - 32) * q| <= 32 * 127, at most two per 16-bit lane before widening: 8128 < 2^15.
  */
 final class Q6KMatrix extends QuantizedMatrix {
 
     private static final int SUPER_BYTES = 210;
     private static final int SUPER_VALUES = 256;
+    /** A repacked super-block: 256 int8 values, 16 int8 scales, a float {@code d}. */
+    static final int PACKED_BYTES = SUPER_VALUES + 16 + Float.BYTES;
+    private static final int SCALES = SUPER_VALUES;
+    private static final int D = SUPER_VALUES + 16;
+    private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
 
     private final int superBlocks;
+    private final long packedRowBytes;
+    /** The weights in the kernels' layout, {@link #PACKED_BYTES} per super-block, row after row. */
+    private final MemorySegment packed;
 
     Q6KMatrix(WeightTensor t) {
         super(t, DType.Q6_K);
         this.superBlocks = cols / SUPER_VALUES;
+        this.packedRowBytes = (long) superBlocks * PACKED_BYTES;
+        this.packed = Arena.ofAuto().allocate(rows * packedRowBytes, 64);
+        for (int r = 0; r < rows; r++) {
+            repack(r);
+        }
     }
 
     /**
-     * Six-bit values minus 32: the nibble {@code nibbleShift} (0 or 4) bits up in the {@code ql} bytes, the
-     * bit pair {@code pairShift} bits up in the {@code qh} bytes. Variable shifts, not branches, keep
-     * vectors out of control-flow merges (where C2 may box them).
+     * Six-bit values minus 32 from the file's layout: the nibble {@code nibbleShift} (0 or 4) bits up in the
+     * {@code ql} bytes, the bit pair {@code pairShift} bits up in the {@code qh} bytes.
      */
-    private ShortVector weights(long ql, int nibbleShift, long qh, int pairShift) {
+    private ShortVector fileWeights(long ql, int nibbleShift, long qh, int pairShift) {
         ShortVector low = IntDot.bytes(data, ql).lanewise(VectorOperators.LSHR, nibbleShift).and((short) 0x0F);
         ShortVector high = IntDot.bytes(data, qh).lanewise(VectorOperators.LSHR, pairShift).and((short) 3)
                 .lanewise(VectorOperators.LSHL, 4);
         return low.or(high).sub((short) 32);
     }
 
-    private int scale(long offset) {
-        return data.get(ValueLayout.JAVA_BYTE, offset);
+    /** Row r from the file's layout into {@link #packed}. */
+    private void repack(int r) {
+        long row = rowOffset(r);
+        long dst = r * packedRowBytes;
+        for (int sb = 0; sb < superBlocks; sb++) {
+            long b = row + (long) sb * SUPER_BYTES;
+            long p = dst + (long) sb * PACKED_BYTES;
+            for (int run = 0; run < 8; run++) {
+                int h = run >> 2;
+                int u = run & 3;
+                long ql = b + 64 * h + 32 * (u & 1);
+                long qh = b + 128 + 32 * h;
+                for (int l = 0; l < 32; l += SL) {
+                    fileWeights(ql + l, 4 * (u >> 1), qh + l, 2 * u).convertShape(VectorOperators.S2B, IntDot.BYTE, 0)
+                            .intoMemorySegment(packed, p + 32L * run + l, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+            // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 bytes copy as they are.
+            MemorySegment.copy(data, b + 192, packed, p + SCALES, 16);
+            packed.set(FLOAT_LE, p + D, IntDot.half(data, b + 208));
+        }
     }
 
-    /**
-     * Integer sum of run {@code (ql, qh)} over values [l0, l0 + 16) against {@code q[qOff + l0 ..]}, times the
-     * scale of those 16 values.
-     */
-    private IntVector sixteen(long ql, int nibbleShift, long qh, int pairShift, int l0, short[] q, int qOff, int sc) {
+    private int scale(long offset) {
+        return packed.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    /** Integer sum of the 16 values at {@code v} against {@code q[qOff ..]}, times their scale {@code sc}. */
+    private IntVector sixteen(long v, short[] q, int qOff, int sc) {
         ShortVector p = ShortVector.zero(IntDot.SHORT);
-        for (int l = l0; l < l0 + 16; l += SL) {
-            p = p.add(weights(ql + l, nibbleShift, qh + l, pairShift).mul(IntDot.act(q, qOff + l)));
+        for (int l = 0; l < 16; l += SL) {
+            p = p.add(IntDot.bytes(packed, v + l).mul(IntDot.act(q, qOff + l)));
         }
         return IntDot.pairSums(p).mul(sc);
     }
 
     @Override
     float dot(int r, Q8Activations a, int t, float[] lanes) {
-        long row = rowOffset(r);
+        long row = r * packedRowBytes;
         short[] q = a.q;
         float[] s = a.scale;
         int qOff = t * cols;
         int sOff = t * blocks;
         FloatVector acc = FloatVector.zero(FLOAT);
         for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * SUPER_BYTES;
-            float d = IntDot.half(data, b + 208);
+            long b = row + (long) sb * PACKED_BYTES;
+            float d = packed.get(FLOAT_LE, b + D);
             for (int run = 0; run < 8; run++) {
-                int h = run >> 2;
-                int u = run & 3;
-                long ql = b + 64 * h + 32 * (u & 1);
-                long qh = b + 128 + 32 * h;
-                long sc = b + 192 + 8 * h + 2 * u;
+                long v = b + 32L * run;
                 int c = qOff + sb * SUPER_VALUES + 32 * run;
-                IntVector sums = IntVector.zero(IntDot.INT);
-                for (int l0 = 0; l0 < 32; l0 += 16) {
-                    sums = sums.add(sixteen(ql, 4 * (u >> 1), qh, 2 * u, l0, q, c, scale(sc + (l0 >> 4))));
-                }
+                IntVector sums = sixteen(v, q, c, scale(b + SCALES + 2 * run))
+                        .add(sixteen(v + 16, q, c + 16, scale(b + SCALES + 2 * run + 1)));
                 acc = IntDot.accumulate(sums, d * s[sOff + sb * 8 + run], acc);
             }
         }
@@ -91,7 +128,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
-        long row = rowOffset(r);
+        long row = r * packedRowBytes;
         short[] q = a.q;
         float[] s = a.scale;
         int q0 = t * cols;
@@ -101,23 +138,18 @@ final class Q6KMatrix extends QuantizedMatrix {
         FloatVector acc0 = FloatVector.zero(FLOAT);
         FloatVector acc1 = FloatVector.zero(FLOAT);
         for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * SUPER_BYTES;
-            float d = IntDot.half(data, b + 208);
+            long b = row + (long) sb * PACKED_BYTES;
+            float d = packed.get(FLOAT_LE, b + D);
             for (int run = 0; run < 8; run++) {
-                int h = run >> 2;
-                int u = run & 3;
-                long ql = b + 64 * h + 32 * (u & 1);
-                long qh = b + 128 + 32 * h;
-                long sc = b + 192 + 8 * h + 2 * u;
                 int c = sb * SUPER_VALUES + 32 * run;
                 IntVector i0 = IntVector.zero(IntDot.INT);
                 IntVector i1 = IntVector.zero(IntDot.INT);
                 for (int l0 = 0; l0 < 32; l0 += 16) {
-                    int scale = scale(sc + (l0 >> 4));
+                    int scale = scale(b + SCALES + 2 * run + (l0 >> 4));
                     ShortVector p0 = ShortVector.zero(IntDot.SHORT);
                     ShortVector p1 = ShortVector.zero(IntDot.SHORT);
                     for (int l = l0; l < l0 + 16; l += SL) {
-                        ShortVector w = weights(ql + l, 4 * (u >> 1), qh + l, 2 * u);
+                        ShortVector w = IntDot.bytes(packed, b + 32L * run + l);
                         p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
                         p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
                     }
@@ -135,21 +167,17 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
-        long row = rowOffset(r);
+        long row = r * packedRowBytes;
         for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * SUPER_BYTES;
-            float d = IntDot.half(data, b + 208);
+            long b = row + (long) sb * PACKED_BYTES;
+            float d = packed.get(FLOAT_LE, b + D);
             for (int run = 0; run < 8; run++) {
-                int h = run >> 2;
-                int u = run & 3;
-                long ql = b + 64 * h + 32 * (u & 1);
-                long qh = b + 128 + 32 * h;
-                long sc = b + 192 + 8 * h + 2 * u;
                 factor[fOff + sb * 8 + run] = d;
                 int c = wOff + sb * SUPER_VALUES + 32 * run;
                 for (int l = 0; l < 32; l += SL) {
                     // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
-                    ShortVector v = weights(ql + l, 4 * (u >> 1), qh + l, 2 * u).mul((short) scale(sc + (l >> 4)));
+                    ShortVector v = IntDot.bytes(packed, b + 32L * run + l)
+                            .mul((short) scale(b + SCALES + 2 * run + (l >> 4)));
                     IntDot.storeLaneOrdered(v, w, c, l / SL);
                 }
             }
