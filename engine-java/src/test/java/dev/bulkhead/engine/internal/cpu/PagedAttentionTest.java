@@ -102,6 +102,50 @@ class PagedAttentionTest {
         assertThat(windowed).isEqualTo(full);
     }
 
+    /**
+     * The kernel (four keys at a time, the output kept in registers) gives the bits of the plain algorithm: each
+     * score a {@link Vectors#dot} times the scale, then per position in order {@code out = fma(v, w, out)}. A
+     * head size past four vectors with a vector and a scalar tail left over, and context lengths that are not
+     * multiples of four, take every path.
+     */
+    @Test
+    void givesTheBitsOfOnePositionAtATime() {
+        Random rnd = new Random(5);
+        int headDim = 75;
+        int heads = 4;
+        int kvHeads = 2;
+        CpuKvCache cache = new CpuKvCache(1, 16, BLOCK_SIZE, kvHeads, headDim);
+        int length = 41;
+        int[] table = {9, 3, 14, 0, 7, 1, 12, 5, 2, 11, 6};
+        for (int p = 0; p < length; p++) {
+            cache.write(0, table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE,
+                    TestTensors.gaussian(kvHeads * headDim, rnd), 0, TestTensors.gaussian(kvHeads * headDim, rnd), 0);
+        }
+        float[] q = TestTensors.gaussian(heads * headDim, rnd);
+        float scale = 0.11f;
+        for (int contextLen : new int[] {1, 3, 4, 6, 40, 41}) {
+            for (int head = 0; head < heads; head++) {
+                float[] out = new float[headDim];
+                PagedAttention.attend(cache, 0, q, 0, head, heads, table, contextLen, scale, out, 0, new float[length]);
+                int kvOff = head / (heads / kvHeads) * headDim;
+                float[] w = new float[contextLen];
+                for (int p = 0; p < contextLen; p++) {
+                    int slot = (table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE) * cache.slotSize() + kvOff;
+                    w[p] = Vectors.dot(q, head * headDim, cache.keys(0), slot, headDim) * scale;
+                }
+                CpuKernels.softmax(w, 0, contextLen);
+                float[] expected = new float[headDim];
+                for (int p = 0; p < contextLen; p++) {
+                    int slot = (table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE) * cache.slotSize() + kvOff;
+                    for (int d = 0; d < headDim; d++) {
+                        expected[d] = Math.fma(cache.values(0)[slot + d], w[p], expected[d]);
+                    }
+                }
+                assertThat(out).as("contextLen %d head %d", contextLen, head).isEqualTo(expected);
+            }
+        }
+    }
+
     /** Heads run concurrently on the pool, each with its own scratch, give the serial results bit for bit. */
     @Test
     void isThreadSafeWithDistinctOutputsAndScratch() {
