@@ -1,9 +1,9 @@
 package dev.bulkhead.engine.internal.cuda;
 
 import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
-import dev.bulkhead.kvcache.KvMemoryLimit;
 import dev.bulkhead.engine.internal.runner.ModelRunner;
 import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
+import dev.bulkhead.kvcache.KvMemoryLimit;
 import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;
 
