@@ -7,11 +7,19 @@
 # logits, vocabulary tables); the weights themselves are memory-mapped, outside the heap. So:
 #   heap = 256 MB + KV pool * 4/3 + min(weights / 16, 1 GB), rounded up to 64 MB, at most 80% of physical memory.
 # The 4/3 is the headroom `serve` checks for (the KV pool may take at most 3/4 of the heap).
-# KV pool: serve's --kv-cache-mb (default 256), or the sum of a router config's kvCacheBytes (16 MiB for a model
+# KV pool: serve's --kv-cache-mb when it is a number, or the sum of a router config's kvCacheBytes (16 MiB for a model
 # that sets none); generate/chat: one conversation of --context tokens (default 4096, capped at the model's), from the
 # model's config.json, or the weights' size for GGUF and llama2.c files, whose shape this script cannot read. A repo id
 # (--model ORG/NAME) is looked up in the hub cache as the CLI does. With
 # --device cuda the KV pool lives on the GPU and does not count.
+# serve's --kv-cache-mb auto (the default): the engine sizes its pool for --max-running requests (default 64) at the
+# full --context (default 2048, capped at the model's), capped by 3/4 of the heap it gets, so the heap is sized for that
+# demand here (from config.json; 256 MB, the old fixed default, when the shape is unknown), capped so the heap stays
+# within 80% of the memory available now: MemAvailable, less the weights. NOTE: MemAvailable rather than physical
+# memory because the pool is allocated and zeroed at start, so it takes real memory at once, unlike the rest of the
+# heap; a pool sized from MemTotal on a machine whose other processes hold half of it would swap or meet the OOM
+# killer. The weights are memory-mapped and need that page cache to stay resident. The floor is one full-context
+# request, below which the engine refuses to start (and says so). Without MemAvailable (macOS), physical memory.
 
 bulkhead_file_mb() {
   # size of one file in MB, 0 when it is missing
@@ -38,27 +46,46 @@ bulkhead_json_int() {
   grep -o "\"$2\"[[:space:]]*:[[:space:]]*[0-9]*" "$1" 2>/dev/null | head -n 1 | grep -o '[0-9]*$' || true
 }
 
-bulkhead_context_kv_mb() {
-  # KV cache in MB for one sequence of $2 tokens of model $1 (f32 K and V, every layer); $3 = weights MB fallback
-  local config="$1/config.json" layers heads kv_heads hidden head_dim max_pos tokens="$2"
-  if [ -z "$1" ] || [ ! -f "$config" ]; then
-    if [ -z "$1" ]; then echo 1; else echo "$3"; fi   # the embedded model's KV is under 1 MB
-    return 0
-  fi
+bulkhead_kv_token_bytes() {
+  # f32 K and V bytes of one token over every layer of model $1, from its config.json; empty when the shape is unknown
+  local config="$1/config.json" layers heads kv_heads hidden head_dim
+  if [ -z "$1" ]; then echo 1280; return 0; fi   # the embedded stories260K: 2 * 5 layers * 4 KV heads * 8 dims * 4 B
+  if [ ! -f "$config" ]; then return 0; fi
   layers=$(bulkhead_json_int "$config" num_hidden_layers)
   heads=$(bulkhead_json_int "$config" num_attention_heads)
   kv_heads=$(bulkhead_json_int "$config" num_key_value_heads)
   hidden=$(bulkhead_json_int "$config" hidden_size)
   head_dim=$(bulkhead_json_int "$config" head_dim)
-  max_pos=$(bulkhead_json_int "$config" max_position_embeddings)
-  if [ -z "$layers" ] || [ -z "$heads" ] || [ -z "$hidden" ] || [ "$heads" -eq 0 ]; then
-    echo "$3"
-    return 0
-  fi
+  if [ -z "$layers" ] || [ -z "$heads" ] || [ -z "$hidden" ] || [ "$heads" -eq 0 ]; then return 0; fi
   kv_heads=${kv_heads:-$heads}
   head_dim=${head_dim:-$(( hidden / heads ))}
-  if [ -n "$max_pos" ] && [ "$max_pos" -lt "$tokens" ]; then tokens=$max_pos; fi
-  echo $(( (2 * layers * kv_heads * head_dim * 4 * (tokens + 32) + 1048575) / 1048576 ))
+  echo $(( 2 * layers * kv_heads * head_dim * 4 ))
+}
+
+bulkhead_context_tokens() {
+  # $2 tokens capped at model $1's max_position_embeddings (512 for the embedded model), as the CLI caps --context
+  local max_pos
+  if [ -z "$1" ]; then max_pos=512; else max_pos=$(bulkhead_json_int "$1/config.json" max_position_embeddings); fi
+  if [ -n "$max_pos" ] && [ "$max_pos" -lt "$2" ]; then echo "$max_pos"; else echo "$2"; fi
+}
+
+bulkhead_context_kv_mb() {
+  # KV cache in MB for one sequence of $2 tokens of model $1 (f32 K and V, every layer); $3 = weights MB fallback
+  local per_token tokens
+  per_token=$(bulkhead_kv_token_bytes "$1")
+  if [ -z "$per_token" ]; then echo "$3"; return 0; fi
+  tokens=$(bulkhead_context_tokens "$1" "$2")
+  echo $(( (per_token * (tokens + 32) + 1048575) / 1048576 ))
+}
+
+bulkhead_auto_kv_mb() {
+  # serve's automatic KV pool in MB before any memory cap: $3 requests at the full context of $2 tokens of model $1,
+  # counted as the engine counts (whole 16-token blocks, plus the null block); 256 when the shape is unknown
+  local per_token tokens
+  per_token=$(bulkhead_kv_token_bytes "$1")
+  if [ -z "$per_token" ]; then echo 256; return 0; fi
+  tokens=$(bulkhead_context_tokens "$1" "$2")
+  echo $(( (per_token * ($3 * ((tokens + 15) / 16 * 16) + 16) + 1048575) / 1048576 ))
 }
 
 bulkhead_config_kv_mb() {
@@ -98,8 +125,16 @@ bulkhead_memory_mb() {
   fi
 }
 
+bulkhead_available_mb() {
+  # memory available for a new process without swapping (MemAvailable) in MB, empty when unknown
+  if [ -r /proc/meminfo ]; then
+    awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo
+  fi
+}
+
 bulkhead_heap_opts() {
-  local cmd="${1:-}" model="" kv_mb="" context="4096" config="" device="cpu" weights_mb heap memory
+  local cmd="${1:-}" model="" kv_mb="" context="" max_running="64" config="" device="cpu" weights_mb heap fixed \
+    memory available ceiling room floor
   case "$cmd" in serve|generate|chat) shift ;; *) return 0 ;; esac
   case " ${BULKHEAD_JAVA_OPTS:-} " in
     *" -Xmx"*|*"MaxHeapSize"*|*"MaxRAMPercentage"*|*"MaxRAM="*) return 0 ;;
@@ -112,6 +147,8 @@ bulkhead_heap_opts() {
       --kv-cache-mb=*) kv_mb="${1#*=}" ;;
       -c|--context) context="${2:-}"; shift ;;
       --context=*) context="${1#*=}" ;;
+      --max-running) max_running="${2:-}"; shift ;;
+      --max-running=*) max_running="${1#*=}" ;;
       --config) config="${2:-}"; shift ;;
       --config=*) config="${1#*=}" ;;
       --device) device="${2:-}"; shift ;;
@@ -119,21 +156,43 @@ bulkhead_heap_opts() {
     esac
     [ $# -gt 0 ] && shift
   done
-  case "$kv_mb$context" in *[!0-9]*) return 0 ;; esac   # not numbers: let the command say what is wrong
+  case "$kv_mb" in [Aa][Uu][Tt][Oo]) kv_mb="" ;; esac   # auto, as when it is not given
+  if [ -z "$context" ]; then
+    if [ "$cmd" = serve ]; then context=2048; else context=4096; fi   # the commands' own defaults
+  fi
+  case "$kv_mb$context$max_running" in *[!0-9]*) return 0 ;; esac   # not numbers: let the command say what is wrong
   model=$(bulkhead_pulled_dir "$model")
   weights_mb=$(bulkhead_weights_mb "$model")
+  fixed=$(( weights_mb / 16 ))
+  if [ "$fixed" -gt 1024 ]; then fixed=1024; fi
+  fixed=$(( 256 + fixed ))
+  memory=$(bulkhead_memory_mb)
   if [ "$cmd" = serve ]; then
-    if [ -n "$config" ]; then kv_mb=$(bulkhead_config_kv_mb "$config"); fi
-    kv_mb=${kv_mb:-256}
+    if [ -n "$config" ]; then
+      kv_mb=$(bulkhead_config_kv_mb "$config")
+    elif [ -z "$kv_mb" ]; then
+      kv_mb=$(bulkhead_auto_kv_mb "$model" "$context" "$max_running")
+      # NOTE: the cap: 80% of what is available now, less the weights, and of physical memory (see the top).
+      ceiling=""
+      if [ -n "$memory" ] && [ "$memory" -gt 0 ]; then ceiling=$(( memory * 4 / 5 )); fi
+      available=$(bulkhead_available_mb)
+      if [ -n "$available" ] && [ "$available" -gt 0 ]; then
+        available=$(( (available - weights_mb) * 4 / 5 ))
+        if [ -z "$ceiling" ] || [ "$available" -lt "$ceiling" ]; then ceiling=$available; fi
+      fi
+      if [ -n "$ceiling" ]; then
+        room=$(( (ceiling - fixed) * 3 / 4 ))
+        floor=$(bulkhead_context_kv_mb "$model" "$context" "$weights_mb")
+        if [ "$room" -lt "$floor" ]; then room=$floor; fi
+        if [ "$kv_mb" -gt "$room" ]; then kv_mb=$room; fi
+      fi
+    fi
   else
     kv_mb=$(bulkhead_context_kv_mb "$model" "$context" "$weights_mb")
   fi
   case "$device" in cuda*) kv_mb=0 ;; esac
-  heap=$(( weights_mb / 16 ))
-  if [ "$heap" -gt 1024 ]; then heap=1024; fi
-  heap=$(( 256 + kv_mb * 4 / 3 + heap ))
+  heap=$(( fixed + kv_mb * 4 / 3 ))
   heap=$(( (heap + 63) / 64 * 64 ))
-  memory=$(bulkhead_memory_mb)
   if [ -n "$memory" ] && [ "$memory" -gt 0 ] && [ "$heap" -gt $(( memory * 4 / 5 )) ]; then
     heap=$(( memory * 4 / 5 ))
   fi

@@ -12,8 +12,8 @@ import java.util.concurrent.Flow;
 
 public class Example {
     public static void main(String[] args) throws Exception {
-        EngineOptions options = EngineOptions.defaults()   // all cores, 16-token blocks, 256 MiB KV pool
-                .withKvCacheBytes(64L << 20)               // the pool is fixed at load; nothing grows later
+        EngineOptions options = EngineOptions.defaults()   // all cores, 16-token blocks, KV pool sized at start
+                .withKvCacheBytes(64L << 20)               // or fixed by you; either way nothing grows later
                 .withMaxRunning(32);
         // null = the embedded stories260K; or a HF directory, a .gguf or a llama2.c .bin
         try (LlmEngine engine = LlmEngine.open(null, options)) {

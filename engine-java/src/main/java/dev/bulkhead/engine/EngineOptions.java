@@ -6,7 +6,8 @@ package dev.bulkhead.engine;
  *
  * @param threads          CPU threads for the forward pass
  * @param blockSize        tokens per KV block
- * @param kvCacheBytes     byte budget of the KV pool (K and V, every layer; f32 on the CPU backend, bf16 on CUDA)
+ * @param kvCacheBytes     byte budget of the KV pool (K and V, every layer; f32 on the CPU backend, bf16 on CUDA), or
+ *                         {@link #KV_CACHE_AUTO} to size it at start from need and free memory
  * @param maxBatchedTokens token budget of one step (decodes plus prefill chunks)
  * @param maxRunning       most sequences in one step
  * @param maxModelLen      longest prompt + output in tokens; 0 means the model's max_position_embeddings
@@ -51,6 +52,19 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
     /** System property with the default {@link CpuGemm} for options made without saying ({@code java} unless set). */
     public static final String CPU_GEMM_PROPERTY = "bulkhead.cpu.gemm";
 
+    /**
+     * The {@code kvCacheBytes} that sizes the KV pool automatically when the engine starts (the default). The pool
+     * then holds {@code maxRunning} sequences at the full context ({@code maxModelLen}), so a full batch never
+     * preempts for want of blocks, capped by what memory allows the backend's pool, and never less than one
+     * sequence of {@code maxModelLen} tokens. On the CPU backend, whose pool is float arrays on the Java heap, the
+     * cap comes from the heap this JVM has once the model is loaded: at most 3/4 of its maximum, and no more than
+     * leaves what is in use plus 1/8 of the heap free. On the CUDA backend the cap is the fixed 256 MiB of
+     * earlier releases, since the engine sizes the pool before the runner takes its device memory. If one
+     * full-context sequence does not fit under the cap, the engine fails to start with a message naming
+     * kvCacheBytes, the need and the limit. The engine's start log line says which size it chose and why.
+     */
+    public static final long KV_CACHE_AUTO = 0;
+
     /** Default context cap on the CPU backend, where a 128k context would be wasted memory. */
     public static final int DEFAULT_MAX_MODEL_LEN = 4096;
 
@@ -60,8 +74,9 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
     public EngineOptions {
         range("threads", threads, 1, 1024);
         range("blockSize", blockSize, 1, 1024);
-        if (kvCacheBytes < 1) {
-            throw new IllegalArgumentException("kvCacheBytes must be >= 1, got " + kvCacheBytes);
+        if (kvCacheBytes < 0) {
+            throw new IllegalArgumentException("kvCacheBytes must be >= 1, or KV_CACHE_AUTO (0) to size the pool "
+                    + "automatically, got " + kvCacheBytes);
         }
         range("maxBatchedTokens", maxBatchedTokens, 1, 1 << 16);
         range("maxRunning", maxRunning, 1, 1 << 16);
@@ -92,15 +107,21 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
     }
 
     /**
-     * Every processor the JVM sees, 16-token blocks, a 256 MiB KV pool, 512-token steps, 64 sequences, prefix
-     * caching on, asynchronous scheduling on (unless {@code -Dbulkhead.engine.async=false}).
+     * Every processor the JVM sees, 16-token blocks, a KV pool sized automatically ({@link #KV_CACHE_AUTO}: 64
+     * sequences at the full context when memory allows), 512-token steps, 64 sequences, prefix caching on,
+     * asynchronous scheduling on (unless {@code -Dbulkhead.engine.async=false}).
      *
      * <p>The forward pass then keeps every core busy while it runs: a service that shares the machine with other
      * work should give the engine fewer with {@link #withThreads(int)} (decode is bound by memory bandwidth, which
      * half the cores usually saturate).
      */
     public static EngineOptions defaults() {
-        return new EngineOptions(Runtime.getRuntime().availableProcessors(), 16, 256L << 20, 512, 64, 0, true);
+        return new EngineOptions(Runtime.getRuntime().availableProcessors(), 16, KV_CACHE_AUTO, 512, 64, 0, true);
+    }
+
+    /** Whether the KV pool is sized automatically at start ({@link #KV_CACHE_AUTO}). */
+    public boolean isKvCacheAuto() {
+        return kvCacheBytes == KV_CACHE_AUTO;
     }
 
     public EngineOptions withThreads(int n) {
@@ -108,9 +129,15 @@ public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int m
                 prefixCaching, asyncScheduling, cpuGemm);
     }
 
+    /** These options with a KV pool of {@code bytes}, or one sized automatically for {@link #KV_CACHE_AUTO}. */
     public EngineOptions withKvCacheBytes(long bytes) {
         return new EngineOptions(threads, blockSize, bytes, maxBatchedTokens, maxRunning, maxModelLen,
                 prefixCaching, asyncScheduling, cpuGemm);
+    }
+
+    /** These options with the KV pool sized automatically at start (see {@link #KV_CACHE_AUTO}). */
+    public EngineOptions withKvCacheAuto() {
+        return withKvCacheBytes(KV_CACHE_AUTO);
     }
 
     public EngineOptions withBlockSize(int size) {

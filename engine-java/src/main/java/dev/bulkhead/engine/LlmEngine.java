@@ -125,8 +125,10 @@ public final class LlmEngine implements AutoCloseable {
         this.model = model;
         ModelConfig c = model.config();
         this.maxModelLen = resolveMaxModelLen(options, c);
-        KvCacheConfig kv = new MemoryBudget(options.kvCacheBytes(), options.blockSize(),
-                c.kvBytesPerToken(runners.kvBytesPerElement()), maxModelLen).toConfig(options.prefixCaching());
+        long kvBytesPerToken = c.kvBytesPerToken(runners.kvBytesPerElement());
+        KvPoolSize pool = KvPoolSize.choose(options, maxModelLen, kvBytesPerToken, () -> runners.autoKvLimit(c));
+        KvCacheConfig kv = new MemoryBudget(pool.budgetBytes(), options.blockSize(), kvBytesPerToken, maxModelLen)
+                .toConfig(options.prefixCaching());
         this.kvCapacityTokens = kv.usableBlocks() * kv.blockSize();
         this.runner = runners.create(model.weights(), new CpuRunnerOptions(options.threads(), kv.blockSize(),
                 kv.numBlocks(), options.maxBatchedTokens(), CpuGemmSettings.of(options.cpuGemm())));
@@ -143,9 +145,9 @@ public final class LlmEngine implements AutoCloseable {
         this.guides = JsonGuideFactory.of(model.tokenizer(), c.vocabSize());
         this.loopThread = Thread.ofPlatform().daemon().unstarted(loop);
         loopThread.start();
-        LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens), context {}, {} threads, {} scheduling",
-                name, kv.numBlocks(), kv.blockSize(), kvCapacityTokens, maxModelLen, options.threads(),
-                loop.isAsync() ? "asynchronous" : "synchronous");
+        LOG.info("engine for {} started: {} KV blocks of {} tokens ({} tokens; {}), context {}, {} threads, {} "
+                + "scheduling", name, kv.numBlocks(), kv.blockSize(), kvCapacityTokens, pool.description(), maxModelLen,
+                options.threads(), loop.isAsync() ? "asynchronous" : "synchronous");
     }
 
     private static String defaultName(LoadedModel model) {

@@ -41,8 +41,17 @@ class LauncherHeapTest {
     }
 
     private static String heapFlagWith(java.util.Map<String, String> env, String javaOpts, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("bash", "-c",
-                "set -euo pipefail; . .mvn/heap-size.sh; bulkhead_heap_opts \"$@\"", "heap"));
+        return heapFlagIn("bash", "set -euo pipefail", "", env, javaOpts, args);
+    }
+
+    /**
+     * The flag as {@code shell} computes it, after {@code prelude} (shell code run once the script is sourced: the
+     * tests redefine its memory probes there so that the answer does not depend on this machine).
+     */
+    private static String heapFlagIn(String shell, String options, String prelude, java.util.Map<String, String> env,
+                                     String javaOpts, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(shell, "-c",
+                options + "; . .mvn/heap-size.sh; " + prelude + " bulkhead_heap_opts \"$@\"", "heap"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
         pb.environment().remove("BULKHEAD_JAVA_OPTS");
@@ -59,8 +68,11 @@ class LauncherHeapTest {
 
     @Test
     void theHeapFollowsTheKvPoolAndTheModelAndTheUserDecidesLast() throws Exception {
-        // 256 MB + KV pool * 4/3 + min(weights / 16, 1 GB), rounded up to 64 MB.
-        assertThat(heapFlag(null, "serve", "--port", "0")).isEqualTo("-Xmx640m");
+        // 256 MB + KV pool * 4/3 + min(weights / 16, 1 GB), rounded up to 64 MB. serve's KV pool is auto by default:
+        // 64 requests at the embedded model's full 512 positions, 1280 bytes a token, plus the null block: 41 MB.
+        assertThat(heapFlag(null, "serve", "--port", "0")).isEqualTo("-Xmx320m");
+        assertThat(heapFlag(null, "serve", "--kv-cache-mb", "auto")).isEqualTo("-Xmx320m");
+        assertThat(heapFlag(null, "serve", "--kv-cache-mb=256")).as("the old fixed default").isEqualTo("-Xmx640m");
         assertThat(heapFlag(null, "serve", "--kv-cache-mb=1024")).isEqualTo("-Xmx1664m");
         assertThat(heapFlag(null, "serve", "--kv-cache-mb", "16")).isEqualTo("-Xmx320m");
         assertThat(heapFlag(null, "serve", "--device", "cuda", "--kv-cache-mb", "8000")).isEqualTo("-Xmx256m");
@@ -76,6 +88,70 @@ class LauncherHeapTest {
         assertThat(heapFlag(null, "serve", "--kv-cache-mb", "lots")).as("left to the command's own check").isEmpty();
     }
 
+    /** A model of stories110M's shape (12 layers, 12 KV heads of 64 dims: 72 KiB a token in f32), weights {@code weightsMb}. */
+    private static Path stories110m(Path dir, long weightsMb) throws Exception {
+        Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 768, \"num_hidden_layers\": 12, "
+                + "\"num_attention_heads\": 12, \"num_key_value_heads\": 12, \"max_position_embeddings\": 2048}");
+        try (var f = new java.io.RandomAccessFile(dir.resolve("model.safetensors").toFile(), "rw")) {
+            f.setLength(weightsMb << 20); // NOTE: sparse; only its size is read
+        }
+        return dir;
+    }
+
+    /** The machine's memory as the script sees it: {@code totalMb} physical, {@code availableMb} available (or unknown). */
+    private static String memory(long totalMb, String availableMb) {
+        return "bulkhead_memory_mb() { echo " + totalMb + "; }; bulkhead_available_mb() { echo " + availableMb + "; };";
+    }
+
+    private static String autoServe(String memory, Path model, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("serve", "--model", model.toString()));
+        args.addAll(List.of(more));
+        String bash = heapFlagIn("bash", "set -euo pipefail", memory, java.util.Map.of(), null, args.toArray(String[]::new));
+        if (Files.isExecutable(Path.of("/bin/dash"))) {
+            // NOTE: the script stays POSIX sh: dash must agree.
+            assertThat(heapFlagIn("/bin/dash", "set -eu", memory, java.util.Map.of(), null, args.toArray(String[]::new)))
+                    .as("dash").isEqualTo(bash);
+        }
+        return bash;
+    }
+
+    @Test
+    void autoKvForServeIsTheFullDemandWhenMemoryAllows(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path model = stories110m(dir, 0);
+        // 64 requests * 2048 tokens (+ the null block) * 72 KiB = 9218 MB; heap 256 + 9218 * 4/3, rounded up to 64 MB.
+        assertThat(autoServe(memory(64_000, "60000"), model)).isEqualTo("-Xmx12608m");
+        assertThat(autoServe(memory(64_000, "60000"), model, "--kv-cache-mb", "auto")).isEqualTo("-Xmx12608m");
+        // 8 requests of 512 tokens: 73728 B * (8 * 512 + 16) = 290 MB.
+        assertThat(autoServe(memory(64_000, "60000"), model, "--max-running", "8", "--context=512"))
+                .isEqualTo("-Xmx704m");
+        assertThat(autoServe(memory(64_000, "60000"), model, "--context", "100000"))
+                .as("the context is capped at the model's").isEqualTo("-Xmx12608m");
+        assertThat(autoServe(memory(64_000, "60000"), model, "--device", "cuda"))
+                .as("on the GPU the pool is not heap").isEqualTo("-Xmx256m");
+        assertThat(autoServe(memory(64_000, "60000"), model, "--kv-cache-mb", "100")).as("an explicit size")
+                .isEqualTo("-Xmx448m");
+        assertThat(autoServe(memory(64_000, "60000"), model, "--max-running", "many")).as("the command's to refuse")
+                .isEmpty();
+    }
+
+    @Test
+    void autoKvForServeIsCappedByAvailableMemoryLessTheWeights(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path model = stories110m(dir, 0);
+        // 80% of 8000 MB available: a 6400 MB heap, whose KV pool is (6400 - 256) * 3/4 = 4608 MB.
+        assertThat(autoServe(memory(16_000, "8000"), model)).isEqualTo("-Xmx6400m");
+        // Without MemAvailable, 80% of physical memory: 9600 MB, a pool of (9600 - 256) * 3/4 = 7008 MB.
+        assertThat(autoServe(memory(12_000, ""), model)).isEqualTo("-Xmx9600m");
+        // Nearly nothing available: the floor is one request of 2048 (+ 32) tokens, 147 MB.
+        assertThat(autoServe(memory(16_000, "100"), model)).isEqualTo("-Xmx512m");
+        // 2 GB of weights: they need page cache (8000 - 2048 MB) and add 128 MB to the heap's fixed part:
+        // (5952 * 4/5 - 384) * 3/4 = 3282 MB of KV, a heap of 384 + 4376 MB.
+        Path heavy = stories110m(Files.createDirectories(dir.resolve("heavy")), 2048);
+        assertThat(autoServe(memory(16_000, "8000"), heavy)).isEqualTo("-Xmx4800m");
+        // Physical memory still caps the heap as for any size.
+        assertThat(autoServe(memory(16_000, "8000"), model, "--kv-cache-mb", "20000")).isEqualTo("-Xmx12800m");
+    }
+
     @Test
     void aPulledRepoIdIsSizedLikeItsSnapshotDirectory(@org.junit.jupiter.api.io.TempDir Path hub) throws Exception {
         // NOTE: 64 layers of the embedded model's shape: 2 * 64 * 4 * 8 * 4 bytes * (512 + 32) tokens = 9 MB of KV.
@@ -89,7 +165,8 @@ class LauncherHeapTest {
         assertThat(byDir).isEqualTo("-Xmx320m");
         assertThat(heapFlagWith(env, null, "chat", "--model", "org/deep")).isEqualTo(byDir);
         assertThat(heapFlagWith(env, null, "chat", "--model", "org/deep", "--context", "100000")).isEqualTo(byDir);
-        assertThat(heapFlagWith(env, null, "serve", "--model", "org/not-pulled")).isEqualTo("-Xmx640m");
+        assertThat(heapFlagWith(env, null, "serve", "--model", "org/not-pulled")).as("shape unknown: auto KV as the "
+                + "old fixed 256 MB").isEqualTo("-Xmx640m");
     }
 
     @Test

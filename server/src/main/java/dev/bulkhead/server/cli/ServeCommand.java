@@ -96,9 +96,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Longest prompt + output per request (default: ${DEFAULT-VALUE}, capped at the model's).")
     int context;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "256", paramLabel = "MB",
-            description = "KV pool size, fixed at start (default: ${DEFAULT-VALUE}).")
-    long kvCacheMb;
+    @Option(names = "--kv-cache-mb", defaultValue = "auto", paramLabel = "MB|auto",
+            description = "KV pool size in MB, fixed at start (default: ${DEFAULT-VALUE}: room for --max-running "
+                    + "requests at the full --context, capped by memory: on the CPU backend 3/4 of the heap at most, "
+                    + "less what is in use; on CUDA 256 MB; the start fails if one full-context request does not fit).")
+    String kvCacheMb;
 
     @Option(names = "--max-running", defaultValue = "64", paramLabel = "N",
             description = "Most requests batched together (default: ${DEFAULT-VALUE}).")
@@ -181,8 +183,29 @@ final class ServeCommand implements Callable<Integer> {
                 .workerEngineMeters(false).start();
     }
 
+    /**
+     * The KV budget {@code --kv-cache-mb} asks for: {@link EngineOptions#KV_CACHE_AUTO} for {@code auto}, else a
+     * whole number of MB of at least 1.
+     */
+    static long kvCacheBytes(String mb) {
+        String v = mb == null ? "auto" : mb.strip();
+        if (v.equalsIgnoreCase("auto")) {
+            return EngineOptions.KV_CACHE_AUTO;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 1 && n <= Long.MAX_VALUE >> 20) {
+                return n << 20;
+            }
+        } catch (NumberFormatException e) {
+            // NOTE: reported below, with what was given
+        }
+        throw new IllegalArgumentException("--kv-cache-mb must be auto or a whole number of MB >= 1, got '" + mb + "'");
+    }
+
     /** One engine over {@code --model}, named {@code served} (or after its file when null). */
     private ModelBackend engineBackend(String served, PrometheusMeterRegistry registry) {
+        long kvBytes = kvCacheBytes(kvCacheMb); // NOTE: before the load, so a typo fails in milliseconds
         ModelReference ref = ModelReference.resolve(model, HubCache.defaultCache());
         LoadedModel loaded = ModelLoader.load(ref.spec());
         ModelOptions.prefetch(loaded, spec.commandLine().getErr());
@@ -193,18 +216,20 @@ final class ServeCommand implements Callable<Integer> {
         EngineOptions options = EngineOptions.defaults()
                 .withThreads(threads == null ? Runtime.getRuntime().availableProcessors() : threads)
                 .withMaxModelLen(Math.min(context, loaded.config().maxPositionEmbeddings()))
-                .withKvCacheBytes(kvCacheMb << 20)
+                .withKvCacheBytes(kvBytes)
                 .withMaxRunning(maxRunning)
                 .withCpuGemm(EngineOptions.CpuGemm.parse(cpuGemm));
         Backends.Choice backend = Backends.choose(device);
         long heap = Runtime.getRuntime().maxMemory();
         // NOTE: the CPU backend's KV pool is one heap array set; failing here beats an OutOfMemoryError mid-start.
-        if (backend.name().equals("cpu") && (kvCacheMb << 20) > heap - (heap >> 2)) {
+        // An automatic size is capped by the engine itself, from the same heap.
+        if (backend.name().equals("cpu") && kvBytes > heap - (heap >> 2)) {
             loaded.close();
-            throw new IllegalArgumentException("--kv-cache-mb " + kvCacheMb + " does not fit in this "
+            long mb = kvBytes >> 20;
+            throw new IllegalArgumentException("--kv-cache-mb " + mb + " does not fit in this "
                     + "JVM's heap (" + (heap >> 20) + " MB at most, and the CPU backend keeps the KV cache on it): "
-                    + "lower --kv-cache-mb or raise the heap, e.g. BULKHEAD_JAVA_OPTS=-Xmx" + (2 * kvCacheMb + 512)
-                    + "m");
+                    + "lower --kv-cache-mb (or leave it auto) or raise the heap, e.g. BULKHEAD_JAVA_OPTS=-Xmx"
+                    + (2 * mb + 512) + "m");
         }
         LlmEngine engine;
         try {

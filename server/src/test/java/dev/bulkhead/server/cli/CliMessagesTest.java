@@ -54,6 +54,26 @@ class CliMessagesTest {
         assertThat(dir.err()).contains(": is a directory, not a Jinja file");
     }
 
+    @Test
+    void aKvCacheSizeThatIsNeitherAutoNorPositiveIsOneLineBeforeAnyModelLoads() {
+        for (String bad : new String[] {"lots", "0", "-5", "1.5"}) {
+            Run r = cli("serve", "--port", "0", "--kv-cache-mb", bad);
+            assertThat(r.code()).as(bad).isEqualTo(1);
+            assertThat(r.err().lines().toList()).first().asString().isEqualTo("bulkhead: error: --kv-cache-mb must be auto or a whole number of "
+                    + "MB >= 1, got '" + bad + "'");
+            assertThat(r.err()).doesNotContain("Usage:").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void kvCacheMbIsAutoOrMegabytes() {
+        assertThat(ServeCommand.kvCacheBytes("auto")).isEqualTo(dev.bulkhead.engine.EngineOptions.KV_CACHE_AUTO);
+        assertThat(ServeCommand.kvCacheBytes(" AUTO ")).isEqualTo(dev.bulkhead.engine.EngineOptions.KV_CACHE_AUTO);
+        assertThat(ServeCommand.kvCacheBytes("16")).isEqualTo(16L << 20);
+        assertThat(new CommandLine(new BulkheadCli()).getSubcommands().get("serve").getCommandSpec()
+                .findOption("--kv-cache-mb").defaultValue()).isEqualTo("auto");
+    }
+
     /**
      * A description written as several strings is printed as several lines, each wrapped on its own: at 80 columns
      * that leaves a short line in mid-sentence. One string per description lets picocli wrap the whole text.

@@ -3,10 +3,18 @@ package dev.bulkhead.engine.internal.cuda;
 import dev.bulkhead.engine.internal.runner.CpuRunnerOptions;
 import dev.bulkhead.engine.internal.runner.ModelRunner;
 import dev.bulkhead.engine.internal.runner.ModelRunnerFactory;
+import dev.bulkhead.kvcache.KvMemoryLimit;
 import dev.bulkhead.model.arch.ModelWeights;
+import dev.bulkhead.model.config.ModelConfig;
 
 /** Factories of CUDA model runners, the counterpart of {@link ModelRunnerFactory#CPU}. */
 public final class CudaRunners {
+
+    /**
+     * The most an automatically sized KV pool takes on the CUDA backend: the fixed 256 MiB that was every
+     * backend's default before the CPU backend sized its pool from the heap.
+     */
+    public static final long AUTO_KV_LIMIT_BYTES = 256L << 20;
 
     private CudaRunners() {
     }
@@ -40,6 +48,17 @@ public final class CudaRunners {
             @Override
             public int kvBytesPerElement() {
                 return 2; // NOTE: the CUDA KV cache is bf16
+            }
+
+            @Override
+            public KvMemoryLimit autoKvLimit(ModelConfig config) {
+                // NOTE: not the device's free memory: the engine sizes the pool before the runner exists, and the
+                // runner then opens the context, uploads the weights and allocates its step buffers and cuBLAS
+                // workspace, so free memory measured here would count memory those take a moment later, and
+                // estimating them from outside the runner would be a second, drifting copy of its allocations.
+                // Until the runner sizes its own pool after loading (as vLLM does), auto keeps the old fixed size.
+                return new KvMemoryLimit(AUTO_KV_LIMIT_BYTES, "the CUDA backend's fixed automatic size (device "
+                        + "memory is not measured)");
             }
         };
     }

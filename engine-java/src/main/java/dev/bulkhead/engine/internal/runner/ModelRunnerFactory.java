@@ -1,6 +1,8 @@
 package dev.bulkhead.engine.internal.runner;
 
+import dev.bulkhead.kvcache.KvMemoryLimit;
 import dev.bulkhead.model.arch.ModelWeights;
+import dev.bulkhead.model.config.ModelConfig;
 
 /**
  * Builds the runner an engine executes on. The default is the CPU backend; tests and fault drills wrap it
@@ -23,9 +25,18 @@ public interface ModelRunnerFactory {
     }
 
     /**
+     * The most an automatically sized KV pool may take on this backend, measured when an engine starts (after its
+     * model loaded, before its runner exists). The CPU backend keeps the pool on the Java heap, so this is
+     * {@link HeapKvLimit} of the heap now.
+     */
+    default KvMemoryLimit autoKvLimit(ModelConfig config) {
+        return HeapKvLimit.current().kvLimit(config.kvDim(), config.kvBytesPerToken(kvBytesPerElement()));
+    }
+
+    /**
      * A factory whose runners are {@code base}'s, passed through {@code decorate} (fault drills, slow steps),
-     * with {@code base}'s KV element size: a plain lambda would fall back to the CPU's 4 bytes and halve a
-     * CUDA pool.
+     * with {@code base}'s KV element size and automatic KV limit: a plain lambda would fall back to the CPU's 4
+     * bytes and halve a CUDA pool, and size a CUDA pool from the Java heap.
      */
     static ModelRunnerFactory decorating(ModelRunnerFactory base, java.util.function.BiFunction<ModelRunner,
             CpuRunnerOptions, ModelRunner> decorate) {
@@ -38,6 +49,11 @@ public interface ModelRunnerFactory {
             @Override
             public int kvBytesPerElement() {
                 return base.kvBytesPerElement();
+            }
+
+            @Override
+            public KvMemoryLimit autoKvLimit(ModelConfig config) {
+                return base.autoKvLimit(config);
             }
         };
     }

@@ -15,7 +15,10 @@ import org.springframework.util.unit.DataSize;
  * @param name         the engine's name, which tags its metrics ("model") and names its health entry; empty
  *                     for the model's own name
  * @param device       "auto", "cpu", "cuda", "cuda:N" or "cuda-emulator"
- * @param kvCacheSize  the engine's KV cache, allocated once at start
+ * @param kvCacheSize  the engine's KV cache, allocated once at start (on the Java heap for the CPU backend); 0 sizes it
+ *                     automatically, as {@code EngineOptions.KV_CACHE_AUTO}: room for max-running requests at the full
+ *                     context, capped at 3/4 of the heap less what is in use. The default stays a fixed 256MB because
+ *                     an application shares its heap with everything else it runs
  * @param threads      forward-pass threads; 0 for half the processors the JVM sees, since an application shares its
  *                     machine (the engine alone would take them all)
  * @param maxModelLen  the longest prompt plus output in tokens; 0 for the model's context, capped at 4096

@@ -85,6 +85,18 @@ class BulkheadAutoConfigurationTest {
     }
 
     @Test
+    void aKvCacheSizeOfZeroIsSizedAutomatically() {
+        runner.withPropertyValues("bulkhead.kv-cache-size=0", "bulkhead.max-running=8", "bulkhead.max-model-len=256")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    // 8 requests at the full 256-token context (the heap of a test JVM allows it).
+                    assertThat(context.getBean(LlmEngine.class).kvCapacityTokens()).isEqualTo(8 * 256);
+                });
+        runner.run(context -> assertThat(context.getBean(LlmEngine.class).kvCapacityTokens())
+                .as("4MB as set").isEqualTo((int) ((4L << 20) / (16 * 1280) - 1) * 16));
+    }
+
+    @Test
     void shutdownLetsRequestsInFlightFinish() {
         CompletableFuture<Completion> longOne = new CompletableFuture<>();
         runner.run(context -> {
