@@ -58,17 +58,12 @@ final class Q4KMatrix extends QuantizedMatrix {
         return packed.lanewise(VectorOperators.LSHR, shift).and((short) 0x0F);
     }
 
-    /** Sum of nibble * q over one sub-block ({@code qs}: its 32 bytes), per 16-bit lane. */
-    private ShortVector subBlock(long qs, int shift, short[] q, int qOff) {
-        ShortVector p = ShortVector.zero(IntDot.SHORT);
-        for (int l = 0; l < 32; l += SL) {
-            p = p.add(nibbles(IntDot.bytes(data, qs + l), shift).mul(IntDot.act(q, qOff + l)));
-        }
-        return p;
-    }
-
+    /**
+     * NOTE: sub-blocks 2k and 2k + 1 are the low and high nibbles of the same 32 bytes, so the kernels load
+     * each byte once for both and fold them into the accumulator one after the other, in sub-block order.
+     */
     @Override
-    float dot(int r, Q8Activations a, int t, float[] lanes) {
+    float dot(int r, Q8Activations a, int t) {
         long row = rowOffset(r);
         short[] q = a.q;
         float[] s = a.scale;
@@ -83,18 +78,28 @@ final class Q4KMatrix extends QuantizedMatrix {
             float dmin = IntDot.half(data, b + 2);
             long lo = data.get(IntDot.LONG_LE, b + 4);
             int hi = data.get(IntDot.INT_LE, b + 12);
-            for (int j = 0; j < 8; j++) {
+            for (int j = 0; j < 8; j += 2) {
+                long qs = b + 16 + 16 * j;
+                int c = qOff + sb * SUPER_VALUES + 32 * j;
+                ShortVector low = ShortVector.zero(IntDot.SHORT);
+                ShortVector high = ShortVector.zero(IntDot.SHORT);
+                for (int l = 0; l < 32; l += SL) {
+                    ShortVector packed = IntDot.unsignedBytes(data, qs + l);
+                    low = low.add(packed.and((short) 0x0F).mul(IntDot.act(q, c + l)));
+                    high = high.add(packed.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32 + l)));
+                }
                 int blk = sOff + sb * 8 + j;
-                ShortVector p = subBlock(b + 16 + 32 * (j >> 1), 4 * (j & 1), q, qOff + sb * SUPER_VALUES + 32 * j);
-                acc = IntDot.accumulate(IntDot.pairSums(p), d * scaleOf(lo, hi, j) * s[blk], acc);
+                acc = IntDot.accumulate(IntDot.pairSums(low), d * scaleOf(lo, hi, j) * s[blk], acc);
                 mins += dmin * minOf(lo, hi, j) * ss[blk];
+                acc = IntDot.accumulate(IntDot.pairSums(high), d * scaleOf(lo, hi, j + 1) * s[blk + 1], acc);
+                mins += dmin * minOf(lo, hi, j + 1) * ss[blk + 1];
             }
         }
-        return IntDot.sum(acc, lanes) - mins;
+        return IntDot.sum(acc) - mins;
     }
 
     @Override
-    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
         long row = rowOffset(r);
         short[] q = a.q;
         float[] s = a.scale;
@@ -133,8 +138,8 @@ final class Q4KMatrix extends QuantizedMatrix {
                 m1 += dm * ss[s1 + blk];
             }
         }
-        out[outOff] = IntDot.sum(acc0, lanes) - m0;
-        out[outOff + rows] = IntDot.sum(acc1, lanes) - m1;
+        out[outOff] = IntDot.sum(acc0) - m0;
+        out[outOff + rows] = IntDot.sum(acc1) - m1;
     }
 
     @Override

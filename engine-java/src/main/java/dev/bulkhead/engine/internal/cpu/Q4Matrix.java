@@ -31,23 +31,26 @@ final class Q4Matrix extends QuantizedMatrix {
         return packed.and((short) 0x0F).sub((short) 8);
     }
 
-    /** High nibbles minus 8: of bytes [j, j + SL) of a block, its values [16 + j, 16 + j + SL). */
+    /**
+     * High nibbles minus 8: of bytes [j, j + SL) of a block, its values [16 + j, 16 + j + SL). The bytes are
+     * zero-extended ({@link IntDot#unsignedBytes}), so the shift leaves nothing to mask.
+     */
     private static ShortVector high(ShortVector packed) {
-        return packed.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).sub((short) 8);
+        return packed.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
     }
 
     /** Integer dot product of one block with 32 activations at {@code q[qOff ..]}, as 32-bit lanes. */
     private IntVector blockSums(long qs, short[] q, int qOff) {
         ShortVector p = ShortVector.zero(IntDot.SHORT);
         for (int j = 0; j < 16; j += SL) {
-            ShortVector packed = IntDot.bytes(data, qs + j);
+            ShortVector packed = IntDot.unsignedBytes(data, qs + j);
             p = p.add(products(low(packed), high(packed), q, qOff + j));
         }
         return IntDot.pairSums(p);
     }
 
     @Override
-    float dot(int r, Q8Activations a, int t, float[] lanes) {
+    float dot(int r, Q8Activations a, int t) {
         long row = rowOffset(r);
         short[] q = a.q;
         int qOff = t * cols;
@@ -58,11 +61,11 @@ final class Q4Matrix extends QuantizedMatrix {
             float d = IntDot.half(data, block);
             acc = IntDot.accumulate(blockSums(block + 2, q, qOff + k * 32), d * a.scale[sOff + k], acc);
         }
-        return IntDot.sum(acc, lanes);
+        return IntDot.sum(acc);
     }
 
     @Override
-    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
         long row = rowOffset(r);
         short[] q = a.q;
         float[] s = a.scale;
@@ -79,7 +82,7 @@ final class Q4Matrix extends QuantizedMatrix {
             ShortVector p0 = ShortVector.zero(IntDot.SHORT);
             ShortVector p1 = ShortVector.zero(IntDot.SHORT);
             for (int j = 0; j < 16; j += SL) {
-                ShortVector packed = IntDot.bytes(data, block + 2 + j);
+                ShortVector packed = IntDot.unsignedBytes(data, block + 2 + j);
                 ShortVector lo = low(packed);
                 ShortVector hi = high(packed);
                 p0 = p0.add(products(lo, hi, q, q0 + c + j));
@@ -88,8 +91,8 @@ final class Q4Matrix extends QuantizedMatrix {
             acc0 = IntDot.accumulate(IntDot.pairSums(p0), d * s[s0 + k], acc0);
             acc1 = IntDot.accumulate(IntDot.pairSums(p1), d * s[s1 + k], acc1);
         }
-        out[outOff] = IntDot.sum(acc0, lanes);
-        out[outOff + rows] = IntDot.sum(acc1, lanes);
+        out[outOff] = IntDot.sum(acc0);
+        out[outOff + rows] = IntDot.sum(acc1);
     }
 
     /** Low and high nibble values times their activations, summed per 16-bit lane. */
@@ -105,7 +108,7 @@ final class Q4Matrix extends QuantizedMatrix {
             factor[fOff + k] = IntDot.half(data, block);
             int c = wOff + k * Q8Activations.BLOCK;
             for (int j = 0; j < 16; j += SL) {
-                ShortVector packed = IntDot.bytes(data, block + 2 + j);
+                ShortVector packed = IntDot.unsignedBytes(data, block + 2 + j);
                 IntDot.storeLaneOrdered(low(packed), w, c, j / SL);
                 IntDot.storeLaneOrdered(high(packed), w, c, (16 + j) / SL);
             }

@@ -105,7 +105,7 @@ final class Q6KMatrix extends QuantizedMatrix {
     }
 
     @Override
-    float dot(int r, Q8Activations a, int t, float[] lanes) {
+    float dot(int r, Q8Activations a, int t) {
         long row = r * packedRowBytes;
         short[] q = a.q;
         float[] s = a.scale;
@@ -123,11 +123,11 @@ final class Q6KMatrix extends QuantizedMatrix {
                 acc = IntDot.accumulate(sums, d * s[sOff + sb * 8 + run], acc);
             }
         }
-        return IntDot.sum(acc, lanes);
+        return IntDot.sum(acc);
     }
 
     @Override
-    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
         long row = r * packedRowBytes;
         short[] q = a.q;
         float[] s = a.scale;
@@ -161,8 +161,8 @@ final class Q6KMatrix extends QuantizedMatrix {
                 acc1 = IntDot.accumulate(i1, d * s[s1 + blk], acc1);
             }
         }
-        out[outOff] = IntDot.sum(acc0, lanes);
-        out[outOff + rows] = IntDot.sum(acc1, lanes);
+        out[outOff] = IntDot.sum(acc0);
+        out[outOff + rows] = IntDot.sum(acc1);
     }
 
     @Override

@@ -41,7 +41,7 @@ final class Q8Matrix extends QuantizedMatrix {
     }
 
     @Override
-    float dot(int r, Q8Activations a, int t, float[] lanes) {
+    float dot(int r, Q8Activations a, int t) {
         long row = rowOffset(r);
         short[] q = a.q;
         int qOff = t * cols;
@@ -52,11 +52,11 @@ final class Q8Matrix extends QuantizedMatrix {
             float d = IntDot.half(data, block);
             acc = IntDot.accumulate(blockSums(block, q, qOff + k * 32), d * a.scale[sOff + k], acc);
         }
-        return IntDot.sum(acc, lanes);
+        return IntDot.sum(acc);
     }
 
     @Override
-    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes) {
+    void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
         long row = rowOffset(r);
         short[] q = a.q;
         float[] s = a.scale;
@@ -81,8 +81,8 @@ final class Q8Matrix extends QuantizedMatrix {
             acc0 = IntDot.accumulate(i0, d * s[s0 + k], acc0);
             acc1 = IntDot.accumulate(i1, d * s[s1 + k], acc1);
         }
-        out[outOff] = IntDot.sum(acc0, lanes);
-        out[outOff + rows] = IntDot.sum(acc1, lanes);
+        out[outOff] = IntDot.sum(acc0);
+        out[outOff + rows] = IntDot.sum(acc1);
     }
 
     private static IntVector pair(ShortVector w0, ShortVector w1, short[] q, int off) {

@@ -92,14 +92,13 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
         Objects.checkFromToIndex(rowStart, rowEnd, rows);
         int tokens = a.tokens;
         Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
-        float[] lanes = new float[IntDot.FLOAT.length()]; // scratch of IntDot.sum
         if (a.laneOrdered != null && tokens >= tileMinTokens()) {
-            multiplyTiles(a, out, rowStart, rowEnd, lanes);
+            multiplyTiles(a, out, rowStart, rowEnd);
             return;
         }
         if (tokens == 1) {
             for (int r = rowStart; r < rowEnd; r++) {
-                out[r] = dot(r, a, 0, lanes);
+                out[r] = dot(r, a, 0);
             }
             return;
         }
@@ -108,10 +107,10 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
             for (int r = rowStart; r < rowEnd; r++) {
                 int t = t0;
                 for (; t + 2 <= t1; t += 2) {
-                    dot2Tokens(r, a, t, out, t * rows + r, lanes);
+                    dot2Tokens(r, a, t, out, t * rows + r);
                 }
                 for (; t < t1; t++) {
-                    out[t * rows + r] = dot(r, a, t, lanes);
+                    out[t * rows + r] = dot(r, a, t);
                 }
             }
         }
@@ -130,7 +129,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
      * two accumulator chains, and every weight must be decoded again per pair of tokens. Here a weight
      * vector serves two tokens and an activation vector two rows, with nothing left to decode.
      */
-    private void multiplyTiles(Q8Activations a, float[] out, int rowStart, int rowEnd, float[] lanes) {
+    private void multiplyTiles(Q8Activations a, float[] out, int rowStart, int rowEnd) {
         int tokens = a.tokens;
         int chunk = Math.max(2, TOKEN_CHUNK_BYTES / Float.BYTES / cols / 2 * 2);
         float[] w = new float[2 * cols];
@@ -144,11 +143,11 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
                 unpackRow(r + 1, w, cols, factor, min, blocks);
                 int t = t0;
                 for (; t + 2 <= t1; t += 2) {
-                    tile2x2(w, factor, a, t, out, r, lanes);
+                    tile2x2(w, factor, a, t, out, r);
                 }
                 for (; t < t1; t++) {
-                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t, lanes);
-                    out[t * rows + r + 1] = tile1x1(w, cols, factor, min, blocks, a, t, lanes);
+                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t);
+                    out[t * rows + r + 1] = tile1x1(w, cols, factor, min, blocks, a, t);
                 }
                 if (hasMinimums()) {
                     subtractMinimums(min, a, t0, (t1 - t0) / 2 * 2 + t0, out, r);
@@ -157,7 +156,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
             if (r < rowEnd) {
                 unpackRow(r, w, 0, factor, min, 0);
                 for (int t = t0; t < t1; t++) {
-                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t, lanes);
+                    out[t * rows + r] = tile1x1(w, 0, factor, min, 0, a, t);
                 }
             }
         }
@@ -167,7 +166,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
      * Rows {@code w[0, cols)} and {@code w[cols, 2 cols)} times tokens t and t + 1, into {@code out} without
      * the minimums (added by {@link #subtractMinimums}).
      */
-    private void tile2x2(float[] w, float[] factor, Q8Activations a, int t, float[] out, int r, float[] lanes) {
+    private void tile2x2(float[] w, float[] factor, Q8Activations a, int t, float[] out, int r) {
         float[] xq = a.laneOrdered;
         float[] s = a.scale;
         int x0 = t * cols;
@@ -205,15 +204,14 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
             acc10 = p10.fma(FloatVector.broadcast(IntDot.FLOAT, f1 * s[s0 + k]), acc10);
             acc11 = p11.fma(FloatVector.broadcast(IntDot.FLOAT, f1 * s[s1 + k]), acc11);
         }
-        out[t * rows + r] = IntDot.sum(acc00, lanes);
-        out[(t + 1) * rows + r] = IntDot.sum(acc01, lanes);
-        out[t * rows + r + 1] = IntDot.sum(acc10, lanes);
-        out[(t + 1) * rows + r + 1] = IntDot.sum(acc11, lanes);
+        out[t * rows + r] = IntDot.sum(acc00);
+        out[(t + 1) * rows + r] = IntDot.sum(acc01);
+        out[t * rows + r + 1] = IntDot.sum(acc10);
+        out[(t + 1) * rows + r + 1] = IntDot.sum(acc11);
     }
 
     /** One unpacked row (at {@code w[wOff]}, factors at {@code fOff}) times token t, minimums included. */
-    private float tile1x1(float[] w, int wOff, float[] factor, float[] min, int fOff, Q8Activations a, int t,
-                          float[] lanes) {
+    private float tile1x1(float[] w, int wOff, float[] factor, float[] min, int fOff, Q8Activations a, int t) {
         float[] xq = a.laneOrdered;
         int x0 = t * cols;
         int s0 = t * blocks;
@@ -228,7 +226,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
             }
             acc = p.fma(FloatVector.broadcast(IntDot.FLOAT, factor[fOff + k] * a.scale[s0 + k]), acc);
         }
-        float sum = IntDot.sum(acc, lanes);
+        float sum = IntDot.sum(acc);
         return hasMinimums() ? sum - minimums(min, fOff, a, t) : sum;
     }
 
@@ -272,14 +270,14 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
         return false;
     }
 
-    /** {@code W[r] . a[t]}; {@code lanes} is scratch for {@link IntDot#sum}. */
-    abstract float dot(int r, Q8Activations a, int t, float[] lanes);
+    /** {@code W[r] . a[t]}. */
+    abstract float dot(int r, Q8Activations a, int t);
 
     /**
      * {@code out[outOff] = W[r] . a[t]} and {@code out[outOff + rows] = W[r] . a[t + 1]}, each agreeing with
      * {@link #dot} bit for bit.
      */
-    abstract void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff, float[] lanes);
+    abstract void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff);
 
     /** The scalar oracle's values: an embedding lookup is one row per token, not worth a kernel. */
     @Override
