@@ -9,7 +9,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,6 +39,7 @@ final class IntDot {
     static final VectorSpecies<Float> FLOAT = VectorSpecies.of(float.class, SHORT.vectorShape());
     /** Float (and 32-bit integer) lanes: {@code SL / 2}. */
     static final int FL = FLOAT.length();
+    private static final LaneTree TREE = LaneTree.of(FLOAT);
 
     static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -109,37 +109,10 @@ final class IntDot {
     }
 
     /**
-     * Swaps lane i with lane {@code i ^ width} for width 1, 2, 4, ...: the partner of each lane at each level of
-     * {@link #sum}'s tree.
-     */
-    private static final VectorShuffle<Float>[] PARTNERS = partners();
-
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] partners() {
-        int levels = Integer.numberOfTrailingZeros(FL);
-        VectorShuffle<Float>[] p = new VectorShuffle[levels];
-        for (int k = 0; k < levels; k++) {
-            int width = 1 << k;
-            p[k] = VectorShuffle.fromOp(FLOAT, i -> i ^ width);
-        }
-        return p;
-    }
-
-    /**
-     * Sum of all lanes in a fixed order (pairs left to right, then pairs of pairs), for the same reason as
-     * {@link Vectors#sum}: the result must not depend on the JIT state or the kernel that produced it. Each level
-     * adds every lane to its partner's ({@link #PARTNERS}), so lane 0 ends with {@code ((l0 + l1) + (l2 + l3)) +
-     * ((l4 + l5) + (l6 + l7))}; float addition is commutative, so the partner's order does not matter.
-     * NOTE: in registers (a constant shuffle and an add per level) rather than through a scratch array, a vector
-     * store followed by scalar loads: JFR put 16% of a Q4_K_M decode's samples in that form, and this one made
-     * single-token products 3-5% faster (Q4_K, Q6_K, Q8_0 at 4096 x 768, AVX2).
-     * Not {@code lane(i)} extractions either: each inlines a large graph, and a kernel with a few of them crossed
-     * C2's inlining node limit (NodeCountInliningCutoff) and ran four to twenty times slower.
+     * Sum of all lanes in {@link LaneTree}'s fixed order, as {@link Vectors#sum}: the kernels' results must not
+     * depend on the JIT state or the kernel that produced them.
      */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> partner : PARTNERS) {
-            v = v.add(v.rearrange(partner));
-        }
-        return v.lane(0);
+        return TREE.sum(v);
     }
 }

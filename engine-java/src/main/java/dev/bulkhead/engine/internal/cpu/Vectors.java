@@ -22,6 +22,7 @@ final class Vectors {
     static final VectorSpecies<Float> FLOAT = FloatVector.SPECIES_PREFERRED.length() > 16
             ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
     static final int LANES = FLOAT.length();
+    private static final LaneTree TREE = LaneTree.of(FLOAT);
     static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, FLOAT.vectorShape());
     /** As many 16-bit lanes as {@link #FLOAT} has float lanes (half its width). */
     static final VectorSpecies<Short> SHORT = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
@@ -35,32 +36,11 @@ final class Vectors {
     }
 
     /**
-     * Sum of all lanes in a fixed order: lanes paired left to right, then the pairs, and so on.
-     * NOTE: not {@code reduceLanes(ADD)}: the Vector API leaves the order of a float add-reduction
-     * unspecified, so it may differ between the interpreter and C2 or between CPUs. The CPU backend is the
-     * reference and must give bit-identical results for a row whatever the batch, split or JIT state.
-     * Lanes are read with constant indices (the switch folds away) to keep the compiled graph small, so
-     * the kernels that call this stay under C2's inlining limits.
+     * Sum of all lanes in {@link LaneTree}'s fixed order. The CPU backend is the reference and must give
+     * bit-identical results for a row whatever the batch, split or JIT state.
      */
     static float sum(FloatVector v) {
-        return switch (LANES) {
-            case 16 -> (((v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3)))
-                    + ((v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7))))
-                    + (((v.lane(8) + v.lane(9)) + (v.lane(10) + v.lane(11)))
-                    + ((v.lane(12) + v.lane(13)) + (v.lane(14) + v.lane(15))));
-            case 8 -> ((v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3)))
-                    + ((v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7)));
-            case 4 -> (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
-            default -> sumLanes(v);
-        };
-    }
-
-    private static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < LANES; i++) {
-            s += v.lane(i);
-        }
-        return s;
+        return TREE.sum(v);
     }
 
     /** {@code sum_i a[aOff + i] * b[bOff + i]} with one vector accumulator, then a fused scalar tail. */
