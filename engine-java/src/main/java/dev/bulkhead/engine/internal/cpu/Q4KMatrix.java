@@ -59,8 +59,10 @@ final class Q4KMatrix extends QuantizedMatrix {
     }
 
     /**
-     * NOTE: sub-blocks 2k and 2k + 1 are the low and high nibbles of the same 32 bytes, so the kernels load
-     * each byte once for both and fold them into the accumulator one after the other, in sub-block order.
+     * NOTE: sub-blocks 2k and 2k + 1 are the low and high nibbles of the same 32 bytes, so this kernel loads
+     * each byte once for both and folds them into the accumulator one after the other, in sub-block order: the
+     * same integers and FMAs as {@link #dot2Tokens}, which keeps one sub-block at a time because its two token
+     * chains already hold twice the registers.
      */
     @Override
     float dot(int r, Q8Activations a, int t) {
