@@ -101,21 +101,14 @@ public final class PagedAttention {
                 a2 = qv.fma(FloatVector.fromArray(FLOAT, keys, k2 + d), a2);
                 a3 = qv.fma(FloatVector.fromArray(FLOAT, keys, k3 + d), a3);
             }
-            scratch[p] = tail(q, qh, keys, k0, upper, headDim, Vectors.sum(a0)) * scale;
-            scratch[p + 1] = tail(q, qh, keys, k1, upper, headDim, Vectors.sum(a1)) * scale;
-            scratch[p + 2] = tail(q, qh, keys, k2, upper, headDim, Vectors.sum(a2)) * scale;
-            scratch[p + 3] = tail(q, qh, keys, k3, upper, headDim, Vectors.sum(a3)) * scale;
+            scratch[p] = Vectors.tail(q, qh, keys, k0, upper, headDim, Vectors.sum(a0)) * scale;
+            scratch[p + 1] = Vectors.tail(q, qh, keys, k1, upper, headDim, Vectors.sum(a1)) * scale;
+            scratch[p + 2] = Vectors.tail(q, qh, keys, k2, upper, headDim, Vectors.sum(a2)) * scale;
+            scratch[p + 3] = Vectors.tail(q, qh, keys, k3, upper, headDim, Vectors.sum(a3)) * scale;
         }
         for (; p < end; p++) {
             scratch[p] = Vectors.dot(q, qh, keys, offset(blockTable, bs, slotSize, headOff, p), headDim) * scale;
         }
-    }
-
-    private static float tail(float[] q, int qh, float[] keys, int k, int from, int headDim, float s) {
-        for (int d = from; d < headDim; d++) {
-            s = Math.fma(q[qh + d], keys[k + d], s);
-        }
-        return s;
     }
 
     /**

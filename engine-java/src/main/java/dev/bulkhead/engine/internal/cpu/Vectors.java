@@ -158,7 +158,8 @@ final class Vectors {
         out[outOff + 1 + 3 * outStride] = tail(w, w1, x, x3, upper, n, sum(c3));
     }
 
-    private static float tail(float[] a, int aOff, float[] b, int bOff, int from, int n, float s) {
+    /** {@code s} plus the products of positions [from, n), one FMA each in order: the scalar tail of {@link #dot}. */
+    static float tail(float[] a, int aOff, float[] b, int bOff, int from, int n, float s) {
         for (int i = from; i < n; i++) {
             s = Math.fma(a[aOff + i], b[bOff + i], s);
         }
