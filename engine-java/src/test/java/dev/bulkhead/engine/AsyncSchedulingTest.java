@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -257,14 +258,19 @@ class AsyncSchedulingTest {
 
     @Test
     void aLostBackendWhileAStepIsInFlightFailsEveryRequestAndStops() throws Exception {
-        SamplingParams greedy = SamplingParams.greedy(30).toBuilder().ignoreEos(true).build();
+        SamplingParams greedy = SamplingParams.greedy(200).toBuilder().ignoreEos(true).build();
+        // NOTE: the device is lost at the first await from the fifth on that comes after both requests are in.
+        // A fixed await number raced the test thread: descheduled between the two generate calls, it found the
+        // engine already stopped. 200 tokens keep "a" running far longer than that window.
+        AtomicBoolean bothSubmitted = new AtomicBoolean();
         ModelRunnerFactory dying = (weights, opts) -> new LazyDevice(ModelRunnerFactory.CPU.create(weights, opts), 256,
-                POISON, n -> n == 5, 0);
+                POISON, n -> n >= 5 && bothSubmitted.get(), 0);
         try (LlmEngine engine = new LlmEngine("lost", ModelLoader.load(null), options(64, true),
                 new SimpleMeterRegistry(), dying)) {
             List<CompletableFuture<Completion>> futures = List.of(
                     engine.generate(request("a", new int[] {1, 42}, greedy)),
                     engine.generate(request("b", new int[] {1, 43, 44}, greedy)));
+            bothSubmitted.set(true);
             for (CompletableFuture<Completion> f : futures) {
                 assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(EngineStepException.class)
                         .hasMessageContaining("the device context is lost");
