@@ -53,6 +53,7 @@ final class Bf16Matrix extends SegmentMatrix {
         FloatVector c2 = a0;
         FloatVector c3 = a0;
         for (int c = 0; c < upper; c += LANES) {
+            LoopShape.keepRolled(c);
             FloatVector w0 = load(b0 + 2L * c);
             FloatVector w1 = load(b1 + 2L * c);
             FloatVector v0 = FloatVector.fromArray(FLOAT, x, xOff + c);

@@ -42,6 +42,7 @@ final class F32Matrix extends SegmentMatrix {
         FloatVector c2 = a0;
         FloatVector c3 = a0;
         for (int c = 0; c < upper; c += LANES) {
+            LoopShape.keepRolled(c);
             FloatVector w0 = load(b0 + 4L * c);
             FloatVector w1 = load(b1 + 4L * c);
             FloatVector v0 = FloatVector.fromArray(FLOAT, x, xOff + c);

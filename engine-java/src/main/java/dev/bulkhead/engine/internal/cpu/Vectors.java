@@ -133,6 +133,7 @@ final class Vectors {
         FloatVector c3 = a0;
         int upper = FLOAT.loopBound(n);
         for (int i = 0; i < upper; i += LANES) {
+            LoopShape.keepRolled(i);
             FloatVector v0 = FloatVector.fromArray(FLOAT, w, wOff + i);
             FloatVector v1 = FloatVector.fromArray(FLOAT, w, w1 + i);
             FloatVector t0 = FloatVector.fromArray(FLOAT, x, xOff + i);
