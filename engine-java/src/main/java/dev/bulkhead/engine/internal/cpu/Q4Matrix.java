@@ -41,12 +41,20 @@ final class Q4Matrix extends QuantizedMatrix {
 
     /** Integer dot product of one block with 32 activations at {@code q[qOff ..]}, as 32-bit lanes. */
     private IntVector blockSums(long qs, short[] q, int qOff) {
-        ShortVector p = ShortVector.zero(IntDot.SHORT);
-        for (int j = 0; j < 16; j += SL) {
-            ShortVector packed = IntDot.unsignedBytes(data, qs + j);
-            p = p.add(products(low(packed), high(packed), q, qOff + j));
+        ShortVector p = packedProducts(qs, q, qOff);
+        for (int j = SL; j < 16; j += SL) {
+            p = p.add(packedProducts(qs + j, q, qOff + j));
         }
         return IntDot.pairSums(p);
+    }
+
+    /**
+     * Products of the {@link IntDot#SL} bytes at {@code packed} (both nibbles) with their activations. NOTE: a
+     * block's sum starts from the first of these rather than a zero vector, which C2 would add.
+     */
+    private ShortVector packedProducts(long packed, short[] q, int qOff) {
+        ShortVector bytes = IntDot.unsignedBytes(data, packed);
+        return products(low(bytes), high(bytes), q, qOff);
     }
 
     @Override
