@@ -43,6 +43,24 @@ class CpuThreadPoolTest {
     }
 
     /**
+     * Chunks shrink toward the end of the range, so a thread left waiting on the last one waits on a short one:
+     * 2 threads, 8 chunks of 768 rows in grains of 16, the first chunk is several times the last.
+     */
+    @Test
+    void chunksShrinkTowardTheEnd() {
+        try (CpuThreadPool pool = new CpuThreadPool(2)) {
+            java.util.Map<Integer, Integer> sizes = new ConcurrentHashMap<>();
+            pool.parallelFor(768, 16, (start, end) -> sizes.put(start, end - start));
+            java.util.List<Integer> starts = sizes.keySet().stream().sorted().toList();
+            assertThat(starts).hasSize(8).startsWith(0);
+            int first = sizes.get(starts.get(0));
+            int last = sizes.get(starts.get(starts.size() - 1));
+            assertThat(first).isGreaterThanOrEqualTo(3 * last);
+            assertThat(sizes.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(768);
+        }
+    }
+
+    /**
      * Back-to-back tasks whose chunk counts alternate (few, then many) with near-empty bodies, so a worker that
      * finished its last chunk keeps racing the caller publishing the next task: no chunk may run twice or be
      * counted in the wrong task (a stale claim once ran a chunk of the next task early and left its count one too
