@@ -27,11 +27,6 @@ final class F32Matrix extends SegmentMatrix {
     }
 
     @Override
-    boolean hasFourRowKernel() {
-        return true;
-    }
-
-    @Override
     void dot2Rows4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
         long b0 = rowOffset(r);
         long b1 = b0 + rowBytes;
@@ -94,29 +89,6 @@ final class F32Matrix extends SegmentMatrix {
         out[outOff + rows] = tail(b, x, x1, Vectors.sum(a1));
         out[outOff + 2 * rows] = tail(b, x, x2, Vectors.sum(a2));
         out[outOff + 3 * rows] = tail(b, x, x3, Vectors.sum(a3));
-    }
-
-    @Override
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
-        long b0 = rowOffset(r);
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int c = 0; c < upper; c += LANES) {
-            FloatVector v = FloatVector.fromArray(FLOAT, x, xOff + c);
-            a0 = load(b0 + 4L * c).fma(v, a0);
-            a1 = load(b1 + 4L * c).fma(v, a1);
-            a2 = load(b2 + 4L * c).fma(v, a2);
-            a3 = load(b3 + 4L * c).fma(v, a3);
-        }
-        out[outOff] = tail(b0, x, xOff, Vectors.sum(a0));
-        out[outOff + 1] = tail(b1, x, xOff, Vectors.sum(a1));
-        out[outOff + 2] = tail(b2, x, xOff, Vectors.sum(a2));
-        out[outOff + 3] = tail(b3, x, xOff, Vectors.sum(a3));
     }
 
     @Override

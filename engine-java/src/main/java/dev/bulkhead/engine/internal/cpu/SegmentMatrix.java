@@ -71,13 +71,7 @@ abstract sealed class SegmentMatrix implements WeightMatrix
         Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
         Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
         if (tokens == 1) {
-            int r = rowStart;
-            if (hasFourRowKernel()) {
-                for (; r + 4 <= rowEnd; r += 4) {
-                    dot4Rows(r, x, 0, out, r);
-                }
-            }
-            for (; r < rowEnd; r++) {
+            for (int r = rowStart; r < rowEnd; r++) {
                 out[r] = dot(r, x, 0);
             }
             return;
@@ -119,25 +113,6 @@ abstract sealed class SegmentMatrix implements WeightMatrix
      * accumulators, six loads per eight FMAs instead of five per four. Must agree with {@link #dot} bit for bit.
      */
     void dot2Rows4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no two-row kernel");
-    }
-
-    /**
-     * Whether {@link #dot4Rows} is implemented. NOTE: only F32 has it. One row's FMA chain waits on the FMA
-     * latency, so four chains stream long rows faster (GemmCompare F32 8192x4096, 1 token, 2 threads: 11-13
-     * against 8-9 GFLOP/s; level at 32000x768). BF16 rows of 768 values read four at once were slower than
-     * one after the other from DRAM (BF16 32000x768: 12-14 against 18-20 GFLOP/s; stories110M decode
-     * -25%), so BF16 keeps {@link #dot}.
-     */
-    boolean hasFourRowKernel() {
-        return false;
-    }
-
-    /**
-     * {@code out[outOff + i] = W[r + i] . x[xOff ..]} for i in 0..3: one token against four rows, four
-     * independent FMA chains where {@link #dot} has one, each agreeing with {@link #dot} bit for bit.
-     */
-    void dot4Rows(int r, float[] x, int xOff, float[] out, int outOff) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no two-row kernel");
     }
 
