@@ -3,6 +3,8 @@ package dev.bulkhead.engine.internal.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,9 +51,9 @@ class CpuThreadPoolTest {
     @Test
     void chunksShrinkTowardTheEnd() {
         try (CpuThreadPool pool = new CpuThreadPool(2)) {
-            java.util.Map<Integer, Integer> sizes = new ConcurrentHashMap<>();
+            Map<Integer, Integer> sizes = new ConcurrentHashMap<>();
             pool.parallelFor(768, 16, (start, end) -> sizes.put(start, end - start));
-            java.util.List<Integer> starts = sizes.keySet().stream().sorted().toList();
+            List<Integer> starts = sizes.keySet().stream().sorted().toList();
             assertThat(starts).hasSize(8).startsWith(0);
             int first = sizes.get(starts.get(0));
             int last = sizes.get(starts.get(starts.size() - 1));
