@@ -98,6 +98,18 @@ final class IntDot {
                 .add(w.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
+    /**
+     * {@link #pairSums} in three ops instead of four, where every pair of adjacent lanes sums to less than 2^15 in
+     * magnitude (the nibble and six-bit types; not Q8_0, whose lanes already hold two products of up to 128 * 127).
+     * NOTE: {@code w + (w << 16)} puts {@code (high + low) mod 2^16} in the upper half of each 32-bit lane, with no
+     * carry from below (the low half is the low lane's bits alone), and the arithmetic shift reads it as signed:
+     * the same integers as {@link #pairSums} whenever that sum fits.
+     */
+    static IntVector narrowPairSums(ShortVector p) {
+        IntVector w = p.reinterpretAsInts();
+        return w.add(w.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+
     /** {@code acc + float(sums) * scale}, one rounding (FMA). */
     static FloatVector accumulate(IntVector sums, float scale, FloatVector acc) {
         return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FLOAT, scale), acc);

@@ -91,9 +91,9 @@ final class Q4KMatrix extends QuantizedMatrix {
                     high = high.add(packed.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32 + l)));
                 }
                 int blk = sOff + sb * 8 + j;
-                acc = IntDot.accumulate(IntDot.pairSums(low), d * scaleOf(lo, hi, j) * s[blk], acc);
+                acc = IntDot.accumulate(IntDot.narrowPairSums(low), d * scaleOf(lo, hi, j) * s[blk], acc);
                 mins += dmin * minOf(lo, hi, j) * ss[blk];
-                acc = IntDot.accumulate(IntDot.pairSums(high), d * scaleOf(lo, hi, j + 1) * s[blk + 1], acc);
+                acc = IntDot.accumulate(IntDot.narrowPairSums(high), d * scaleOf(lo, hi, j + 1) * s[blk + 1], acc);
                 mins += dmin * minOf(lo, hi, j + 1) * ss[blk + 1];
             }
         }
@@ -134,8 +134,8 @@ final class Q4KMatrix extends QuantizedMatrix {
                 int blk = sb * 8 + j;
                 float ds = d * scaleOf(lo, hi, j);
                 float dm = dmin * minOf(lo, hi, j);
-                acc0 = IntDot.accumulate(IntDot.pairSums(p0), ds * s[s0 + blk], acc0);
-                acc1 = IntDot.accumulate(IntDot.pairSums(p1), ds * s[s1 + blk], acc1);
+                acc0 = IntDot.accumulate(IntDot.narrowPairSums(p0), ds * s[s0 + blk], acc0);
+                acc1 = IntDot.accumulate(IntDot.narrowPairSums(p1), ds * s[s1 + blk], acc1);
                 m0 += dm * ss[s0 + blk];
                 m1 += dm * ss[s1 + blk];
             }

@@ -45,7 +45,7 @@ final class Q4Matrix extends QuantizedMatrix {
         for (int j = SL; j < 16; j += SL) {
             p = p.add(packedProducts(qs + j, q, qOff + j));
         }
-        return IntDot.pairSums(p);
+        return IntDot.narrowPairSums(p);
     }
 
     /**
@@ -96,8 +96,8 @@ final class Q4Matrix extends QuantizedMatrix {
                 p0 = p0.add(products(lo, hi, q, q0 + c + j));
                 p1 = p1.add(products(lo, hi, q, q1 + c + j));
             }
-            acc0 = IntDot.accumulate(IntDot.pairSums(p0), d * s[s0 + k], acc0);
-            acc1 = IntDot.accumulate(IntDot.pairSums(p1), d * s[s1 + k], acc1);
+            acc0 = IntDot.accumulate(IntDot.narrowPairSums(p0), d * s[s0 + k], acc0);
+            acc1 = IntDot.accumulate(IntDot.narrowPairSums(p1), d * s[s1 + k], acc1);
         }
         out[outOff] = IntDot.sum(acc0);
         out[outOff + rows] = IntDot.sum(acc1);

@@ -101,7 +101,7 @@ final class Q6KMatrix extends QuantizedMatrix {
         for (int l = 0; l < 16; l += SL) {
             p = p.add(IntDot.bytes(packed, v + l).mul(IntDot.act(q, qOff + l)));
         }
-        return IntDot.pairSums(p).mul(sc);
+        return IntDot.narrowPairSums(p).mul(sc);
     }
 
     @Override
@@ -153,8 +153,8 @@ final class Q6KMatrix extends QuantizedMatrix {
                         p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
                         p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
                     }
-                    i0 = i0.add(IntDot.pairSums(p0).mul(scale));
-                    i1 = i1.add(IntDot.pairSums(p1).mul(scale));
+                    i0 = i0.add(IntDot.narrowPairSums(p0).mul(scale));
+                    i1 = i1.add(IntDot.narrowPairSums(p1).mul(scale));
                 }
                 int blk = sb * 8 + run;
                 acc0 = IntDot.accumulate(i0, d * s[s0 + blk], acc0);
