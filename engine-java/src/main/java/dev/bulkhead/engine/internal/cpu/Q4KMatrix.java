@@ -83,9 +83,11 @@ final class Q4KMatrix extends QuantizedMatrix {
             for (int j = 0; j < 8; j += 2) {
                 long qs = b + 16 + 16 * j;
                 int c = qOff + sb * SUPER_VALUES + 32 * j;
-                ShortVector low = ShortVector.zero(IntDot.SHORT);
-                ShortVector high = ShortVector.zero(IntDot.SHORT);
-                for (int l = 0; l < 32; l += SL) {
+                // NOTE: the sums start from the first bytes' products, not from zero vectors that C2 would add.
+                ShortVector first = IntDot.unsignedBytes(data, qs);
+                ShortVector low = first.and((short) 0x0F).mul(IntDot.act(q, c));
+                ShortVector high = first.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32));
+                for (int l = SL; l < 32; l += SL) {
                     ShortVector packed = IntDot.unsignedBytes(data, qs + l);
                     low = low.add(packed.and((short) 0x0F).mul(IntDot.act(q, c + l)));
                     high = high.add(packed.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32 + l)));

@@ -95,11 +95,15 @@ final class Q6KMatrix extends QuantizedMatrix {
         return packed.get(ValueLayout.JAVA_BYTE, offset);
     }
 
-    /** Integer sum of the 16 values at {@code v} against {@code q[qOff ..]}, times their scale {@code sc}. */
+    /**
+     * Integer sum of the 16 values at {@code v} against {@code q[qOff ..]}, times their scale {@code sc}. NOTE: the
+     * sum starts from the first product, not from a zero vector that C2 would add; {@code SL} is a constant, so
+     * the second product's branch folds away where one vector holds all sixteen.
+     */
     private IntVector sixteen(long v, short[] q, int qOff, int sc) {
-        ShortVector p = ShortVector.zero(IntDot.SHORT);
-        for (int l = 0; l < 16; l += SL) {
-            p = p.add(IntDot.bytes(packed, v + l).mul(IntDot.act(q, qOff + l)));
+        ShortVector p = IntDot.bytes(packed, v).mul(IntDot.act(q, qOff));
+        if (SL < 16) {
+            p = p.add(IntDot.bytes(packed, v + SL).mul(IntDot.act(q, qOff + SL)));
         }
         return IntDot.narrowPairSums(p).mul(sc);
     }
