@@ -117,8 +117,10 @@ public final class PagedAttention {
 
     /**
      * {@code out = sum_p scratch[p] * V[p]} over p in [first, end) in position order, for each output float. NOTE:
-     * the output is walked in slices of four vectors kept in registers over all positions, instead of loading
-     * and storing the output once per position: the same FMAs in the same order, a third of the memory traffic.
+     * the output is walked in slices of eight vectors (then four, then one) kept in registers over all positions,
+     * instead of loading and storing the output once per position: the same FMAs in the same order, a fraction
+     * of the memory traffic. Eight vectors are a whole 64-float head on AVX2, read in one pass over the positions;
+     * the slices are written out per width because vectors held in an array would not stay in registers.
      * Positions are walked block by block ({@link #runEnd}), still in order.
      */
     private static void weightedValues(float[] values, int[] blockTable, int bs, int slotSize, int headOff,
