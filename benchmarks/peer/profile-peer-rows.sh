@@ -19,7 +19,9 @@ THREADS="${THREADS:-2}"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -o -q -pl benchmarks -am package -DskipTests)
+# NOTE: built every time (Maven skips what is up to date): the report names HEAD's commit, so a jar left from an
+# earlier build of other code would be profiled under the wrong name.
+(cd "$ROOT" && ./mvnw -B -o -q -pl benchmarks -am package -DskipTests)
 {
   echo "# Where Bulkhead's time goes, per peer row"
   echo

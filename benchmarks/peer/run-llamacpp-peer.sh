@@ -44,9 +44,9 @@ build_llamacpp() {
 
 build_llamacpp
 JAR="$ROOT/benchmarks/target/bulkhead-benchmarks.jar"
-if [ ! -f "$JAR" ]; then
-  (cd "$ROOT" && ./mvnw -B -o -q -pl benchmarks -am package -DskipTests)
-fi
+# NOTE: built every time (Maven skips what is up to date): the results name HEAD's commit, so a jar left from an
+# earlier build of other code would be measured under the wrong name.
+(cd "$ROOT" && ./mvnw -B -o -q -pl benchmarks -am package -DskipTests)
 cd "$ROOT"
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx2g \
   -cp "$JAR" dev.bulkhead.bench.peer.LlamaCppPeerBench --llama-bin "$BIN" \
