@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The element-wise and reduction kernels of the forward pass, on float arrays with offsets. Static,
- * allocation free and deterministic: reductions use a fixed order and exponentials use {@link Math#exp},
- * which HotSpot computes identically in the interpreter and in compiled code.
+ * allocation free and deterministic: reductions use a fixed order, and exponentials use {@link Math#exp}
+ * (SiLU) or {@link FloatExp} (softmax), both computed identically in the interpreter and in compiled code.
  */
 public final class CpuKernels {
 
@@ -58,7 +58,10 @@ public final class CpuKernels {
         }
     }
 
-    /** In-place softmax of {@code x[off, off + n)}: exponentials of {@code x - max} over their float sum. */
+    /**
+     * In-place softmax of {@code x[off, off + n)}: exponentials of {@code x - max} ({@link FloatExp}) over their
+     * sum, taken per lane and then in {@link LaneTree}'s order, then the tail in order.
+     */
     public static void softmax(float[] x, int off, int n) {
         if (n < 1) {
             throw new IllegalArgumentException("softmax needs n >= 1, got " + n);
@@ -74,10 +77,18 @@ public final class CpuKernels {
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(x[off + j] - max);
-            x[off + j] = e;
+        FloatVector mx = FloatVector.broadcast(FLOAT, max);
+        FloatVector sv = FloatVector.zero(FLOAT);
+        i = 0;
+        for (; i < upper; i += LANES) {
+            FloatVector e = FloatExp.exp(FloatVector.fromArray(FLOAT, x, off + i).sub(mx));
+            e.intoArray(x, off + i);
+            sv = sv.add(e);
+        }
+        float sum = Vectors.sum(sv);
+        for (; i < n; i++) {
+            float e = FloatExp.exp(x[off + i] - max);
+            x[off + i] = e;
             sum += e;
         }
         i = 0;

@@ -12,6 +12,9 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class PagedAttention {
 
+    /** Tokens the engine passes {@link #attendQueries} at most: four tiles of four. */
+    public static final int QUERY_TILE = 16;
+
     private PagedAttention() {
     }
 
@@ -41,6 +44,63 @@ public final class PagedAttention {
     public static void attend(CpuKvCache cache, int layer, float[] q, int qOff, int head, int numHeads,
                               int[] blockTable, int contextLen, int window, float scale, float[] out, int outOff,
                               float[] scratch) {
+        check(cache, head, numHeads, blockTable, contextLen, window);
+        if (scratch.length < contextLen) {
+            throw new IllegalArgumentException("scratch needs " + contextLen + " floats, has " + scratch.length);
+        }
+        int headDim = cache.headDim();
+        int headOff = kvHeadOffset(cache, head, numHeads);
+        int bs = cache.blockSize();
+        int slotSize = cache.slotSize();
+        int first = firstPosition(contextLen, window);
+        int qh = qOff + head * headDim;
+
+        scores(q, qh, cache.keys(layer), blockTable, bs, slotSize, headOff, headDim, first, contextLen, scale, scratch);
+        CpuKernels.softmax(scratch, first, contextLen - first);
+        weightedValues(cache.values(layer), blockTable, bs, slotSize, headOff, headDim, first, contextLen, scratch, out,
+                outOff);
+    }
+
+    /**
+     * Attention of {@code count} consecutive tokens of one sequence for one query head, token i at
+     * {@code q[qOff + i * qStride ..]} attending to its positions [0, firstContextLen + i) (or its last
+     * {@code window}), into {@code out[outOff + i * outStride ..]}: the bits of {@link #attend} once per token.
+     * NOTE: a prefill's tokens read the same keys and values. Taken four at a time ({@code QueryTile}), each key
+     * and value is read once per four tokens instead of once per token, and the next fours of the call find
+     * them in cache: at a 2k-token prompt that was most of attention's time. Up to {@value #QUERY_TILE}
+     * tokens a call is what the engine passes; any count works.
+     *
+     * @param scratch at least {@code count * (firstContextLen + count - 1)} floats, overwritten
+     */
+    public static void attendQueries(CpuKvCache cache, int layer, float[] q, int qOff, int qStride, int head,
+                                     int numHeads, int[] blockTable, int firstContextLen, int count, int window,
+                                     float scale, float[] out, int outOff, int outStride, float[] scratch) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be >= 1, got " + count);
+        }
+        int lastContextLen = firstContextLen + count - 1;
+        check(cache, head, numHeads, blockTable, firstContextLen, window);
+        check(cache, head, numHeads, blockTable, lastContextLen, window);
+        if (scratch.length < (long) count * lastContextLen) {
+            throw new IllegalArgumentException("scratch needs " + (long) count * lastContextLen + " floats, has "
+                    + scratch.length);
+        }
+        int first = firstPosition(firstContextLen, window);
+        // NOTE: a window that cuts some of the tokens' first positions leaves them no shared start.
+        int tiles = firstPosition(lastContextLen, window) == first ? count / QueryTile.QUERIES : 0;
+        if (tiles > 0) {
+            int headDim = cache.headDim();
+            QueryTile.attend(cache.keys(layer), cache.values(layer), blockTable, cache.blockSize(),
+                    cache.slotSize(), kvHeadOffset(cache, head, numHeads), headDim, q, qOff + head * headDim, qStride,
+                    tiles, first, firstContextLen, scale, out, outOff, outStride, scratch, lastContextLen);
+        }
+        for (int i = tiles * QueryTile.QUERIES; i < count; i++) {
+            attend(cache, layer, q, qOff + i * qStride, head, numHeads, blockTable, firstContextLen + i, window,
+                    scale, out, outOff + i * outStride, scratch);
+        }
+    }
+
+    private static void check(CpuKvCache cache, int head, int numHeads, int[] blockTable, int contextLen, int window) {
         int kvHeads = cache.numKvHeads();
         if (numHeads < kvHeads || numHeads % kvHeads != 0) {
             throw new IllegalArgumentException("numHeads " + numHeads + " must be a multiple of numKvHeads " + kvHeads);
@@ -59,21 +119,16 @@ public final class PagedAttention {
             throw new IllegalArgumentException("block table of " + blockTable.length + " blocks of " + bs
                     + " cannot hold contextLen " + contextLen);
         }
-        if (scratch.length < contextLen) {
-            throw new IllegalArgumentException("scratch needs " + contextLen + " floats, has " + scratch.length);
-        }
-        int headDim = cache.headDim();
-        int kvHead = head / (numHeads / kvHeads);
-        int headOff = kvHead * headDim;
-        int slotSize = cache.slotSize();
-        float[] keys = cache.keys(layer);
-        float[] values = cache.values(layer);
-        int first = window > 0 ? Math.max(0, contextLen - window) : 0;
-        int qh = qOff + head * headDim;
+    }
 
-        scores(q, qh, keys, blockTable, bs, slotSize, headOff, headDim, first, contextLen, scale, scratch);
-        CpuKernels.softmax(scratch, first, contextLen - first);
-        weightedValues(values, blockTable, bs, slotSize, headOff, headDim, first, contextLen, scratch, out, outOff);
+    /** First position a token with {@code contextLen} positions attends to. */
+    private static int firstPosition(int contextLen, int window) {
+        return window > 0 ? Math.max(0, contextLen - window) : 0;
+    }
+
+    /** Offset of query head {@code head}'s K/V head within a slot (grouped-query attention). */
+    private static int kvHeadOffset(CpuKvCache cache, int head, int numHeads) {
+        return head / (numHeads / cache.numKvHeads()) * cache.headDim();
     }
 
     /**
@@ -204,12 +259,12 @@ public final class PagedAttention {
      * size is not a constant, so {@link #offset} costs an integer division; once per position it took more
      * time than the position's FMAs (JFR: attention was a fifth of a 16-sequence batched decode).
      */
-    private static int runEnd(int p, int bs, int end) {
+    static int runEnd(int p, int bs, int end) {
         return Math.min(end, (p / bs + 1) * bs);
     }
 
     /** Index of position p's head slice in the layer's K or V array. */
-    private static int offset(int[] blockTable, int bs, int slotSize, int headOff, int p) {
+    static int offset(int[] blockTable, int bs, int slotSize, int headOff, int p) {
         return (blockTable[p / bs] * bs + p % bs) * slotSize + headOff;
     }
 }

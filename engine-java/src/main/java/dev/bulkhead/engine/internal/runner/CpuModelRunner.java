@@ -47,6 +47,9 @@ public final class CpuModelRunner implements ModelRunner {
     private final float[][] gateUpOut; // {hb, hb2}
     private final int[] slots;    // (tokens) cache slot of each token
     private final int[] tokenSeq; // (tokens) sequence of each token
+    private final int[] groupStart; // (tokens) first token of each attention group of this step
+    private final int[] groupSize;  // (tokens) its tokens: consecutive positions of one sequence
+    private int groups;
     private float[] logitInput;   // (logit rows, hidden) final-normed rows that need logits
     private float[] logits;       // (logit rows, vocab)
     private final ThreadLocal<float[]> attnScratch;
@@ -79,10 +82,11 @@ public final class CpuModelRunner implements ModelRunner {
         this.gateUpOut = new float[][] {hb, hb2};
         this.slots = new int[t];
         this.tokenSeq = new int[t];
+        this.groupStart = new int[t];
+        this.groupSize = new int[t];
         this.logitInput = new float[c.hiddenSize()];
         this.logits = new float[c.vocabSize()];
-        int maxContext = Math.min(capacity, c.maxPositionEmbeddings());
-        this.attnScratch = ThreadLocal.withInitial(() -> new float[maxContext]);
+        this.attnScratch = ThreadLocal.withInitial(() -> new float[0]);
     }
 
     private static CpuLayer layer(LayerWeights l) {
@@ -143,6 +147,29 @@ public final class CpuModelRunner implements ModelRunner {
                 tokenSeq[t] = s;
             }
         }
+        groupTokens(b);
+    }
+
+    /**
+     * Splits each sequence's tokens into groups of up to {@link PagedAttention#QUERY_TILE} tokens at consecutive
+     * positions, which attention takes together ({@link PagedAttention#attendQueries}).
+     */
+    private void groupTokens(BatchInput b) {
+        int[] positions = b.positions();
+        groups = 0;
+        for (int s = 0; s < b.numSeqs(); s++) {
+            int end = b.seqStarts()[s + 1];
+            for (int t = b.seqStarts()[s]; t < end; ) {
+                int size = 1;
+                while (size < PagedAttention.QUERY_TILE && t + size < end
+                        && positions[t + size] == positions[t] + size) {
+                    size++;
+                }
+                groupStart[groups] = t;
+                groupSize[groups++] = size;
+                t += size;
+            }
+        }
     }
 
     private void attentionBlock(int layer, CpuLayer w, BatchInput b, int n) {
@@ -177,16 +204,25 @@ public final class CpuModelRunner implements ModelRunner {
         }
         // NOTE: every token's K/V of this step is in the cache before any attention reads it, so a prefill
         // chunk attends to its own earlier tokens exactly as a decode step attends to the past.
+        // NOTE: head-major, so that the tasks of one worker's chunk share a head's K and V, and every chunk
+        // holds early and late tokens alike (a causal prompt's later tokens attend to more positions).
         int heads = c.numHeads();
-        pool.parallelFor(n * heads, 1, (start, end) -> {
+        int g = groups;
+        pool.parallelFor(g * heads, 1, (start, end) -> {
             float[] scratch = attnScratch.get();
             for (int i = start; i < end; i++) {
-                int t = i / heads;
-                int h = i % heads;
+                int h = i / g;
+                int t = groupStart[i % g];
+                int size = groupSize[i % g];
                 int contextLen = b.positions()[t] + 1;
+                if (scratch.length < size * (contextLen + size - 1)) {
+                    // NOTE: grows to the longest group and context this thread has seen, then stays.
+                    scratch = new float[size * (contextLen + size - 1)];
+                    attnScratch.set(scratch);
+                }
                 int[] table = b.blockTables()[tokenSeq[t]];
-                PagedAttention.attend(cache, layer, q, t * qDim, h, heads, table, contextLen, c.slidingWindow(),
-                        attnScale, att, t * qDim + h * headDim, scratch);
+                PagedAttention.attendQueries(cache, layer, q, t * qDim, qDim, h, heads, table, contextLen, size,
+                        c.slidingWindow(), attnScale, att, t * qDim + h * headDim, qDim, scratch);
             }
         });
         matmul(w.wo(), att, n, proj);

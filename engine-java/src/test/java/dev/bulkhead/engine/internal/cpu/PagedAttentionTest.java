@@ -146,6 +146,66 @@ class PagedAttentionTest {
         }
     }
 
+    /**
+     * Consecutive tokens taken together (each key and value read once for four tokens) give each token the bits
+     * of {@link PagedAttention#attend}: head sizes with and without vector and scalar tails, odd and even runs
+     * of positions within a block, windows that cut some tokens' first positions (the one-token path) and ones
+     * that do not, and one to eleven tokens (up to two whole tiles of four and a remainder).
+     */
+    @Test
+    void consecutiveTokensTogetherGiveTheBitsOfOneTokenAtATime() {
+        Random rnd = new Random(8);
+        int heads = 4;
+        int kvHeads = 2;
+        int length = 43;
+        int[] table = {9, 3, 14, 0, 7, 1, 12, 5, 2, 11, 6, 15, 4, 10, 8};
+        for (int headDim : new int[] {64, 75, 8, 3}) {
+            for (int blockSize : new int[] {4, 3}) {
+                CpuKvCache cache = new CpuKvCache(1, 16, blockSize, kvHeads, headDim);
+                for (int p = 0; p < length; p++) {
+                    cache.write(0, table[p / blockSize] * blockSize + p % blockSize,
+                            TestTensors.gaussian(kvHeads * headDim, rnd), 0,
+                            TestTensors.gaussian(kvHeads * headDim, rnd), 0);
+                }
+                int qStride = heads * headDim + 5;
+                float[] q = TestTensors.gaussian(11 * qStride, rnd);
+                for (int firstContextLen : new int[] {1, 2, 5, 8, 13, 33}) {
+                    for (int count = 1; count <= 11; count++) {
+                        for (int window : new int[] {0, 6, 100}) {
+                            for (int head = 0; head < heads; head++) {
+                                int outStride = headDim + 2;
+                                float[] together = new float[11 * outStride + 1];
+                                float[] scratch = new float[count * (firstContextLen + count - 1)];
+                                PagedAttention.attendQueries(cache, 0, q, 0, qStride, head, heads, table,
+                                        firstContextLen, count, window, 0.2f, together, 1, outStride, scratch);
+                                float[] alone = new float[together.length];
+                                for (int i = 0; i < count; i++) {
+                                    PagedAttention.attend(cache, 0, q, i * qStride, head, heads, table,
+                                            firstContextLen + i, window, 0.2f, alone, 1 + i * outStride,
+                                            new float[length]);
+                                }
+                                assertThat(together).as("headDim %d blockSize %d context %d count %d window %d head %d",
+                                        headDim, blockSize, firstContextLen, count, window, head).isEqualTo(alone);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        CpuKvCache cache = new CpuKvCache(1, 4, BLOCK_SIZE, KV_HEADS, HEAD_DIM);
+        float[] q = new float[4 * HEADS * HEAD_DIM];
+        float[] out = new float[4 * HEAD_DIM];
+        assertThatThrownBy(() -> PagedAttention.attendQueries(cache, 0, q, 0, HEADS * HEAD_DIM, 0, HEADS,
+                new int[] {2, 0}, 5, 4, 0, 1f, out, 0, HEAD_DIM, new float[31]))
+                .hasMessageContaining("scratch needs 32");
+        assertThatThrownBy(() -> PagedAttention.attendQueries(cache, 0, q, 0, HEADS * HEAD_DIM, 0, HEADS,
+                new int[] {2, 0}, 6, 4, 0, 1f, out, 0, HEAD_DIM, new float[36]))
+                .hasMessageContaining("cannot hold contextLen 9");
+        assertThatThrownBy(() -> PagedAttention.attendQueries(cache, 0, q, 0, HEADS * HEAD_DIM, 0, HEADS,
+                new int[] {2, 0}, 5, 0, 0, 1f, out, 0, HEAD_DIM, new float[36]))
+                .hasMessageContaining("count must be >= 1");
+    }
+
     /** Heads run concurrently on the pool, each with its own scratch, give the serial results bit for bit. */
     @Test
     void isThreadSafeWithDistinctOutputsAndScratch() {

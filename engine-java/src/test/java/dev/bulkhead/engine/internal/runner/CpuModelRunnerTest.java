@@ -108,6 +108,27 @@ class CpuModelRunnerTest {
         }
     }
 
+    /**
+     * A 13-token prefill in one step (attention takes its tokens in tiles of four, the last one alone) gives the
+     * logits of the same tokens fed one decode step at a time, bit for bit.
+     */
+    @Test
+    void prefillInOneStepEqualsOneTokenAtATime() {
+        int[] tokens = {1, 403, 407, 261, 378, 300, 301, 17, 42, 99, 250, 311, 5};
+        int[] table = {5, 2, 7, 1};
+        int n = tokens.length;
+        try (CpuModelRunner runner = new CpuModelRunner(weights, new CpuRunnerOptions(2, 4, 8, 16))) {
+            int[] pos = IntStream.range(0, n).toArray();
+            float[] together = runner.forward(new BatchInput(tokens, pos, new int[] {0, n}, new int[][] {table},
+                    pos)).clone();
+            for (int p = 0; p < n; p++) {
+                float[] alone = runner.forward(BatchInput.single(new int[] {tokens[p]}, p, table));
+                assertThat(Arrays.copyOfRange(together, p * 512, (p + 1) * 512)).as("position %d", p)
+                        .containsExactly(Arrays.copyOf(alone, 512));
+            }
+        }
+    }
+
     @Test
     void rejectsBadBatches() {
         try (CpuModelRunner runner = new CpuModelRunner(weights, new CpuRunnerOptions(1, 4, 2, 4))) {
