@@ -34,6 +34,8 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(LlamaCppPeerBench.class);
     private static final String F32 = "F32";
     private static final long CHILD_TIMEOUT_SECONDS = 1800;
+    /** Decode steps of the long-prompt runs (both harnesses time some); the rows report only prefill. */
+    private static final int LONG_PROMPT_DECODE = 4;
 
     @Option(names = "--llama-bin", required = true, description = "llama.cpp build's bin directory")
     Path llamaBin;
@@ -77,6 +79,15 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     @Option(names = "--batched-tokens", defaultValue = "128",
             description = "prompt and decode tokens per sequence in the batched rows (-npp, -ntg)")
     int batchedTokens;
+
+    @Option(names = "--long-prompt", defaultValue = "2048",
+            description = "prompt tokens of the long-prompt prefill rows, where attention over the context weighs; "
+                    + "0: none. Past the shape's context the file is copied with a longer context_length")
+    int longPrompt;
+
+    @Option(names = "--long-prompt-types", split = ",", defaultValue = "F32",
+            description = "types of the long-prompt rows")
+    List<String> longPromptTypes;
 
     @Option(names = "--work-dir", defaultValue = "benchmarks/target/peer", description = "checkpoint and GGUF cache")
     Path workDir;
@@ -137,15 +148,36 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             log(theirs);
             report.add(theirs);
             report.setting("llamaCppCommit", theirs.note());
-            GgufTimings ours = forkBulkhead(file, t, "");
+            GgufTimings ours = forkBulkhead(file, t, "", decodeTokens, promptTokens);
             log(ours);
             report.add(ours);
             if (baselineClasspath != null) {
-                GgufTimings base = forkBulkhead(file, t, baselineClasspath + java.io.File.pathSeparator);
-                GgufTimings renamed = new GgufTimings(PeerReport.BASELINE, base.type(), base.threads(),
-                        base.decodeTps(), base.prefillTps(), base.note() + ", classpath first: " + baselineClasspath);
-                log(renamed);
-                report.add(renamed);
+                GgufTimings base = baseline(forkBulkhead(file, t, baselineClasspath + java.io.File.pathSeparator,
+                        decodeTokens, promptTokens));
+                log(base);
+                report.add(base);
+            }
+        }
+        for (String type : longPrompt > 0 ? longPromptTypes : List.<String>of()) {
+            String t = type.toUpperCase(Locale.ROOT);
+            Path file = ggufDir.resolve(shape + "-seed" + seed + "-" + t + ".gguf");
+            if (!Files.isRegularFile(file)) {
+                continue;
+            }
+            Path longFile = withContext(file, longPrompt);
+            report.setting("longPromptHarness", "llama-bench -t " + threads + " -p " + longPrompt + " -n " + LONG_PROMPT_DECODE + " -r " + runs
+                    + "; Bulkhead: BulkheadGgufRun, one " + longPrompt + "-token forward");
+            GgufTimings theirs = llama.bench(longFile, t, threads, LONG_PROMPT_DECODE, longPrompt, runs);
+            log(theirs);
+            report.addLongPrompt(longPrompt, theirs);
+            GgufTimings ours = forkBulkhead(longFile, t, "", LONG_PROMPT_DECODE, longPrompt);
+            log(ours);
+            report.addLongPrompt(longPrompt, ours);
+            if (baselineClasspath != null) {
+                GgufTimings base = baseline(forkBulkhead(longFile, t, baselineClasspath + java.io.File.pathSeparator,
+                        LONG_PROMPT_DECODE, longPrompt));
+                log(base);
+                report.addLongPrompt(longPrompt, base);
             }
         }
         for (String type : batchedTypes) {
@@ -187,11 +219,41 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
                 t.decodeTps().size());
     }
 
-    private GgufTimings forkBulkhead(Path file, String type, String classpathPrefix) {
+    private GgufTimings baseline(GgufTimings base) {
+        return new GgufTimings(PeerReport.BASELINE, base.type(), base.threads(), base.decodeTps(), base.prefillTps(),
+                base.note() + ", classpath first: " + baselineClasspath);
+    }
+
+    /**
+     * {@code file}, or where its shape's context is shorter than {@code positions}, a copy beside it whose
+     * {@code context_length} says {@code positions} (Bulkhead refuses positions past it; llama.cpp sizes its
+     * context from the request). The weights are random, so positions past the trained context cost the same.
+     */
+    private Path withContext(Path file, int positions) {
+        if (ModelShapes.get(shape).config().maxPositionEmbeddings() >= positions) {
+            return file;
+        }
+        String name = file.getFileName().toString();
+        String stem = name.substring(0, name.length() - ".gguf".length());
+        Path copy = file.resolveSibling(stem + "-ctx" + positions + ".gguf");
+        if (!Files.isRegularFile(copy)) {
+            Path tmp = copy.resolveSibling(copy.getFileName() + ".tmp");
+            try {
+                Files.copy(file, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy " + file + ": " + e.getMessage(), e);
+            }
+            GgufContextLength.set(tmp, "llama.context_length", positions);
+            move(tmp, copy);
+        }
+        return copy;
+    }
+
+    private GgufTimings forkBulkhead(Path file, String type, String classpathPrefix, int decode, int prompt) {
         List<String> cmd = childJvm(classpathPrefix);
         cmd.addAll(List.of(BulkheadGgufRun.class.getName(),
-                file.toString(), type, Integer.toString(threads), Integer.toString(decodeTokens),
-                Integer.toString(promptTokens), Integer.toString(warmup), Integer.toString(runs)));
+                file.toString(), type, Integer.toString(threads), Integer.toString(decode),
+                Integer.toString(prompt), Integer.toString(warmup), Integer.toString(runs)));
         String output = runChild(cmd);
         String line = output.lines().filter(l -> l.startsWith(BulkheadGgufRun.TAG)).reduce((a, b) -> b)
                 .orElseThrow(() -> new IllegalStateException("Bulkhead child printed no result:\n" + output));

@@ -15,7 +15,8 @@ import java.util.Optional;
 
 /**
  * The peer benchmark's results: per GGUF type one {@link GgufTimings} for each engine, printed as the
- * issue's table (decode rows, then prefill rows; Bulkhead, llama.cpp and their ratio) and written as JSON
+ * issue's table (decode rows, then prefill rows, then long-prompt prefill rows and batched rows; Bulkhead,
+ * llama.cpp and their ratio) and written as JSON
  * with every run and the settings (both commits, machine, load).
  */
 public final class PeerReport {
@@ -26,6 +27,8 @@ public final class PeerReport {
     private final Map<String, Object> settings = new LinkedHashMap<>();
     private final List<GgufTimings> results = new ArrayList<>();
     private final List<BatchedTimings> batched = new ArrayList<>();
+    private final List<GgufTimings> longPrompt = new ArrayList<>();
+    private int longPromptTokens;
 
     public void setting(String name, Object value) {
         settings.put(name, value);
@@ -33,6 +36,12 @@ public final class PeerReport {
 
     public void add(GgufTimings t) {
         results.add(t);
+    }
+
+    /** A prefill of one {@code promptTokens}-token prompt (every call of a report with the same length). */
+    public void addLongPrompt(int promptTokens, GgufTimings t) {
+        longPromptTokens = promptTokens;
+        longPrompt.add(t);
     }
 
     public void addBatched(BatchedTimings t) {
@@ -62,6 +71,13 @@ public final class PeerReport {
                 sb.append(String.format(Locale.ROOT, "| %s %s |%s %.1f | %.1f | %.2f |%n", work, type, before, a, b, a / b));
             }
         }
+        for (String type : longPrompt.stream().map(GgufTimings::type).distinct().toList()) {
+            double a = longRate("bulkhead", type);
+            double b = longRate("llama.cpp", type);
+            String before = baseline ? String.format(Locale.ROOT, " %.1f |", longRate(BASELINE, type)) : "";
+            sb.append(String.format(Locale.ROOT, "| prefill %s, %d-token prompt |%s %.1f | %.1f | %.2f |%n", type,
+                    longPromptTokens, before, a, b, a / b));
+        }
         for (BatchedTimings ours : batched.stream().filter(b -> b.engine().equals("bulkhead")).toList()) {
             double theirs = batched.stream().filter(b -> b.engine().equals("llama.cpp") && b.type().equals(ours.type())
                     && b.sequences() == ours.sequences()).mapToDouble(BatchedTimings::decode).findFirst().orElse(Double.NaN);
@@ -77,6 +93,11 @@ public final class PeerReport {
         return find(engine, type).map(t -> work.equals("decode") ? t.decode() : t.prefill()).orElse(Double.NaN);
     }
 
+    private double longRate(String engine, String type) {
+        return longPrompt.stream().filter(t -> t.engine().equals(engine) && t.type().equals(type)).findFirst()
+                .map(GgufTimings::prefill).orElse(Double.NaN);
+    }
+
     private Optional<GgufTimings> find(String engine, String type) {
         return results.stream().filter(t -> t.engine().equals(engine) && t.type().equals(type)).findFirst();
     }
@@ -86,6 +107,8 @@ public final class PeerReport {
         root.put("settings", settings);
         root.put("results", results);
         root.put("batched", batched);
+        root.put("longPromptTokens", longPromptTokens);
+        root.put("longPrompt", longPrompt);
         root.put("table", markdown());
         try {
             Path parent = file.toAbsolutePath().getParent();

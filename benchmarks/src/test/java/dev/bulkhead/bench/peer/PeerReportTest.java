@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class PeerReportTest {
 
     @Test
-    void tableHasDecodePrefillAndBatchedRowsWithTheBestRunOfEachEngineAndTheirRatio() {
+    void tableHasDecodePrefillLongPromptAndBatchedRowsWithTheBestRunOfEachEngineAndTheirRatio() {
         PeerReport report = new PeerReport();
         report.add(new GgufTimings("llama.cpp", "Q8_0", 2, List.of(190.0, 200.0), List.of(1000.0), "llama-bench"));
         report.add(new GgufTimings("bulkhead", "Q8_0", 2, List.of(90.0, 100.0, 95.0), List.of(400.0, 500.0), "x"));
@@ -16,10 +16,13 @@ class PeerReportTest {
                 new BatchedTimings("llama.cpp", "F32", 16, 128, 128, List.of(400.0), List.of(900.0), "b"),
                 new BatchedTimings("llama.cpp", "F32", 16, 128, 128, List.of(420.0), List.of(950.0), "b"))));
         report.addBatched(new BatchedTimings("bulkhead", "F32", 16, 128, 128, List.of(210.0, 205.0), List.of(500.0), "o"));
+        report.addLongPrompt(2048, new GgufTimings("llama.cpp", "F32", 2, List.of(50.0), List.of(400.0, 380.0), "l"));
+        report.addLongPrompt(2048, new GgufTimings("bulkhead", "F32", 2, List.of(40.0), List.of(300.0, 310.0), "b"));
 
         assertThat(report.markdown().lines()).contains(
                 "| decode Q8_0 | 100.0 | 200.0 | 0.50 |",
                 "| prefill Q8_0 | 500.0 | 1000.0 | 0.50 |",
+                "| prefill F32, 2048-token prompt | 310.0 | 400.0 | 0.78 |",
                 "| 16 sequences × 128 tokens, F32, aggregate | 210.0 | 420.0 | 0.50 |");
     }
 }

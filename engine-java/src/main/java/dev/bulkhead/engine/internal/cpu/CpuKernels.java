@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The element-wise and reduction kernels of the forward pass, on float arrays with offsets. Static,
- * allocation free and deterministic: reductions use a fixed order, and exponentials use {@link Math#exp}
- * (SiLU) or {@link FloatExp} (softmax), both computed identically in the interpreter and in compiled code.
+ * allocation free and deterministic: reductions use a fixed order, and exponentials use {@link FloatExp},
+ * computed identically in the interpreter and in compiled code.
  */
 public final class CpuKernels {
 
@@ -50,11 +50,21 @@ public final class CpuKernels {
         }
     }
 
-    /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]} with {@code silu(g) = g / (1 + exp(-g))}. */
+    /**
+     * SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]} with {@code silu(g) = g / (1 + exp(-g))}, the exponential
+     * by {@link FloatExp} (vector lanes and the scalar tail alike).
+     */
     public static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
-        for (int i = 0; i < n; i++) {
+        int upper = FLOAT.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            FloatVector g = FloatVector.fromArray(FLOAT, gate, gOff + i);
+            g.div(FloatExp.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(FLOAT, up, uOff + i))
+                    .intoArray(gate, gOff + i);
+        }
+        for (; i < n; i++) {
             float g = gate[gOff + i];
-            gate[gOff + i] = g / (1.0f + (float) Math.exp(-g)) * up[uOff + i];
+            gate[gOff + i] = g / (FloatExp.exp(-g) + 1f) * up[uOff + i];
         }
     }
 

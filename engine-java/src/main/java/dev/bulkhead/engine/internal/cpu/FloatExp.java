@@ -6,18 +6,20 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@code e^x} in float for softmax, as a vector and as its scalar twin that gives the same bits lane for lane:
+ * {@code e^x} in float for softmax and SiLU, as a vector and as its scalar twin that gives the same bits lane for lane:
  * {@code x = n ln2 + r} with n the nearest integer to {@code x / ln2}, {@code e^r} by a degree-6 polynomial
  * (Cephes' {@code expf} coefficients, within 2 ulp of {@link Math#exp} rounded to float), and {@code 2^n}
  * added to the exponent bits.
  *
- * <p>NOTE: softmax took one {@link Math#exp} per position, a seventh of a 2k-token prefill's samples. Only
+ * <p>NOTE: softmax took one {@link Math#exp} per position, a seventh of a 2k-token prefill's samples (SiLU,
+ * one per FFN activation, 3%). Only
  * IEEE operations the Vector API defines exactly (multiply, FMA, add, compare, bit moves) are used, never
  * {@code lanewise(EXP)}, whose result may differ between the interpreter and C2: the CPU backend must give
  * the same bits whatever the JIT state.
  *
  * <p>Below {@value #MIN_X} (where e^x is subnormal) the result is 0; above {@value #MAX_X} it is that bound's
- * value. Softmax only takes {@code x - max <= 0}.
+ * value. Softmax only takes {@code x - max <= 0}; SiLU's {@code g / (1 + e^-g)} is then 0 or g to float
+ * precision anyway.
  */
 final class FloatExp {
 

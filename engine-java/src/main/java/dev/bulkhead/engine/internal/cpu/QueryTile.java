@@ -23,7 +23,10 @@ final class QueryTile {
     private QueryTile() {
     }
 
-    /** {@code tiles * QUERIES} tokens, token i at {@code q[qh + i * qStride]}, out at {@code out[outOff + i * outStride]}. */
+    /**
+     * {@code tiles * QUERIES} tokens: token i's query at {@code q[qh + i * qStride]}, its output at
+     * {@code out[outOff + i * outStride]}.
+     */
     static void attend(float[] keys, float[] values, int[] blockTable, int bs, int slotSize, int headOff,
                        int headDim, float[] q, int qh, int qStride, int tiles, int first, int end0, float scale,
                        float[] out, int outOff, int outStride, float[] scratch, int stride) {
