@@ -69,6 +69,11 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             + "(an older engine build), reported as bulkhead-baseline: before and after in the same run")
     String baselineClasspath;
 
+    @Option(names = "--baseline-rounds", defaultValue = "2",
+            description = "with --baseline-classpath: the new and the old engine run in turn this many times per "
+                    + "file, best of all their runs (this machine's speed drifts within minutes)")
+    int baselineRounds;
+
     @Option(names = "--batched", split = ",", defaultValue = "16,64",
             description = "sequence counts of the batched-decode rows (llama-batched-bench -npl); empty: none")
     List<Integer> batched;
@@ -148,15 +153,10 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             log(theirs);
             report.add(theirs);
             report.setting("llamaCppCommit", theirs.note());
-            GgufTimings ours = forkBulkhead(file, t, "", decodeTokens, promptTokens);
-            log(ours);
-            report.add(ours);
-            if (baselineClasspath != null) {
-                GgufTimings base = baseline(forkBulkhead(file, t, baselineClasspath + java.io.File.pathSeparator,
-                        decodeTokens, promptTokens));
-                log(base);
-                report.add(base);
-            }
+            alternate(file, t, decodeTokens, promptTokens).forEach(r -> {
+                log(r);
+                report.add(r);
+            });
         }
         for (String type : longPrompt > 0 ? longPromptTypes : List.<String>of()) {
             String t = type.toUpperCase(Locale.ROOT);
@@ -170,15 +170,10 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             GgufTimings theirs = llama.bench(longFile, t, threads, LONG_PROMPT_DECODE, longPrompt, runs);
             log(theirs);
             report.addLongPrompt(longPrompt, theirs);
-            GgufTimings ours = forkBulkhead(longFile, t, "", LONG_PROMPT_DECODE, longPrompt);
-            log(ours);
-            report.addLongPrompt(longPrompt, ours);
-            if (baselineClasspath != null) {
-                GgufTimings base = baseline(forkBulkhead(longFile, t, baselineClasspath + java.io.File.pathSeparator,
-                        LONG_PROMPT_DECODE, longPrompt));
-                log(base);
-                report.addLongPrompt(longPrompt, base);
-            }
+            alternate(longFile, t, LONG_PROMPT_DECODE, longPrompt).forEach(r -> {
+                log(r);
+                report.addLongPrompt(longPrompt, r);
+            });
         }
         for (String type : batchedTypes) {
             String t = type.toUpperCase(Locale.ROOT);
@@ -217,6 +212,35 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         LOG.info("{} {}: decode {} tok/s, prefill {} tok/s (best of {})", t.engine(), t.type(),
                 String.format(Locale.ROOT, "%.1f", t.decode()), String.format(Locale.ROOT, "%.1f", t.prefill()),
                 t.decodeTps().size());
+    }
+
+    /**
+     * Bulkhead on one file, and with {@code --baseline-classpath} the old engine too, the two in turn for
+     * {@code --baseline-rounds} rounds, each engine's runs merged: the new engine first, then the old one if any.
+     */
+    private List<GgufTimings> alternate(Path file, String type, int decode, int prompt) {
+        GgufTimings ours = null;
+        GgufTimings base = null;
+        int rounds = baselineClasspath == null ? 1 : Math.max(1, baselineRounds);
+        for (int round = 0; round < rounds; round++) {
+            ours = merge(ours, forkBulkhead(file, type, "", decode, prompt));
+            if (baselineClasspath != null) {
+                base = merge(base, baseline(forkBulkhead(file, type, baselineClasspath + java.io.File.pathSeparator,
+                        decode, prompt)));
+            }
+        }
+        return base == null ? List.of(ours) : List.of(ours, base);
+    }
+
+    private static GgufTimings merge(GgufTimings earlier, GgufTimings next) {
+        if (earlier == null) {
+            return next;
+        }
+        List<Double> decode = new ArrayList<>(earlier.decodeTps());
+        decode.addAll(next.decodeTps());
+        List<Double> prefill = new ArrayList<>(earlier.prefillTps());
+        prefill.addAll(next.prefillTps());
+        return new GgufTimings(next.engine(), next.type(), next.threads(), decode, prefill, next.note());
     }
 
     private GgufTimings baseline(GgufTimings base) {
