@@ -165,8 +165,9 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
                 continue;
             }
             Path longFile = withContext(file, longPrompt);
-            report.setting("longPromptHarness", "llama-bench -t " + threads + " -p " + longPrompt + " -n " + LONG_PROMPT_DECODE + " -r " + runs
-                    + "; Bulkhead: BulkheadGgufRun, one " + longPrompt + "-token forward");
+            report.setting("longPromptHarness", "llama-bench -t " + threads + " -p " + longPrompt + " -n "
+                    + LONG_PROMPT_DECODE + " -r " + runs + "; Bulkhead: BulkheadGgufRun, one " + longPrompt
+                    + "-token forward");
             GgufTimings theirs = llama.bench(longFile, t, threads, LONG_PROMPT_DECODE, longPrompt, runs);
             log(theirs);
             report.addLongPrompt(longPrompt, theirs);

@@ -70,7 +70,7 @@ public final class PagedAttention {
      * them in cache: at a 2k-token prompt that was most of attention's time. Up to {@value #QUERY_TILE}
      * tokens a call is what the engine passes; any count works.
      *
-     * @param scratch at least {@code count * (firstContextLen + count - 1)} floats, overwritten
+     * @param scratch at least {@link #queriesScratch} floats, overwritten
      */
     public static void attendQueries(CpuKvCache cache, int layer, float[] q, int qOff, int qStride, int head,
                                      int numHeads, int[] blockTable, int firstContextLen, int count, int window,
@@ -81,9 +81,9 @@ public final class PagedAttention {
         int lastContextLen = firstContextLen + count - 1;
         check(cache, head, numHeads, blockTable, firstContextLen, window);
         check(cache, head, numHeads, blockTable, lastContextLen, window);
-        if (scratch.length < (long) count * lastContextLen) {
-            throw new IllegalArgumentException("scratch needs " + (long) count * lastContextLen + " floats, has "
-                    + scratch.length);
+        long need = queriesScratch(firstContextLen, count);
+        if (scratch.length < need) {
+            throw new IllegalArgumentException("scratch needs " + need + " floats, has " + scratch.length);
         }
         int first = firstPosition(firstContextLen, window);
         // NOTE: a window that cuts some of the tokens' first positions leaves them no shared start.
@@ -98,6 +98,14 @@ public final class PagedAttention {
             attend(cache, layer, q, qOff + i * qStride, head, numHeads, blockTable, firstContextLen + i, window,
                     scale, out, outOff + i * outStride, scratch);
         }
+    }
+
+    /**
+     * Scratch floats {@link #attendQueries} needs for {@code count} tokens from {@code firstContextLen}: one
+     * score per position for each token, {@code count * (firstContextLen + count - 1)}.
+     */
+    public static long queriesScratch(int firstContextLen, int count) {
+        return (long) count * (firstContextLen + count - 1);
     }
 
     private static void check(CpuKvCache cache, int head, int numHeads, int[] blockTable, int contextLen, int window) {

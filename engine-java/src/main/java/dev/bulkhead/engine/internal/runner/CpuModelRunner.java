@@ -215,9 +215,10 @@ public final class CpuModelRunner implements ModelRunner {
                 int t = groupStart[i % g];
                 int size = groupSize[i % g];
                 int contextLen = b.positions()[t] + 1;
-                if (scratch.length < size * (contextLen + size - 1)) {
+                long need = PagedAttention.queriesScratch(contextLen, size);
+                if (scratch.length < need) {
                     // NOTE: grows to the longest group and context this thread has seen, then stays.
-                    scratch = new float[size * (contextLen + size - 1)];
+                    scratch = new float[Math.toIntExact(need)];
                     attnScratch.set(scratch);
                 }
                 int[] table = b.blockTables()[tokenSeq[t]];
