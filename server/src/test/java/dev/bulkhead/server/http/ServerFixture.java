@@ -26,6 +26,7 @@ final class ServerFixture implements AutoCloseable {
     final LlmEngine engine;
     final BulkheadServer server;
     final HttpClient http = HttpClient.newHttpClient();
+    final PrometheusMeterRegistry registry;
     private final ObjectMapper json = new ObjectMapper();
 
     ServerFixture(ServerConfig config) {
@@ -33,7 +34,7 @@ final class ServerFixture implements AutoCloseable {
     }
 
     ServerFixture(ServerConfig config, ModelRunnerFactory runners) {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         EngineOptions options = EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20).withMaxModelLen(256);
         engine = new LlmEngine(MODEL, ModelLoader.load(null), options, registry, runners);
         server = BulkheadServer.start(config, new EngineBackend(MODEL, engine), registry);
