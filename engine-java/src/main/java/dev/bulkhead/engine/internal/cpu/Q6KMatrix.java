@@ -23,12 +23,16 @@ import jdk.incubator.vector.VectorOperators;
  * run one FMA by {@code d * d_x}.
  *
  * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
- * {@value #PACKED_BYTES} bytes, the 256 six-bit values minus 32 as int8 in order, the sixteen scales and
- * {@code d} as a float. NOTE: unpacking six bits from two places took eleven vector ops per 16 values, more
- * than the multiply and sums they feed, and made Q6_K the slowest type by far (it holds the output matrix
- * and half the FFN-down and V matrices of a Q4_K_M file). An int8 value is one load and one sign extension,
- * as for Q8_0; the price is memory: 276 bytes where the file has 210, allocated off the heap beside the
- * mapped file. The integers are the same, so the results are the bits the file's layout gave.
+ * three regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the
+ * values minus 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block ({@code cols
+ * / 16} bytes a row), and each super-block's {@code d} as a float. NOTE: unpacking six bits from two places
+ * took eleven vector ops per 16 values, more than the multiply and sums they feed, and made Q6_K the slowest
+ * type by far (it holds the output matrix and half the FFN-down and V matrices of a Q4_K_M file). An int8
+ * value is one load and one sign extension, as for Q8_0. The kernels loop once over a row's blocks with
+ * offsets linear in {@code k}, so C2 checks their bounds once before the loop; a loop over super-blocks with
+ * one over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed. The price is
+ * memory: 276 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
+ * so the results are the bits the file's layout gave.
  *
  * <p>NOTE: |(w - 32) * q| <= 32 * 127, at most two per 16-bit lane before widening: 8128 < 2^15.
  */
@@ -36,22 +40,23 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     private static final int SUPER_BYTES = 210;
     private static final int SUPER_VALUES = 256;
-    /** A repacked super-block: 256 int8 values, 16 int8 scales, a float {@code d}. */
-    static final int PACKED_BYTES = SUPER_VALUES + 16 + Float.BYTES;
-    private static final int SCALES = SUPER_VALUES;
-    private static final int D = SUPER_VALUES + 16;
+    /** Blocks of 32 values per super-block. */
+    private static final int RUNS = SUPER_VALUES / Q8Activations.BLOCK;
     private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
 
     private final int superBlocks;
-    private final long packedRowBytes;
-    /** The weights in the kernels' layout, {@link #PACKED_BYTES} per super-block, row after row. */
+    /** The weights in the kernels' layout: values, scales from {@link #scaleBase}, {@code d}s from {@link #dBase}. */
     private final MemorySegment packed;
+    private final long scaleBase;
+    private final long dBase;
 
     Q6KMatrix(WeightTensor t) {
         super(t, DType.Q6_K);
         this.superBlocks = cols / SUPER_VALUES;
-        this.packedRowBytes = (long) superBlocks * PACKED_BYTES;
-        this.packed = Arena.ofAuto().allocate(rows * packedRowBytes, 64);
+        long values = (long) rows * cols;
+        this.scaleBase = values;
+        this.dBase = values + values / 16;
+        this.packed = Arena.ofAuto().allocate(dBase + (long) rows * superBlocks * Float.BYTES, 64);
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
@@ -71,11 +76,12 @@ final class Q6KMatrix extends QuantizedMatrix {
     /** Row r from the file's layout into {@link #packed}. */
     private void repack(int r) {
         long row = rowOffset(r);
-        long dst = r * packedRowBytes;
+        long values = (long) r * cols;
+        long scales = scaleBase + (long) r * 2 * blocks;
         for (int sb = 0; sb < superBlocks; sb++) {
             long b = row + (long) sb * SUPER_BYTES;
-            long p = dst + (long) sb * PACKED_BYTES;
-            for (int run = 0; run < 8; run++) {
+            long p = values + (long) sb * SUPER_VALUES;
+            for (int run = 0; run < RUNS; run++) {
                 int h = run >> 2;
                 int u = run & 3;
                 long ql = b + 64 * h + 32 * (u & 1);
@@ -86,13 +92,19 @@ final class Q6KMatrix extends QuantizedMatrix {
                 }
             }
             // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 bytes copy as they are.
-            MemorySegment.copy(data, b + 192, packed, p + SCALES, 16);
-            packed.set(FLOAT_LE, p + D, IntDot.half(data, b + 208));
+            MemorySegment.copy(data, b + 192, packed, scales + 16L * sb, 16);
+            packed.set(FLOAT_LE, dBase + ((long) r * superBlocks + sb) * Float.BYTES, IntDot.half(data, b + 208));
         }
     }
 
-    private int scale(long offset) {
-        return packed.get(ValueLayout.JAVA_BYTE, offset);
+    /** Scale {@code i} (0 or 1: values 0..15 or 16..31) of the block whose two scales start at {@code pair}. */
+    private int scale(long pair, int i) {
+        return packed.get(ValueLayout.JAVA_BYTE, pair + i);
+    }
+
+    /** {@code d} of the super-block holding block {@code k} of the row whose first {@code d} is at {@code ds}. */
+    private float d(long ds, int k) {
+        return packed.get(FLOAT_LE, ds + (long) (k / RUNS) * Float.BYTES);
     }
 
     /**
@@ -110,29 +122,29 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     float dot(int r, Q8Activations a, int t) {
-        long row = r * packedRowBytes;
+        long values = (long) r * cols;
+        long scales = scaleBase + (long) r * 2 * blocks;
+        long ds = dBase + (long) r * superBlocks * Float.BYTES;
         short[] q = a.q;
         float[] s = a.scale;
         int qOff = t * cols;
         int sOff = t * blocks;
         FloatVector acc = FloatVector.zero(FLOAT);
-        for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * PACKED_BYTES;
-            float d = packed.get(FLOAT_LE, b + D);
-            for (int run = 0; run < 8; run++) {
-                long v = b + 32L * run;
-                int c = qOff + sb * SUPER_VALUES + 32 * run;
-                IntVector sums = sixteen(v, q, c, scale(b + SCALES + 2 * run))
-                        .add(sixteen(v + 16, q, c + 16, scale(b + SCALES + 2 * run + 1)));
-                acc = IntDot.accumulate(sums, d * s[sOff + sb * 8 + run], acc);
-            }
+        for (int k = 0; k < blocks; k++) {
+            long v = values + 32L * k;
+            long sc = scales + 2L * k;
+            int c = qOff + 32 * k;
+            IntVector sums = sixteen(v, q, c, scale(sc, 0)).add(sixteen(v + 16, q, c + 16, scale(sc, 1)));
+            acc = IntDot.accumulate(sums, d(ds, k) * s[sOff + k], acc);
         }
         return IntDot.sum(acc);
     }
 
     @Override
     void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
-        long row = r * packedRowBytes;
+        long values = (long) r * cols;
+        long scales = scaleBase + (long) r * 2 * blocks;
+        long ds = dBase + (long) r * superBlocks * Float.BYTES;
         short[] q = a.q;
         float[] s = a.scale;
         int q0 = t * cols;
@@ -141,29 +153,25 @@ final class Q6KMatrix extends QuantizedMatrix {
         int s1 = s0 + blocks;
         FloatVector acc0 = FloatVector.zero(FLOAT);
         FloatVector acc1 = FloatVector.zero(FLOAT);
-        for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * PACKED_BYTES;
-            float d = packed.get(FLOAT_LE, b + D);
-            for (int run = 0; run < 8; run++) {
-                int c = sb * SUPER_VALUES + 32 * run;
-                IntVector i0 = IntVector.zero(IntDot.INT);
-                IntVector i1 = IntVector.zero(IntDot.INT);
-                for (int l0 = 0; l0 < 32; l0 += 16) {
-                    int scale = scale(b + SCALES + 2 * run + (l0 >> 4));
-                    ShortVector p0 = ShortVector.zero(IntDot.SHORT);
-                    ShortVector p1 = ShortVector.zero(IntDot.SHORT);
-                    for (int l = l0; l < l0 + 16; l += SL) {
-                        ShortVector w = IntDot.bytes(packed, b + 32L * run + l);
-                        p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
-                        p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
-                    }
-                    i0 = i0.add(IntDot.narrowPairSums(p0).mul(scale));
-                    i1 = i1.add(IntDot.narrowPairSums(p1).mul(scale));
+        for (int k = 0; k < blocks; k++) {
+            int c = 32 * k;
+            IntVector i0 = IntVector.zero(IntDot.INT);
+            IntVector i1 = IntVector.zero(IntDot.INT);
+            for (int l0 = 0; l0 < 32; l0 += 16) {
+                int scale = scale(scales + 2L * k, l0 >> 4);
+                ShortVector p0 = ShortVector.zero(IntDot.SHORT);
+                ShortVector p1 = ShortVector.zero(IntDot.SHORT);
+                for (int l = l0; l < l0 + 16; l += SL) {
+                    ShortVector w = IntDot.bytes(packed, values + c + l);
+                    p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
+                    p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
                 }
-                int blk = sb * 8 + run;
-                acc0 = IntDot.accumulate(i0, d * s[s0 + blk], acc0);
-                acc1 = IntDot.accumulate(i1, d * s[s1 + blk], acc1);
+                i0 = i0.add(IntDot.narrowPairSums(p0).mul(scale));
+                i1 = i1.add(IntDot.narrowPairSums(p1).mul(scale));
             }
+            float d = d(ds, k);
+            acc0 = IntDot.accumulate(i0, d * s[s0 + k], acc0);
+            acc1 = IntDot.accumulate(i1, d * s[s1 + k], acc1);
         }
         out[outOff] = IntDot.sum(acc0);
         out[outOff + rows] = IntDot.sum(acc1);
@@ -171,19 +179,16 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
-        long row = r * packedRowBytes;
-        for (int sb = 0; sb < superBlocks; sb++) {
-            long b = row + (long) sb * PACKED_BYTES;
-            float d = packed.get(FLOAT_LE, b + D);
-            for (int run = 0; run < 8; run++) {
-                factor[fOff + sb * 8 + run] = d;
-                int c = wOff + sb * SUPER_VALUES + 32 * run;
-                for (int l = 0; l < 32; l += SL) {
-                    // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
-                    ShortVector v = IntDot.bytes(packed, b + 32L * run + l)
-                            .mul((short) scale(b + SCALES + 2 * run + (l >> 4)));
-                    IntDot.storeLaneOrdered(v, w, c, l / SL);
-                }
+        long values = (long) r * cols;
+        long scales = scaleBase + (long) r * 2 * blocks;
+        long ds = dBase + (long) r * superBlocks * Float.BYTES;
+        for (int k = 0; k < blocks; k++) {
+            factor[fOff + k] = d(ds, k);
+            int c = wOff + 32 * k;
+            for (int l = 0; l < 32; l += SL) {
+                // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
+                ShortVector v = IntDot.bytes(packed, values + 32L * k + l).mul((short) scale(scales + 2L * k, l >> 4));
+                IntDot.storeLaneOrdered(v, w, c, l / SL);
             }
         }
     }
