@@ -19,6 +19,10 @@ import java.util.SplittableRandom;
  * <p>{@code main(dtypes, rows, cols, tokenCounts, threads, rounds)}, e.g.
  * {@code GemmCompare F32,BF16 4096 4096 1,8,16,32,128 2 5}; prints one line per (dtype, tokens) with GFLOP/s
  * and the ratio to Java. Any {@code DType}: the OpenBLAS columns of a type it does not take repeat the Java one.
+ *
+ * <p>NOTE: compare a quantized type's kernel in a JVM of its own. Types measured one after another in one JVM
+ * slowed the later ones (one token, 2048 x 768, one thread: Q4_0 3.1 GFLOP/s after F32, BF16, F16 and Q8_0
+ * against 18.6 alone; Q8_0 13.2 after Q4_0 against 19.4 alone); the cause was not looked into.
  */
 public final class GemmCompare {
 

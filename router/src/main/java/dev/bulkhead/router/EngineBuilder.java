@@ -56,8 +56,9 @@ final class EngineBuilder implements AutoCloseable {
         LoadedModel model = ModelLoader.load(spec.source());
         MemoryLedger.Reservation r = null;
         try {
-            r = ledger.reserve(spec.name(), model.weights().byteSize(), spec.engine().kvCacheBytes(),
-                    spec.memoryBudgetBytes());
+            // NOTE: the runner's host copies of weights (the CPU's Q6_K repack, Q4_K scale tables) count too.
+            r = ledger.reserve(spec.name(), model.weights().byteSize() + runners.hostWeightBytes(model.weights()),
+                    spec.engine().kvCacheBytes(), spec.memoryBudgetBytes());
             // NOTE: a registry per engine: the engine's gauges hold its loop, so a shared registry would keep every
             // replaced engine (and its KV pool) reachable after a restart. EngineMeterBridge shows the current
             // engine's meters in the user's registry. Named after the model, so its meters carry model=<name>.
@@ -76,10 +77,12 @@ final class EngineBuilder implements AutoCloseable {
     private Built worker() throws InterruptedException {
         LoadedModel model = catalog();
         long weights = model.weights().byteSize();
-        MemoryLedger.Reservation r = ledger.reserve(spec.name(), weights, spec.engine().kvCacheBytes(),
+        boolean gpu = workers.launcher().device().startsWith("cuda");
+        // NOTE: a CPU worker's runner keeps copies of some weights off the heap (Q6_K repack, Q4_K scale tables).
+        long copies = gpu ? 0 : ModelRunnerFactory.CPU.hostWeightBytes(model.weights());
+        MemoryLedger.Reservation r = ledger.reserve(spec.name(), weights + copies, spec.engine().kvCacheBytes(),
                 spec.memoryBudgetBytes());
         try {
-            boolean gpu = workers.launcher().device().startsWith("cuda");
             long heap = spec.worker().heapFor(weights, gpu ? 0 : spec.engine().kvCacheBytes());
             String id = fileName(spec.name()) + "-" + nextSpawn();
             return new Built(WorkerEngine.start(spec, workers.launcher(), workers.faults(), workers.dir(), id, heap,

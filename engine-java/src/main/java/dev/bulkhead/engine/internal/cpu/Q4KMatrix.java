@@ -44,14 +44,25 @@ final class Q4KMatrix extends QuantizedMatrix {
     private final MemorySegment scales;
     private final long dBase;
 
-    Q4KMatrix(WeightTensor t) {
+    /** @param copies where the side table is allocated */
+    Q4KMatrix(WeightTensor t, Arena copies) {
         super(t, DType.Q4_K);
         this.superBlocks = cols / SUPER_VALUES;
         this.dBase = 2L * rows * blocks;
-        this.scales = Arena.ofAuto().allocate(dBase + 2L * Float.BYTES * rows * superBlocks, 8);
+        this.scales = copies.allocate(tableBytes(rows, cols), 8);
         for (int r = 0; r < rows; r++) {
             decodeScales(r);
         }
+    }
+
+    /** Bytes of the side table of a {@code rows x cols} matrix: two per 32 values, eight per 256. */
+    static long tableBytes(int rows, int cols) {
+        return 2L * rows * (cols / Q8Activations.BLOCK) + 2L * Float.BYTES * rows * (cols / SUPER_VALUES);
+    }
+
+    /** Bytes this matrix allocated off the heap (its side table). */
+    long hostBytes() {
+        return scales.byteSize();
     }
 
     /** Row r's scales, minimums, {@code d} and {@code dmin} from the file into {@link #scales}. */

@@ -50,16 +50,28 @@ final class Q6KMatrix extends QuantizedMatrix {
     private final long scaleBase;
     private final long dBase;
 
-    Q6KMatrix(WeightTensor t) {
+    /** @param copies where the repacked copy is allocated */
+    Q6KMatrix(WeightTensor t, Arena copies) {
         super(t, DType.Q6_K);
         this.superBlocks = cols / SUPER_VALUES;
         long values = (long) rows * cols;
         this.scaleBase = values;
         this.dBase = values + values / 16;
-        this.packed = Arena.ofAuto().allocate(dBase + (long) rows * superBlocks * Float.BYTES, 64);
+        this.packed = copies.allocate(packedBytes(rows, cols), 64);
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
+    }
+
+    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 276 per 256 values. */
+    static long packedBytes(int rows, int cols) {
+        long values = (long) rows * cols;
+        return values + values / 16 + (long) rows * (cols / SUPER_VALUES) * Float.BYTES;
+    }
+
+    /** Bytes this matrix allocated off the heap (its repacked copy). */
+    long hostBytes() {
+        return packed.byteSize();
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.bulkhead.engine.internal.cpu;
 
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.Arena;
 
 /** Builds the {@link WeightMatrix} for a tensor's storage type and runs matrix products on a pool. */
 public final class WeightMatrices {
@@ -15,12 +16,23 @@ public final class WeightMatrices {
     }
 
     /**
-     * A matrix reading {@code t}'s bytes in place (no copy; the tensor's memory must stay mapped).
+     * {@link #of(WeightTensor, Arena)} with its copies in an automatic arena, freed when the matrix is garbage. NOTE:
+     * for benchmarks and tests; an automatic arena's memory counts against {@code -XX:MaxDirectMemorySize} (by
+     * default the heap's size) and is freed only when the collector finds the matrix unreachable.
+     */
+    public static WeightMatrix of(WeightTensor t) {
+        return of(t, Arena.ofAuto());
+    }
+
+    /**
+     * A matrix reading {@code t}'s bytes in place (the tensor's memory must stay mapped), except what a type keeps in
+     * the kernels' layout ({@link #hostBytes}): allocated in {@code copies}, which must stay open while the matrix
+     * is used.
      *
      * @throws IllegalArgumentException when {@code t} is not rank 2, or its column count is not a multiple
      *                                  of its storage block size
      */
-    public static WeightMatrix of(WeightTensor t) {
+    public static WeightMatrix of(WeightTensor t, Arena copies) {
         if (t.rank() != 2) {
             throw new IllegalArgumentException("tensor " + t + " is rank " + t.rank() + ", a weight matrix needs rank 2");
         }
@@ -34,8 +46,25 @@ public final class WeightMatrices {
             case F16 -> new F16Matrix(t);
             case Q8_0 -> new Q8Matrix(t);
             case Q4_0 -> new Q4Matrix(t);
-            case Q4_K -> new Q4KMatrix(t);
-            case Q6_K -> new Q6KMatrix(t);
+            case Q4_K -> new Q4KMatrix(t, copies);
+            case Q6_K -> new Q6KMatrix(t, copies);
+        };
+    }
+
+    /**
+     * Bytes that {@link #of} allocates off the heap for {@code t} beside its mapped data: Q6_K's repacked copy
+     * and Q4_K's table of scales; 0 for the types read in place. Rank-2 tensors only count; anything else is 0.
+     * NOTE: a memory budget that counted the mapped file alone would let a Q4_K_M model take a third more than
+     * it reserved.
+     */
+    public static long hostBytes(WeightTensor t) {
+        if (t.rank() != 2) {
+            return 0;
+        }
+        return switch (t.dtype()) {
+            case Q4_K -> Q4KMatrix.tableBytes(t.rows(), t.cols());
+            case Q6_K -> Q6KMatrix.packedBytes(t.rows(), t.cols());
+            case F32, BF16, F16, Q8_0, Q4_0 -> 0;
         };
     }
 

@@ -60,6 +60,11 @@ public final class CudaRunners {
                 return new KvMemoryLimit(AUTO_KV_LIMIT_BYTES, "the CUDA backend's fixed automatic size (device "
                         + "memory is not measured)");
             }
+
+            @Override
+            public long hostWeightBytes(ModelWeights weights) {
+                return 0; // NOTE: the weights go to the device through one staging buffer; no host copy stays
+            }
         };
     }
 }

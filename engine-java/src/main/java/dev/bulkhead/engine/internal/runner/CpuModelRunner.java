@@ -13,6 +13,7 @@ import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.Arena;
 
 /**
  * The CPU backend's forward pass, in the shape of llama2.c's {@code forward()} but over a ragged batch:
@@ -29,6 +30,7 @@ public final class CpuModelRunner implements ModelRunner {
     private final RopeTable rope;
     private final float attnScale;
 
+    private final Arena copies;           // the weight copies some types keep (WeightMatrices#hostBytes)
     private final WeightMatrix embedding; // (vocab, hidden)
     private final CpuLayer[] layers;      // (layer)
     private final float[] finalNorm;      // (hidden)
@@ -64,10 +66,20 @@ public final class CpuModelRunner implements ModelRunner {
         this.rope = new RopeTable(c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim()),
                 Math.min(capacity, c.maxPositionEmbeddings()));
         this.attnScale = (float) (1.0 / Math.sqrt(c.headDim()));
-        this.embedding = WeightMatrices.of(weights.embedding());
-        this.lmHead = weights.lmHead() == weights.embedding() ? embedding : WeightMatrices.of(weights.lmHead());
+        // NOTE: a shared arena, closed with the runner: an automatic one would count against -XX:MaxDirectMemorySize
+        // (the heap's size by default, less than a large Q4_K_M model's copies) and outlive a restarted engine until
+        // a collection.
+        this.copies = Arena.ofShared();
+        try {
+            this.embedding = WeightMatrices.of(weights.embedding(), copies);
+            this.lmHead = weights.lmHead() == weights.embedding() ? embedding
+                    : WeightMatrices.of(weights.lmHead(), copies);
+            this.layers = weights.layers().stream().map(l -> layer(l, copies)).toArray(CpuLayer[]::new);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
         this.finalNorm = toFloats(weights.finalNorm());
-        this.layers = weights.layers().stream().map(CpuModelRunner::layer).toArray(CpuLayer[]::new);
         int t = options.maxBatchTokens();
         this.x = new float[t * c.hiddenSize()];
         this.xb = new float[t * c.hiddenSize()];
@@ -89,11 +101,12 @@ public final class CpuModelRunner implements ModelRunner {
         this.attnScratch = ThreadLocal.withInitial(() -> new float[0]);
     }
 
-    private static CpuLayer layer(LayerWeights l) {
-        return new CpuLayer(toFloats(l.inputNorm()), WeightMatrices.of(l.wq()), WeightMatrices.of(l.wk()),
-                WeightMatrices.of(l.wv()), WeightMatrices.of(l.wo()), toFloats(l.bq()), toFloats(l.bk()),
-                toFloats(l.bv()), toFloats(l.qNorm()), toFloats(l.kNorm()), toFloats(l.postAttnNorm()),
-                WeightMatrices.of(l.gate()), WeightMatrices.of(l.up()), WeightMatrices.of(l.down()));
+    private static CpuLayer layer(LayerWeights l, Arena copies) {
+        return new CpuLayer(toFloats(l.inputNorm()), WeightMatrices.of(l.wq(), copies),
+                WeightMatrices.of(l.wk(), copies), WeightMatrices.of(l.wv(), copies), WeightMatrices.of(l.wo(), copies),
+                toFloats(l.bq()), toFloats(l.bk()), toFloats(l.bv()), toFloats(l.qNorm()), toFloats(l.kNorm()),
+                toFloats(l.postAttnNorm()), WeightMatrices.of(l.gate(), copies), WeightMatrices.of(l.up(), copies),
+                WeightMatrices.of(l.down(), copies));
     }
 
     private static float[] toFloats(WeightTensor t) {
@@ -295,6 +308,10 @@ public final class CpuModelRunner implements ModelRunner {
         pool.close();
         if (blas != null) {
             blas.close();
+        }
+        // NOTE: after the pool: no worker still reads a copy. A step after close fails on the closed arena.
+        if (copies.scope().isAlive()) {
+            copies.close();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.bulkhead.engine.internal.runner;
 
+import dev.bulkhead.engine.internal.cpu.WeightMatrices;
 import dev.bulkhead.kvcache.KvMemoryLimit;
 import dev.bulkhead.model.arch.ModelWeights;
 import dev.bulkhead.model.config.ModelConfig;
@@ -34,9 +35,18 @@ public interface ModelRunnerFactory {
     }
 
     /**
+     * Host memory this backend's runner allocates for {@code weights} beside their mapping, which a memory budget
+     * must reserve with the mapped bytes: on the CPU, the repacked copy of each Q6_K matrix and the scale table of
+     * each Q4_K matrix ({@link WeightMatrices#hostBytes}), off the heap.
+     */
+    default long hostWeightBytes(ModelWeights weights) {
+        return weights.distinctTensors().stream().mapToLong(WeightMatrices::hostBytes).sum();
+    }
+
+    /**
      * A factory whose runners are {@code base}'s, passed through {@code decorate} (fault drills, slow steps),
-     * with {@code base}'s KV element size and automatic KV limit: a plain lambda would fall back to the CPU's 4
-     * bytes and halve a CUDA pool, and size a CUDA pool from the Java heap.
+     * with {@code base}'s KV element size, automatic KV limit and host weight bytes: a plain lambda would fall
+     * back to the CPU's 4 bytes and halve a CUDA pool, and size a CUDA pool from the Java heap.
      */
     static ModelRunnerFactory decorating(ModelRunnerFactory base, java.util.function.BiFunction<ModelRunner,
             CpuRunnerOptions, ModelRunner> decorate) {
@@ -54,6 +64,11 @@ public interface ModelRunnerFactory {
             @Override
             public KvMemoryLimit autoKvLimit(ModelConfig config) {
                 return base.autoKvLimit(config);
+            }
+
+            @Override
+            public long hostWeightBytes(ModelWeights weights) {
+                return base.hostWeightBytes(weights);
             }
         };
     }
