@@ -68,16 +68,18 @@ final class Q4KMatrix extends QuantizedMatrix {
     /** Row r's scales, minimums, {@code d} and {@code dmin} from the file into {@link #scales}. */
     private void decodeScales(int r) {
         long row = rowOffset(r);
+        long sr = scaleRow(r);
+        long ds = dRow(r);
         for (int sb = 0; sb < superBlocks; sb++) {
             long b = row + (long) sb * SUPER_BYTES;
             long lo = data.get(IntDot.LONG_LE, b + 4);
             int hi = data.get(IntDot.INT_LE, b + 12);
-            long pairs = 2L * (r * blocks + sb * 8);
+            long pairs = sr + 16L * sb;
             for (int j = 0; j < 8; j++) {
                 scales.set(ValueLayout.JAVA_BYTE, pairs + 2 * j, (byte) scaleOf(lo, hi, j));
                 scales.set(ValueLayout.JAVA_BYTE, pairs + 2 * j + 1, (byte) minOf(lo, hi, j));
             }
-            long f = dBase + 2L * Float.BYTES * ((long) r * superBlocks + sb);
+            long f = ds + 2L * Float.BYTES * sb;
             scales.set(FLOAT_LE, f, IntDot.half(data, b));
             scales.set(FLOAT_LE, f + Float.BYTES, IntDot.half(data, b + 2));
         }

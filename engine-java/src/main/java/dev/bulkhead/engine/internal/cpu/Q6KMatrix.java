@@ -88,8 +88,9 @@ final class Q6KMatrix extends QuantizedMatrix {
     /** Row r from the file's layout into {@link #packed}. */
     private void repack(int r) {
         long row = rowOffset(r);
-        long values = (long) r * cols;
-        long scales = scaleBase + (long) r * 2 * blocks;
+        long values = valueRow(r);
+        long scales = scaleRow(r);
+        long ds = dRow(r);
         for (int sb = 0; sb < superBlocks; sb++) {
             long b = row + (long) sb * SUPER_BYTES;
             long p = values + (long) sb * SUPER_VALUES;
@@ -105,8 +106,23 @@ final class Q6KMatrix extends QuantizedMatrix {
             }
             // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 bytes copy as they are.
             MemorySegment.copy(data, b + 192, packed, scales + 16L * sb, 16);
-            packed.set(FLOAT_LE, dBase + ((long) r * superBlocks + sb) * Float.BYTES, IntDot.half(data, b + 208));
+            packed.set(FLOAT_LE, ds + (long) sb * Float.BYTES, IntDot.half(data, b + 208));
         }
+    }
+
+    /** Offset in {@link #packed} of row r's first value. */
+    private long valueRow(int r) {
+        return (long) r * cols;
+    }
+
+    /** Offset in {@link #packed} of row r's first scale. */
+    private long scaleRow(int r) {
+        return scaleBase + 2L * r * blocks;
+    }
+
+    /** Offset in {@link #packed} of row r's first {@code d}. */
+    private long dRow(int r) {
+        return dBase + (long) r * superBlocks * Float.BYTES;
     }
 
     /** Scale {@code i} (0 or 1: values 0..15 or 16..31) of the block whose two scales start at {@code pair}. */
@@ -134,9 +150,9 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     float dot(int r, Q8Activations a, int t) {
-        long values = (long) r * cols;
-        long scales = scaleBase + (long) r * 2 * blocks;
-        long ds = dBase + (long) r * superBlocks * Float.BYTES;
+        long values = valueRow(r);
+        long scales = scaleRow(r);
+        long ds = dRow(r);
         short[] q = a.q;
         float[] s = a.scale;
         int qOff = t * cols;
@@ -154,9 +170,9 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
-        long values = (long) r * cols;
-        long scales = scaleBase + (long) r * 2 * blocks;
-        long ds = dBase + (long) r * superBlocks * Float.BYTES;
+        long values = valueRow(r);
+        long scales = scaleRow(r);
+        long ds = dRow(r);
         short[] q = a.q;
         float[] s = a.scale;
         int q0 = t * cols;
@@ -191,9 +207,9 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     @Override
     void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
-        long values = (long) r * cols;
-        long scales = scaleBase + (long) r * 2 * blocks;
-        long ds = dBase + (long) r * superBlocks * Float.BYTES;
+        long values = valueRow(r);
+        long scales = scaleRow(r);
+        long ds = dRow(r);
         for (int k = 0; k < blocks; k++) {
             factor[fOff + k] = d(ds, k);
             int c = wOff + 32 * k;
