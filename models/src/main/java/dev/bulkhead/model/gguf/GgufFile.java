@@ -2,6 +2,7 @@ package dev.bulkhead.model.gguf;
 
 import dev.bulkhead.model.ModelFormatException;
 import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.MappedFile;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -66,7 +67,7 @@ public final class GgufFile implements AutoCloseable {
         try {
             MemorySegment mapped;
             try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-                mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+                mapped = MappedFile.mapReadOnly(channel, arena);
             }
             GgufFile file = parse(path, arena, mapped);
             arena = null;

@@ -6,6 +6,7 @@ import dev.bulkhead.model.config.ModelFamily;
 import dev.bulkhead.model.config.RopeScaling;
 import dev.bulkhead.model.config.RopeStyle;
 import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.MappedFile;
 import dev.bulkhead.model.tensor.WeightSource;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.io.IOException;
@@ -61,7 +62,7 @@ public final class Llama2cCheckpoint implements WeightSource {
                     throw new ModelFormatException(bin, "truncated: " + ch.size() + " bytes, shorter than the "
                             + Llama2cHeader.BYTES + "-byte llama2.c header");
                 }
-                mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+                mapped = MappedFile.mapReadOnly(ch, arena);
             }
             int[] raw = new int[7];
             for (int i = 0; i < raw.length; i++) {

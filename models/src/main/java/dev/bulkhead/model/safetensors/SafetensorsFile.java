@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.model.ModelFormatException;
 import dev.bulkhead.model.tensor.DType;
+import dev.bulkhead.model.tensor.MappedFile;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -52,7 +53,7 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             MemorySegment mapped;
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+                mapped = MappedFile.mapReadOnly(ch, arena);
             }
             SafetensorsFile st = parse(file, arena, mapped);
             return st;

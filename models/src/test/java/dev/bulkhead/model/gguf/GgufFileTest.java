@@ -117,6 +117,21 @@ class GgufFileTest {
     }
 
     @Test
+    void tensorDataIsANativeViewThatClosesWithTheFile() throws IOException {
+        Path p = write("t.gguf", smallFile().toBytes());
+        WeightTensor t;
+        try (GgufFile f = GgufFile.open(p)) {
+            t = f.tensor("w");
+            // The kernels read these and the engine's native copies: one class of segment (see MappedFile).
+            assertThat(t.data().isNative()).isTrue();
+            assertThat(t.data().isMapped()).isFalse();
+            assertThat(t.data().isReadOnly()).isTrue();
+        }
+        assertThatThrownBy(() -> t.data().get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void acceptsVersion2() throws IOException {
         try (GgufFile f = GgufFile.open(write("v2.gguf", smallFile().version(2).toBytes()))) {
             assertThat(f.version()).isEqualTo(2);
