@@ -75,7 +75,8 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     int baselineRounds;
 
     @Option(names = "--batched", split = ",", defaultValue = "16,64",
-            description = "sequence counts of the batched-decode rows (llama-batched-bench -npl); empty: none")
+            description = "sequence counts of the batched-decode rows (llama-batched-bench -npl); "
+                    + "--batched-types NONE skips these rows")
     List<Integer> batched;
 
     @Option(names = "--batched-types", split = ",", defaultValue = "F32", description = "types of the batched rows")
