@@ -6,9 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * Matrices whose rows are first converted to floats in a small buffer (four rows for one token, two rows
- * for several, converted once per token chunk as {@link SegmentMatrix} chunks tokens), then multiplied by the
- * float array kernels of {@link Vectors}: for several tokens the same 2 x 4 register tile as F32. Each (row,
+ * Matrices whose rows are first converted to floats in a small buffer (four rows for one token; for several
+ * tokens, {@link FloatTiles}), then multiplied by the float array kernels of {@link Vectors}. Each (row,
  * token) result is summed exactly like {@link Vectors#dot}, so it does not depend on the batch or the row
  * range.
  *
@@ -68,9 +67,9 @@ abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
         }
         Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
         Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
-        // NOTE: one buffer per call (per thread and matmul, not per row): a few KiB of short-lived garbage.
-        float[] buf = new float[4 * cols];
         if (tokens == 1) {
+            // NOTE: one buffer per call (per thread and matmul, not per row): a few KiB of short-lived garbage.
+            float[] buf = new float[4 * cols];
             int r = rowStart;
             for (; r + 4 <= rowEnd; r += 4) {
                 for (int i = 0; i < 4; i++) {
@@ -84,31 +83,6 @@ abstract sealed class BufferedMatrix implements WeightMatrix permits F16Matrix {
             }
             return;
         }
-        for (int t0 = 0; t0 < tokens; t0 += tokenChunk) {
-            int t1 = Math.min(tokens, t0 + tokenChunk);
-            int r = rowStart;
-            for (; r + 2 <= rowEnd; r += 2) {
-                convertRow(r, buf, 0);
-                convertRow(r + 1, buf, cols);
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) {
-                    Vectors.dot2Rows4Tokens(buf, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
-                }
-                for (; t < t1; t++) {
-                    out[t * rows + r] = Vectors.dot(buf, 0, x, t * cols, cols);
-                    out[t * rows + r + 1] = Vectors.dot(buf, cols, x, t * cols, cols);
-                }
-            }
-            if (r < rowEnd) {
-                convertRow(r, buf, 0);
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) {
-                    Vectors.dot4Tokens(buf, 0, x, t * cols, cols, cols, out, t * rows + r, rows);
-                }
-                for (; t < t1; t++) {
-                    out[t * rows + r] = Vectors.dot(buf, 0, x, t * cols, cols);
-                }
-            }
-        }
+        FloatTiles.multiply(this::convertRow, rows, cols, tokenChunk, x, tokens, out, rowStart, rowEnd);
     }
 }

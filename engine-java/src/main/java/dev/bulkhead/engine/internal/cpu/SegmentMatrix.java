@@ -6,20 +6,24 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * Shared driver of the float matrices that read their weights straight from a (mapped) segment. Subclasses
- * supply dot-product kernels that must agree bit for bit: one row against four tokens, one row against one
- * token, and optionally two rows against four tokens.
+ * Shared driver of the float matrices that read their weights straight from a (mapped) segment for one token
+ * and convert two rows at a time to floats for four tokens or more ({@link FloatTiles}). Subclasses supply the
+ * one-token kernel, which must sum as {@link Vectors#dot} does so that a token's result is the same bits in
+ * either path, and the conversion.
  *
  * <p>Loop order: one token reads row after row. NOTE: for these memory-bound types four interleaved 3 KB row
  * streams halve the read rate the prefetcher sustains (measured with DecodeBench: stories110M F32 on 1
  * thread went from 29.5 to 50.7 tok/s with one row at a time).
- * Several tokens walk row by row and feed each row to the tokens four at a time, so a row comes from memory
- * once and from L1 for the next group. Tokens are taken in chunks whose activations fit in L2; only a
- * batch larger than one chunk (a long prefill, which is compute bound anyway) reads the weights again.
+ * Two or three tokens read each row once per token, the later ones from L1. From four tokens, rows are
+ * converted in pairs and fed to the tokens four at a time; tokens are taken in chunks whose activations fit
+ * in L2, so only a batch larger than one chunk (a long prefill, which is compute bound anyway) reads the
+ * weights again.
  */
 abstract sealed class SegmentMatrix implements WeightMatrix
         permits F32Matrix, Bf16Matrix {
 
+    /** Tokens from which a product runs as {@link FloatTiles} (four make one tile). */
+    private static final int TILE_MIN_TOKENS = 4;
     /** Activation bytes per token chunk: half of a typical 1 MiB L2. */
     private static final int TOKEN_CHUNK_BYTES = 512 * 1024;
 
@@ -76,58 +80,28 @@ abstract sealed class SegmentMatrix implements WeightMatrix
             }
             return;
         }
-        for (int t0 = 0; t0 < tokens; t0 += tokenChunk) {
-            int t1 = Math.min(tokens, t0 + tokenChunk);
-            int r = rowStart;
-            if (hasTwoRowKernel()) {
-                for (; r + 2 <= rowEnd; r += 2) {
-                    int t = t0;
-                    for (; t + 4 <= t1; t += 4) {
-                        dot2Rows4Tokens(r, x, t * cols, out, t * rows + r);
-                    }
-                    for (; t < t1; t++) {
-                        out[t * rows + r] = dot(r, x, t * cols);
-                        out[t * rows + r + 1] = dot(r + 1, x, t * cols);
-                    }
-                }
-            }
-            for (; r < rowEnd; r++) {
-                int t = t0;
-                for (; t + 4 <= t1; t += 4) {
-                    dot4Tokens(r, x, t * cols, out, t * rows + r);
-                }
-                for (; t < t1; t++) {
+        if (tokens < TILE_MIN_TOKENS) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                for (int t = 0; t < tokens; t++) {
                     out[t * rows + r] = dot(r, x, t * cols);
                 }
             }
+            return;
         }
+        FloatTiles.multiply(this::convertRow, rows, cols, tokenChunk, x, tokens, out, rowStart, rowEnd);
     }
 
-    /** Whether {@link #dot2Rows4Tokens} is implemented (a 2 x 4 register tile for batched steps). */
-    boolean hasTwoRowKernel() {
-        return false;
-    }
+    /** Writes row {@code r} as floats to {@code dst[off, off + cols)}; bounds already checked. */
+    abstract void convertRow(int r, float[] dst, int off);
 
-    /**
-     * {@code out[outOff + i + j * rows] = W[r + i] . x[xOff + j * cols ..]} for i in 0..1 and j in 0..3: eight
-     * accumulators, six loads per eight FMAs instead of five per four. Must agree with {@link #dot} bit for bit.
-     */
-    void dot2Rows4Tokens(int r, float[] x, int xOff, float[] out, int outOff) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no two-row kernel");
-    }
-
-    /**
-     * {@code out[outOff + j * rows] = W[r] . x[xOff + j * cols ..]} for j in 0..3 (four consecutive tokens).
-     */
-    abstract void dot4Tokens(int r, float[] x, int xOff, float[] out, int outOff);
-
-    /** {@code W[r] . x[xOff ..]}. */
+    /** {@code W[r] . x[xOff ..]}, summed as {@link Vectors#dot} sums it. */
     abstract float dot(int r, float[] x, int xOff);
 
-    /** Bounds checks of {@link #dequantizeRow}. */
-    final void checkRow(int r, float[] dst, int off) {
+    @Override
+    public final void dequantizeRow(int r, float[] dst, int off) {
         Objects.checkIndex(r, rows);
         Objects.checkFromIndexSize(off, cols, dst.length);
+        convertRow(r, dst, off);
     }
 
     final long rowOffset(int r) {
