@@ -74,12 +74,6 @@ abstract sealed class SegmentMatrix implements WeightMatrix
         }
         Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
         Objects.checkFromIndexSize(0, (long) tokens * rows, out.length);
-        if (tokens == 1) {
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[r] = dot(r, x, 0);
-            }
-            return;
-        }
         if (tokens < TILE_MIN_TOKENS) {
             for (int r = rowStart; r < rowEnd; r++) {
                 for (int t = 0; t < tokens; t++) {
