@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code gemm} picks the code: {@code java} (the kernels), {@code openblas} (cblas_sgemm with activations
  * passed in place) or {@code openblas-copy} (activations copied through native buffers), the BLAS ones at
- * every token count; F32 and BF16 only, and they need OpenBLAS installed.
+ * every token count; they need OpenBLAS installed.
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector -jar benchmarks/target/bulkhead-benchmarks.jar
  * MatmulBenchmark -f 1 -wi 2 -i 3 -w 1 -r 1}

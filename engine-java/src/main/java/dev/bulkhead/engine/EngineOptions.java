@@ -17,19 +17,20 @@ package dev.bulkhead.engine;
  *                         backend), schedule and prepare step N+1 and do step N's bookkeeping while the device runs
  *                         step N (vLLM v1's asynchronous scheduling); off, every step completes before the next is
  *                         scheduled. Other runners always run synchronously.
- * @param cpuGemm          who multiplies F32/BF16 weights by large batches on the CPU backend (see {@link CpuGemm})
+ * @param cpuGemm          who multiplies weights by large batches on the CPU backend (see {@link CpuGemm})
  */
 public record EngineOptions(int threads, int blockSize, long kvCacheBytes, int maxBatchedTokens, int maxRunning,
                             int maxModelLen, boolean prefixCaching, boolean asyncScheduling, CpuGemm cpuGemm) {
 
     /**
-     * The CPU backend's matrix product for F32/BF16 weights and large batches ({@code --cpu-gemm}).
+     * The CPU backend's matrix product for large batches ({@code --cpu-gemm}).
      *
      * <p>{@link #JAVA}, the default, is the engine's own Vector API kernels: batch invariant (a token's logits
      * never depend on the rest of its step), the guarantee the golden tests rely on. {@link #OPENBLAS} hands
      * products of at least 32 tokens (prefill chunks, large decode batches) to OpenBLAS's {@code cblas_sgemm}
-     * through the FFM API; on the machines measured (docs/benchmarks.md) that is faster for prefill, at the price
-     * of batch invariance on those steps. It needs {@code libopenblas.so.0} (found on the library path, or named
+     * through the FFM API, whatever the weight type (all but F32 are first widened to float tiles); on the
+     * machines measured (docs/benchmarks.md) that is faster for prefill, at the price of batch invariance on
+     * those steps. It needs {@code libopenblas.so.0} (found on the library path, or named
      * with {@code -Dbulkhead.cpu.openblas=FILE_OR_FOLDER}); when it is missing the engine fails to start with a
      * message saying so, rather than silently running a different path.
      */

@@ -70,9 +70,14 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     String baselineClasspath;
 
     @Option(names = "--baseline-rounds", defaultValue = "2",
-            description = "with --baseline-classpath: the new and the old engine run in turn this many times per "
+            description = "with --baseline-classpath or --variant-flags: the engines run in turn this many times per "
                     + "file, best of all their runs (this machine's speed drifts within minutes)")
     int baselineRounds;
+
+    @Option(names = "--variant-flags", description = "also run Bulkhead with these JVM flags added after --jvm-flags "
+            + "(e.g. -Dbulkhead.cpu.gemm=openblas), in turn with the plain run, reported as bulkhead-variant: its "
+            + "own column and ratio")
+    String variantFlags;
 
     @Option(names = "--batched", split = ",", defaultValue = "16,64",
             description = "sequence counts of the batched-decode rows (llama-batched-bench -npl); "
@@ -139,6 +144,9 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         report.setting("runs", runs);
         report.setting("bulkheadCommit", bulkheadCommit());
         report.setting("bulkheadJvmFlags", jvmFlags);
+        if (variantFlags != null) {
+            report.setting("bulkheadVariantJvmFlags", jvmFlags + " " + variantFlags);
+        }
         report.setting("bulkheadHarness", "in-process CpuModelRunner in a child JVM per file (no HTTP)");
         report.setting("llamaCppHarness", "llama-bench -t " + threads + " -p " + promptTokens + " -n " + decodeTokens
                 + " -r " + runs);
@@ -191,10 +199,17 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
             }
             for (int n : batched) {
                 report.addBatched(PeerReport.mergeRuns(theirs.stream().filter(b -> b.sequences() == n).toList()));
-                BatchedTimings ours = forkBatched(file, t, n);
+                BatchedTimings ours = forkBatched(file, t, n, "");
                 LOG.info("bulkhead {} x{}: aggregate decode {} tok/s", t, n,
                         String.format(Locale.ROOT, "%.1f", ours.decode()));
                 report.addBatched(ours);
+                if (variantFlags != null) {
+                    BatchedTimings v = forkBatched(file, t, n, variantFlags);
+                    LOG.info("bulkhead variant {} x{}: aggregate decode {} tok/s", t, n,
+                            String.format(Locale.ROOT, "%.1f", v.decode()));
+                    report.addBatched(new BatchedTimings(PeerReport.VARIANT, v.type(), v.sequences(),
+                            v.promptTokens(), v.genTokens(), v.decodeTps(), v.prefillTps(), v.note()));
+                }
             }
         }
         report.setting("loadAverageAtEnd", loadAverage());
@@ -217,21 +232,34 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
     }
 
     /**
-     * Bulkhead on one file, and with {@code --baseline-classpath} the old engine too, the two in turn for
-     * {@code --baseline-rounds} rounds, each engine's runs merged: the new engine first, then the old one if any.
+     * Bulkhead on one file, and with {@code --baseline-classpath} the old engine and with {@code --variant-flags}
+     * the variant too, in turn for {@code --baseline-rounds} rounds, each one's runs merged: the new engine
+     * first, then the old one and the variant where asked for.
      */
     private List<GgufTimings> alternate(Path file, String type, int decode, int prompt) {
         GgufTimings ours = null;
         GgufTimings base = null;
-        int rounds = baselineClasspath == null ? 1 : Math.max(1, baselineRounds);
+        GgufTimings variant = null;
+        int rounds = baselineClasspath == null && variantFlags == null ? 1 : Math.max(1, baselineRounds);
         for (int round = 0; round < rounds; round++) {
-            ours = merge(ours, forkBulkhead(file, type, "", decode, prompt));
+            ours = merge(ours, forkBulkhead(file, type, "", "", decode, prompt));
             if (baselineClasspath != null) {
-                base = merge(base, baseline(forkBulkhead(file, type, baselineClasspath + java.io.File.pathSeparator,
-                        decode, prompt)));
+                base = merge(base, renamed(forkBulkhead(file, type, baselineClasspath + java.io.File.pathSeparator,
+                        "", decode, prompt), PeerReport.BASELINE, ", classpath first: " + baselineClasspath));
+            }
+            if (variantFlags != null) {
+                variant = merge(variant, renamed(forkBulkhead(file, type, "", variantFlags, decode, prompt),
+                        PeerReport.VARIANT, ", flags added: " + variantFlags));
             }
         }
-        return base == null ? List.of(ours) : List.of(ours, base);
+        List<GgufTimings> all = new ArrayList<>(List.of(ours));
+        if (base != null) {
+            all.add(base);
+        }
+        if (variant != null) {
+            all.add(variant);
+        }
+        return all;
     }
 
     private static GgufTimings merge(GgufTimings earlier, GgufTimings next) {
@@ -245,9 +273,8 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         return new GgufTimings(next.engine(), next.type(), next.threads(), decode, prefill, next.note());
     }
 
-    private GgufTimings baseline(GgufTimings base) {
-        return new GgufTimings(PeerReport.BASELINE, base.type(), base.threads(), base.decodeTps(), base.prefillTps(),
-                base.note() + ", classpath first: " + baselineClasspath);
+    private static GgufTimings renamed(GgufTimings t, String engine, String noteSuffix) {
+        return new GgufTimings(engine, t.type(), t.threads(), t.decodeTps(), t.prefillTps(), t.note() + noteSuffix);
     }
 
     /**
@@ -275,8 +302,9 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         return copy;
     }
 
-    private GgufTimings forkBulkhead(Path file, String type, String classpathPrefix, int decode, int prompt) {
-        List<String> cmd = childJvm(classpathPrefix);
+    private GgufTimings forkBulkhead(Path file, String type, String classpathPrefix, String extraFlags, int decode,
+                                     int prompt) {
+        List<String> cmd = childJvm(classpathPrefix, extraFlags);
         cmd.addAll(List.of(BulkheadGgufRun.class.getName(),
                 file.toString(), type, Integer.toString(threads), Integer.toString(decode),
                 Integer.toString(prompt), Integer.toString(warmup), Integer.toString(runs)));
@@ -290,8 +318,8 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         }
     }
 
-    private BatchedTimings forkBatched(Path file, String type, int sequences) {
-        List<String> cmd = childJvm("");
+    private BatchedTimings forkBatched(Path file, String type, int sequences, String extraFlags) {
+        List<String> cmd = childJvm("", extraFlags);
         cmd.addAll(List.of(BulkheadBatchedRun.class.getName(), file.toString(), type, Integer.toString(threads),
                 Integer.toString(batchedTokens), Integer.toString(batchedTokens), Integer.toString(sequences),
                 Integer.toString(Math.min(warmup, 1)), Integer.toString(runs)));
@@ -305,13 +333,13 @@ public final class LlamaCppPeerBench implements Callable<Integer> {
         }
     }
 
-    /** The child JVM's command up to the main class: flags, heap, {@code --jvm-flags}, classpath. */
-    private List<String> childJvm(String classpathPrefix) {
+    /** The child JVM's command up to the main class: flags, heap, {@code --jvm-flags}, {@code extraFlags}, classpath. */
+    private List<String> childJvm(String classpathPrefix, String extraFlags) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Xmx4g", "-XX:+UseParallelGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
-        for (String f : jvmFlags.trim().split("\\s+")) {
+        for (String f : (jvmFlags + " " + extraFlags).trim().split("\\s+")) {
             if (!f.isEmpty()) {
                 cmd.add(f);
             }

@@ -15,14 +15,16 @@ import java.util.Optional;
 
 /**
  * The peer benchmark's results: per GGUF type one {@link GgufTimings} for each engine, printed as the
- * issue's table (decode rows, then prefill rows, then long-prompt prefill rows and batched rows; Bulkhead,
- * llama.cpp and their ratio) and written as JSON
+ * table of docs/benchmarks.md (decode rows, then prefill rows, then long-prompt prefill rows and batched rows;
+ * Bulkhead, llama.cpp and their ratio) and written as JSON
  * with every run and the settings (both commits, machine, load).
  */
 public final class PeerReport {
 
     /** Engine name of Bulkhead runs on an older build (see LlamaCppPeerBench's --baseline-classpath). */
     public static final String BASELINE = "bulkhead-baseline";
+    /** Engine name of Bulkhead runs with extra JVM flags (see LlamaCppPeerBench's --variant-flags). */
+    public static final String VARIANT = "bulkhead-variant";
 
     private final Map<String, Object> settings = new LinkedHashMap<>();
     private final List<GgufTimings> results = new ArrayList<>();
@@ -56,37 +58,63 @@ public final class PeerReport {
                 runs.stream().flatMap(r -> r.prefillTps().stream()).toList(), first.note());
     }
 
-    /** The markdown table: one row per (work, type), best run of each engine, Bulkhead / llama.cpp. */
+    /**
+     * The markdown table: one row per (work, type), best run of each engine, Bulkhead / llama.cpp; with a
+     * {@link #BASELINE} a "before" column first, with a {@link #VARIANT} its column and its own ratio last.
+     */
     public String markdown() {
         boolean baseline = results.stream().anyMatch(t -> t.engine().equals(BASELINE));
-        StringBuilder sb = new StringBuilder();
-        sb.append(baseline ? "| work | Bulkhead before tok/s | Bulkhead tok/s | llama.cpp tok/s | ratio |\n|---|---:|---:|---:|---:|\n"
-                : "| work | Bulkhead tok/s | llama.cpp tok/s | ratio |\n|---|---:|---:|---:|\n");
+        boolean variant = results.stream().anyMatch(t -> t.engine().equals(VARIANT))
+                || batched.stream().anyMatch(b -> b.engine().equals(VARIANT));
+        StringBuilder sb = new StringBuilder("| work |");
+        sb.append(baseline ? " Bulkhead before tok/s |" : "").append(" Bulkhead tok/s |");
+        sb.append(variant ? " Bulkhead variant tok/s |" : "").append(" llama.cpp tok/s | ratio |");
+        sb.append(variant ? " variant ratio |" : "").append("\n|---|");
+        sb.append("---:|".repeat(3 + (baseline ? 1 : 0) + (variant ? 2 : 0))).append('\n');
         List<String> types = results.stream().map(GgufTimings::type).distinct().toList();
         for (String work : List.of("decode", "prefill")) {
             for (String type : types) {
-                double a = rate("bulkhead", type, work);
-                double b = rate("llama.cpp", type, work);
-                String before = baseline ? String.format(Locale.ROOT, " %.1f |", rate(BASELINE, type, work)) : "";
-                sb.append(String.format(Locale.ROOT, "| %s %s |%s %.1f | %.1f | %.2f |%n", work, type, before, a, b, a / b));
+                row(sb, work + " " + type, baseline ? rate(BASELINE, type, work) : null, rate("bulkhead", type, work),
+                        variant ? rate(VARIANT, type, work) : null, rate("llama.cpp", type, work));
             }
         }
         for (String type : longPrompt.stream().map(GgufTimings::type).distinct().toList()) {
-            double a = longRate("bulkhead", type);
-            double b = longRate("llama.cpp", type);
-            String before = baseline ? String.format(Locale.ROOT, " %.1f |", longRate(BASELINE, type)) : "";
-            sb.append(String.format(Locale.ROOT, "| prefill %s, %d-token prompt |%s %.1f | %.1f | %.2f |%n", type,
-                    longPromptTokens, before, a, b, a / b));
+            row(sb, String.format(Locale.ROOT, "prefill %s, %d-token prompt", type, longPromptTokens),
+                    baseline ? longRate(BASELINE, type) : null, longRate("bulkhead", type),
+                    variant ? longRate(VARIANT, type) : null, longRate("llama.cpp", type));
         }
         for (BatchedTimings ours : batched.stream().filter(b -> b.engine().equals("bulkhead")).toList()) {
-            double theirs = batched.stream().filter(b -> b.engine().equals("llama.cpp") && b.type().equals(ours.type())
-                    && b.sequences() == ours.sequences()).mapToDouble(BatchedTimings::decode).findFirst().orElse(Double.NaN);
-            String before = baseline ? " |" : "";
-            sb.append(String.format(Locale.ROOT, "| %d sequences × %d tokens, %s, aggregate |%s %.1f | %.1f | %.2f |%n",
-                    ours.sequences(), ours.genTokens(), ours.type(), before, ours.decode(), theirs,
-                    ours.decode() / theirs));
+            row(sb, String.format(Locale.ROOT, "%d sequences × %d tokens, %s, aggregate", ours.sequences(),
+                            ours.genTokens(), ours.type()), baseline ? Double.NaN : null, ours.decode(),
+                    variant ? batchedRate(VARIANT, ours) : null, batchedRate("llama.cpp", ours));
         }
         return sb.toString();
+    }
+
+    /** One table row; a null rate is a column the table does not have, NaN one with no measurement. */
+    private static void row(StringBuilder sb, String work, Double before, double ours, Double variant, double theirs) {
+        sb.append("| ").append(work).append(" |");
+        if (before != null) {
+            sb.append(cell(before));
+        }
+        sb.append(cell(ours));
+        if (variant != null) {
+            sb.append(cell(variant));
+        }
+        sb.append(cell(theirs)).append(String.format(Locale.ROOT, " %.2f |", ours / theirs));
+        if (variant != null) {
+            sb.append(String.format(Locale.ROOT, " %.2f |", variant / theirs));
+        }
+        sb.append('\n');
+    }
+
+    private static String cell(double rate) {
+        return Double.isNaN(rate) ? " |" : String.format(Locale.ROOT, " %.1f |", rate);
+    }
+
+    private double batchedRate(String engine, BatchedTimings like) {
+        return batched.stream().filter(b -> b.engine().equals(engine) && b.type().equals(like.type())
+                && b.sequences() == like.sequences()).mapToDouble(BatchedTimings::decode).findFirst().orElse(Double.NaN);
     }
 
     private double rate(String engine, String type, String work) {

@@ -43,7 +43,7 @@ final class ModelOptions {
     String device;
 
     /** Help of {@code --cpu-gemm}, shared with {@code serve}; one string, so picocli wraps it whole. */
-    static final String CPU_GEMM_HELP = "F32/BF16 matrix products of 32+ tokens on the CPU backend (default: "
+    static final String CPU_GEMM_HELP = "Matrix products of 32+ tokens on the CPU backend, any weight type (default: "
             + "${DEFAULT-VALUE}; -Dbulkhead.cpu.gemm sets it). openblas calls libopenblas.so.0 "
             + "(-Dbulkhead.cpu.openblas=FILE to name it; startup fails if missing): faster prefill, but a token's "
             + "logits then depend on its batch. java keeps the engine batch invariant.";

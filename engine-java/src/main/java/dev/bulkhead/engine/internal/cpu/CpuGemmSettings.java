@@ -4,10 +4,10 @@ import dev.bulkhead.engine.EngineOptions;
 import dev.bulkhead.engine.EngineOptions.CpuGemm;
 
 /**
- * How the CPU backend multiplies F32 and BF16 weights by a batch of activations: {@link CpuGemm#JAVA} (the
- * Vector API kernels, batch invariant) or {@link CpuGemm#OPENBLAS}, which hands every F32/BF16 product of at
- * least {@code minTokens} tokens (prefill chunks, large decode batches) to {@code cblas_sgemm}; smaller ones
- * and quantized weights stay on the Java kernels. NOTE: OpenBLAS gives up batch invariance: it sums in its own
+ * How the CPU backend multiplies weights by a batch of activations: {@link CpuGemm#JAVA} (the Vector API
+ * kernels, batch invariant) or {@link CpuGemm#OPENBLAS}, which hands every product of at least
+ * {@code minTokens} tokens (prefill chunks, large decode batches) to {@code cblas_sgemm}, whatever the weight
+ * type ({@link BlasGemm}); smaller ones stay on the Java kernels. NOTE: OpenBLAS gives up batch invariance: it sums in its own
  * blocked order, so a token's logits differ in the last bits depending on whether its step had
  * {@code minTokens} tokens, and the golden and "same as a solo run" guarantees hold only for Java.
  *

@@ -68,6 +68,23 @@ final class IntDot {
         ((FloatVector) odd.convert(VectorOperators.I2F, 0)).intoArray(dst, off + (2 * chunk + 1) * FL);
     }
 
+    /**
+     * {@code n} floats from {@code src[srcOff ..]} into {@code dst[dstOff ..]} in the lane order of
+     * {@link #storeLaneOrdered}: within each group of {@link #SL} values, the even positions first, then the odd
+     * ones. {@code n} is a multiple of {@link #SL} (rows of 32-value blocks). A product over two operands both in
+     * this order is the product over the originals, which is how {@link BlasGemm} uses rows widened by
+     * {@link QuantizedMatrix#widenRowsLaneOrdered} without putting them back in column order.
+     */
+    static void laneOrder(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        int half = SL / 2;
+        for (int g = 0; g < n; g += SL) {
+            for (int i = 0; i < half; i++) {
+                dst[dstOff + g + i] = src[srcOff + g + 2 * i];
+                dst[dstOff + g + half + i] = src[srcOff + g + 2 * i + 1];
+            }
+        }
+    }
+
     /** {@link #SL} signed bytes at {@code offset}, sign-extended to 16-bit lanes. */
     static ShortVector bytes(MemorySegment data, long offset) {
         return (ShortVector) ByteVector.fromMemorySegment(BYTE, data, offset, LE)

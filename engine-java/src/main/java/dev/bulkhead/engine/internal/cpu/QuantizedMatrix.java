@@ -4,6 +4,7 @@ import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -246,6 +247,34 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
             m += min[fOff + k] * a.scaledSum[s0 + k];
         }
         return m;
+    }
+
+    /**
+     * Rows [r0, r1) dequantized to floats (in native byte order at {@code dst[dstOff ..]}, one row after the
+     * other) with each block's values in the lane order of {@link IntDot#laneOrder}: the float tile
+     * {@link BlasGemm} hands to BLAS, whose activations are put in the same order. Value j of block k is
+     * {@code factor[k] * q[j] - min[k]} ({@link #unpackRow}'s factors), which is the scalar dequantizer's value
+     * up to the rounding of that one product and difference.
+     * NOTE: lane order because {@link #unpackRow} is the vectorized decoder every type already has; putting
+     * the activations in its order costs one pass over them per product instead of one per weight row.
+     */
+    final void widenRowsLaneOrdered(int r0, int r1, MemorySegment dst, long dstOff) {
+        float[] w = new float[cols];
+        float[] factor = new float[blocks];
+        float[] min = new float[blocks];
+        long d = dstOff;
+        for (int r = r0; r < r1; r++) {
+            unpackRow(r, w, 0, factor, min, 0);
+            for (int k = 0; k < blocks; k++) {
+                FloatVector f = FloatVector.broadcast(IntDot.FLOAT, factor[k]);
+                FloatVector m = FloatVector.broadcast(IntDot.FLOAT, hasMinimums() ? min[k] : 0f);
+                for (int c = k * Q8Activations.BLOCK; c < (k + 1) * Q8Activations.BLOCK; c += IntDot.FL) {
+                    FloatVector.fromArray(IntDot.FLOAT, w, c).mul(f).sub(m)
+                            .intoMemorySegment(dst, d + 4L * c, ByteOrder.nativeOrder());
+                }
+            }
+            d += 4L * cols;
+        }
     }
 
     /**

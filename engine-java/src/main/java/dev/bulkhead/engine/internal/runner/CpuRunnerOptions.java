@@ -9,7 +9,7 @@ import dev.bulkhead.engine.internal.cpu.CpuGemmSettings;
  * @param blockSize       tokens per KV block
  * @param numBlocks       KV blocks in the cache (capacity = numBlocks * blockSize tokens over all sequences)
  * @param maxBatchTokens  most tokens in one forward step (prefill chunk size for a single sequence)
- * @param gemm            which code multiplies F32/BF16 weights by large batches (the Java kernels by default)
+ * @param gemm            which code multiplies weights by large batches (the Java kernels by default)
  */
 public record CpuRunnerOptions(int threads, int blockSize, int numBlocks, int maxBatchTokens, CpuGemmSettings gemm) {
 

@@ -96,6 +96,66 @@ class QuantizedMatrixTest {
     }
 
     /**
+     * The float tiles {@link BlasGemm} hands to BLAS: each widened value is the oracle's weight (in
+     * {@link IntDot#laneOrder}), up to the rounding of one product and one difference, for a row range that
+     * starts mid-matrix and is written at an offset into the destination.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void widenedRowsAreTheOraclesWeightsInLaneOrder(DType type) {
+        Random rnd = new Random(31 + type.ordinal());
+        int cols = type.blockSize() == 256 ? 512 : 160;
+        int rows = 9;
+        Built b = extremeTensor(type, rows, cols, rnd);
+        QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(b.tensor());
+        int r0 = 2;
+        int r1 = 7;
+        long offset = 4L * 3 * cols;
+        MemorySegment dst = Arena.ofAuto().allocate(offset + 4L * (r1 - r0) * cols + 4);
+        m.widenRowsLaneOrdered(r0, r1, dst, offset);
+        float[] expected = new float[cols];
+        for (int r = r0; r < r1; r++) {
+            IntDot.laneOrder(b.weights(), r * cols, expected, 0, cols);
+            float[] bound = new float[cols];
+            float[] minBound = new float[cols];
+            for (int c = 0; c < cols; c++) {
+                minBound[c] = (float) b.minBound()[r * cols + c];
+            }
+            IntDot.laneOrder(minBound, 0, bound, 0, cols);
+            for (int c = 0; c < cols; c++) {
+                float actual = dst.get(ValueLayout.JAVA_FLOAT, offset + 4L * ((r - r0) * cols + c));
+                double tol = 4 * FLOAT_EPS * (Math.abs(expected[c]) + bound[c]) + 1e-40;
+                assertThat((double) actual).as("%s row %d lane-ordered column %d", type, r, c)
+                        .isCloseTo(expected[c], within(tol));
+            }
+        }
+        assertThat(dst.get(ValueLayout.JAVA_FLOAT, offset + 4L * (r1 - r0) * cols)).as("nothing past the rows")
+                .isZero();
+        assertThat(dst.get(ValueLayout.JAVA_FLOAT, offset - 4)).as("nothing before the offset").isZero();
+    }
+
+    /** The lane order is a permutation within each group of {@link IntDot#SL} values: even places, then odd. */
+    @org.junit.jupiter.api.Test
+    void laneOrderIsTheKernelsPermutation() {
+        int n = 2 * IntDot.SL;
+        float[] src = new float[n + 1];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = i;
+        }
+        float[] dst = new float[n + 2];
+        IntDot.laneOrder(src, 1, dst, 2, n);
+        int half = IntDot.SL / 2;
+        for (int g = 0; g < n; g += IntDot.SL) {
+            for (int i = 0; i < half; i++) {
+                assertThat(dst[2 + g + i]).isEqualTo(1 + g + 2 * i);
+                assertThat(dst[2 + g + half + i]).isEqualTo(1 + g + 2 * i + 1);
+            }
+        }
+        assertThat(dst[0]).isZero();
+        assertThat(dst[1]).isZero();
+    }
+
+    /**
      * A tensor of random blocks whose scales are drawn from {@link #EXTREME_SCALES} or are random, with the
      * value of every weight from the oracle, and for Q4_K a bound on the scale and minimum parts beyond |w|
      * ({@code 2 * 63 * |dmin|}: the kernel rounds both parts before they cancel).
