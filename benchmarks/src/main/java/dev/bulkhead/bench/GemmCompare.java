@@ -48,7 +48,7 @@ public final class GemmCompare {
         BlasGemm[] blas = new BlasGemm[GEMMS.size()];
         try (Arena arena = Arena.ofShared(); CpuThreadPool pool = new CpuThreadPool(threads)) {
             for (int g = 0; g < GEMMS.size(); g++) {
-                blas[g] = MatmulBenchmark.blasFor(GEMMS.get(g), threads);
+                blas[g] = MatmulBenchmark.blasFor(GEMMS.get(g));
             }
             for (DType dtype : dtypes) {
                 WeightMatrix w = WeightMatrices.of(WeightFactory.random(arena, dtype, rows, cols, 42));

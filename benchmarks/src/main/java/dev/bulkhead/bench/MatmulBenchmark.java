@@ -94,7 +94,7 @@ public class MatmulBenchmark {
         arena = Arena.ofShared();
         matrix = WeightMatrices.of(WeightFactory.random(arena, dtype, rows, cols, 42));
         pool = new CpuThreadPool(threads);
-        blas = blasFor(gemm, threads);
+        blas = blasFor(gemm);
         SplittableRandom rnd = new SplittableRandom(7);
         x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) {
@@ -104,11 +104,11 @@ public class MatmulBenchmark {
     }
 
     /** The BLAS path for {@code gemm} at every token count, or null for the Java kernels. */
-    static BlasGemm blasFor(String gemm, int threads) {
+    static BlasGemm blasFor(String gemm) {
         return switch (gemm) {
             case "java" -> null;
-            case "openblas" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, true), threads);
-            case "openblas-copy" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, false), threads);
+            case "openblas" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, true));
+            case "openblas-copy" -> BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, false));
             default -> throw new IllegalArgumentException("gemm must be java, openblas or openblas-copy: " + gemm);
         };
     }

@@ -31,8 +31,8 @@ public record CpuGemmSettings(CpuGemm kind, String library, int minTokens, boole
     public static final String HEAP_ACCESS_PROPERTY = "bulkhead.cpu.gemm.heapAccess";
 
     /**
-     * Batch size from which OpenBLAS is used: on the 2-core Zen 4 of docs/benchmarks.md ("OpenBLAS GEMM") F32
-     * breaks even near 16 tokens and BF16, which pays for widening its weights, near 32.
+     * Batch size from which OpenBLAS is used: on the 2-core AVX2 EPYC of docs/benchmarks.md ("Every weight type
+     * through OpenBLAS") every type breaks even between 16 and 32 tokens against the Java kernels.
      */
     public static final int DEFAULT_MIN_TOKENS = 32;
 

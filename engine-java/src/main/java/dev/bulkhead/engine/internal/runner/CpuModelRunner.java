@@ -59,7 +59,7 @@ public final class CpuModelRunner implements ModelRunner {
     public CpuModelRunner(ModelWeights weights, CpuRunnerOptions options) {
         this.c = weights.config();
         this.options = options;
-        this.blas = BlasGemm.create(options.gemm(), options.threads());
+        this.blas = BlasGemm.create(options.gemm());
         this.pool = new CpuThreadPool(options.threads());
         int capacity = options.numBlocks() * options.blockSize();
         this.cache = new CpuKvCache(c.numLayers(), options.numBlocks(), options.blockSize(), c.numKvHeads(), c.headDim());

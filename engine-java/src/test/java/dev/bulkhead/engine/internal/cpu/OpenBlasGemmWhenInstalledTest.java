@@ -36,8 +36,10 @@ class OpenBlasGemmWhenInstalledTest {
     @CsvSource({
         "F32, 70, 67, 16, true", "F32, 70, 67, 16, false", "F32, 256, 768, 33, true",
         "BF16, 70, 67, 32, true", "BF16, 70, 67, 33, false",
-        // 8192 columns: 128 rows per 4 MiB tile, so 300 rows are three tiles, the last one partial
         "BF16, 300, 8192, 32, true", "BF16, 300, 8192, 40, false",
+        // 12000 columns: 10 rows per 512 KiB slice, so a 16-row share of the rows is a slice and a partial one;
+        // 140000 columns: one row is wider than a slice
+        "BF16, 100, 12000, 32, false", "F16, 3, 140000, 32, true",
         "F16, 70, 67, 32, true", "F16, 70, 67, 35, false",
         "Q8_0, 70, 96, 16, true", "Q8_0, 33, 160, 19, false", "Q4_0, 70, 160, 33, false", "Q4_0, 300, 8192, 16, true",
         "Q4_K, 40, 512, 16, true", "Q4_K, 130, 768, 20, false", "Q6_K, 300, 8192, 17, false", "Q6_K, 9, 256, 16, true"})
@@ -50,11 +52,9 @@ class OpenBlasGemmWhenInstalledTest {
         float[] x = activations(tokens * cols + 5, rnd);
         float[] actual = new float[tokens * rows + 3];
         try (CpuThreadPool pool = new CpuThreadPool(2);
-             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess), 2)) {
-            // NOTE: BF16 and F16 from twice the threshold (16 here), every other type from the threshold.
-            int threshold = type == DType.BF16 || type == DType.F16 ? 32 : 16;
-            assertThat(blas.handles(w, threshold)).isTrue();
-            assertThat(blas.handles(w, threshold - 1)).isFalse();
+             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess))) {
+            assertThat(blas.handles(w, 16)).isTrue();
+            assertThat(blas.handles(w, 15)).isFalse();
             blas.multiply(pool, w, x, tokens, actual);
         }
         assertWithinBound(type.name(), b, x, tokens, actual);
@@ -72,7 +72,7 @@ class OpenBlasGemmWhenInstalledTest {
         WeightMatrix[] ms = java.util.Arrays.stream(built).map(b -> WeightMatrices.of(b.tensor()))
                 .toArray(WeightMatrix[]::new);
         try (CpuThreadPool pool = new CpuThreadPool(2);
-             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess), 2)) {
+             BlasGemm blas = BlasGemm.create(new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 16, heapAccess))) {
             int tokens = 40;
             float[] x = activations(tokens * cols, rnd);
             float[][] viaBlas = outputs(ms, tokens);
@@ -80,8 +80,8 @@ class OpenBlasGemmWhenInstalledTest {
             for (int m = 0; m < ms.length; m++) {
                 assertWithinBound("group member " + m, built[m], x, tokens, viaBlas[m]);
             }
-            // NOTE: below the BF16 member's threshold (32) the whole group stays on the Java kernels, bit for bit.
-            int few = 20;
+            // NOTE: below the threshold the whole group stays on the Java kernels, bit for bit.
+            int few = 15;
             float[] y = activations(few * cols, rnd);
             float[][] below = outputs(ms, few);
             float[][] java = outputs(ms, few);

@@ -65,7 +65,7 @@ class OpenBlasLookupTest {
     @Test
     void javaIsTheDefaultAndNeedsNoLibrary() {
         assertThat(CpuGemmSettings.fromSystemProperties().kind()).isEqualTo(EngineOptions.CpuGemm.JAVA);
-        assertThat(BlasGemm.create(CpuGemmSettings.JAVA, 2)).isNull();
+        assertThat(BlasGemm.create(CpuGemmSettings.JAVA)).isNull();
     }
 
     @Test
@@ -88,7 +88,7 @@ class OpenBlasLookupTest {
     void openBlasAskedAtAMissingPathFailsBeforeAnythingIsBuilt() {
         CpuGemmSettings gemm = new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, dir.resolve("missing.so").toString(),
                 CpuGemmSettings.DEFAULT_MIN_TOKENS, true);
-        assertThatThrownBy(() -> BlasGemm.create(gemm, 2)).isInstanceOf(CpuGemmUnavailableException.class)
+        assertThatThrownBy(() -> BlasGemm.create(gemm)).isInstanceOf(CpuGemmUnavailableException.class)
                 .hasMessageContaining("--cpu-gemm openblas");
     }
 }

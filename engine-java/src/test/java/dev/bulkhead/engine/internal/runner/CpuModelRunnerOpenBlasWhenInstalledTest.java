@@ -30,7 +30,7 @@ class CpuModelRunnerOpenBlasWhenInstalledTest {
     @Test
     void openBlasPrefillGivesTheJavaLogitsWithinFloatNoise() throws Exception {
         CpuGemmSettings blas = new CpuGemmSettings(EngineOptions.CpuGemm.OPENBLAS, "", 1, false);
-        try (BlasGemm probe = BlasGemm.create(blas, 1)) {
+        try (BlasGemm probe = BlasGemm.create(blas)) {
             assertThat(probe).isNotNull();
         } catch (CpuGemmUnavailableException e) {
             assumeTrue(false, "OpenBLAS is not installed, skipped: " + e.getMessage());
