@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * after each call and the pool's after each task, so each phase ran beside the other's spinners (Q4_0, 2048 x
  * 768, 128 tokens, 2 threads: 4.5-4.9 ms against 4.0-4.2 for slices widened and multiplied by the same worker;
  * F32 in place alike either way). It also keeps engines with different thread counts in one JVM from fighting
- * over OpenBLAS's count. An application that sets OpenBLAS's count higher afterwards still gets correct results.
+ * over OpenBLAS's count. An application that sets OpenBLAS's count higher afterwards makes our concurrent calls
+ * rely on OpenBLAS's own locking between callers (not tested here).
  *
  * <p>Not thread safe: one instance per runner, called from its step thread. Owns its native buffers.
  */
