@@ -85,12 +85,10 @@ public final class BlasGemm implements AutoCloseable {
         int cols = ws[0].cols();
         boolean anyQuantized = false;
         boolean anyOther = false;
-        int[] firstUnit = new int[ws.length + 1];
         long[] resultOffset = new long[ws.length + 1];
         for (int m = 0; m < ws.length; m++) {
             anyQuantized |= ws[m] instanceof QuantizedMatrix;
             anyOther |= !(ws[m] instanceof QuantizedMatrix);
-            firstUnit[m + 1] = firstUnit[m] + Math.ceilDiv(ws[m].rows(), WeightMatrices.ROW_GRAIN);
             resultOffset[m + 1] = resultOffset[m] + 4L * tokens * ws[m].rows();
         }
         MemorySegment in = anyOther ? activations(a, x, tokens * cols) : null;
@@ -108,18 +106,8 @@ public final class BlasGemm implements AutoCloseable {
         }
         MemorySegment natural = in;
         MemorySegment laneOrdered = inLaneOrdered;
-        pool.parallelFor(firstUnit[ws.length], 1, (start, end) -> {
-            for (int m = 0; m < ws.length; m++) {
-                int from = Math.max(start, firstUnit[m]);
-                int to = Math.min(end, firstUnit[m + 1]);
-                if (from < to) {
-                    WeightMatrix w = ws[m];
-                    int r0 = (from - firstUnit[m]) * WeightMatrices.ROW_GRAIN;
-                    int r1 = Math.min(w.rows(), (to - firstUnit[m]) * WeightMatrices.ROW_GRAIN);
-                    multiplyRows(w, w instanceof QuantizedMatrix ? laneOrdered : natural, tokens, results[m], r0, r1);
-                }
-            }
-        });
+        new RowShares(ws).forEach(pool, (m, r0, r1) -> multiplyRows(ws[m],
+                ws[m] instanceof QuantizedMatrix ? laneOrdered : natural, tokens, results[m], r0, r1));
         if (!heapAccess) {
             for (int m = 0; m < ws.length; m++) {
                 MemorySegment.copy(results[m], ValueLayout.JAVA_FLOAT, 0, outs[m], 0, tokens * ws[m].rows());

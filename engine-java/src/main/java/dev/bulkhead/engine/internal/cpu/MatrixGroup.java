@@ -12,7 +12,7 @@ import java.util.Arrays;
 public final class MatrixGroup {
 
     private final WeightMatrix[] matrices;
-    private final int[] firstUnit; // (matrices + 1) cumulative row-grain units
+    private final RowShares shares;
     private final boolean anyQuantized;
 
     public MatrixGroup(WeightMatrix... matrices) {
@@ -20,14 +20,13 @@ public final class MatrixGroup {
             throw new IllegalArgumentException("a matrix group needs at least one matrix");
         }
         this.matrices = matrices.clone();
-        this.firstUnit = new int[matrices.length + 1];
-        for (int m = 0; m < matrices.length; m++) {
-            if (matrices[m].cols() != matrices[0].cols()) {
-                throw new IllegalArgumentException("matrices of a group share their input: " + matrices[m].cols()
+        for (WeightMatrix m : matrices) {
+            if (m.cols() != matrices[0].cols()) {
+                throw new IllegalArgumentException("matrices of a group share their input: " + m.cols()
                         + " columns vs " + matrices[0].cols());
             }
-            firstUnit[m + 1] = firstUnit[m] + Math.ceilDiv(matrices[m].rows(), WeightMatrices.ROW_GRAIN);
         }
+        this.shares = new RowShares(this.matrices);
         this.anyQuantized = Arrays.stream(this.matrices).anyMatch(QuantizedMatrix.class::isInstance);
     }
 
@@ -49,20 +48,11 @@ public final class MatrixGroup {
         checkOutputs(outs);
         // NOTE: the matrices share their input, so quantized ones share one quantization of it.
         Q8Activations a = anyQuantized ? WeightMatrices.quantize(pool, x, tokens, matrices[0].cols()) : null;
-        pool.parallelFor(firstUnit[matrices.length], 1, (start, end) -> {
-            for (int m = 0; m < matrices.length; m++) {
-                int from = Math.max(start, firstUnit[m]);
-                int to = Math.min(end, firstUnit[m + 1]);
-                if (from < to) {
-                    WeightMatrix w = matrices[m];
-                    int rowStart = (from - firstUnit[m]) * WeightMatrices.ROW_GRAIN;
-                    int rowEnd = Math.min(w.rows(), (to - firstUnit[m]) * WeightMatrices.ROW_GRAIN);
-                    if (w instanceof QuantizedMatrix q) {
-                        q.multiplyQuantized(a, outs[m], rowStart, rowEnd);
-                    } else {
-                        w.multiplyRows(x, tokens, outs[m], rowStart, rowEnd);
-                    }
-                }
+        shares.forEach(pool, (m, rowStart, rowEnd) -> {
+            if (matrices[m] instanceof QuantizedMatrix q) {
+                q.multiplyQuantized(a, outs[m], rowStart, rowEnd);
+            } else {
+                matrices[m].multiplyRows(x, tokens, outs[m], rowStart, rowEnd);
             }
         });
     }
