@@ -15,6 +15,13 @@ public final class PagedAttention {
     /** Tokens the engine passes {@link #attendQueries} at most: four tiles of four. */
     public static final int QUERY_TILE = 16;
 
+    /**
+     * Whether scores take eight keys at a time ({@link #eightScores}): where a vector has eight float lanes (AVX2),
+     * so that the eight scores' lane trees fill one vector. NOTE: with one lane tree per score, the shuffles and
+     * adds of the horizontal sums cost about as much as the 64-float dot products themselves.
+     */
+    static final boolean EIGHT_KEYS = LANES == 8;
+
     private PagedAttention() {
     }
 
@@ -140,10 +147,11 @@ public final class PagedAttention {
     }
 
     /**
-     * {@code scratch[p] = scale * q . K[p]} for p in [first, end), four keys at a time. NOTE: each key is summed
-     * exactly as {@link Vectors#dot} sums it (one accumulator, then the fixed lane tree, then the tail); the four
-     * interleaved chains only hide the FMA latency that one 64-float dot product is bound by. Positions are
-     * walked block by block ({@link #runEnd}), so which keys share a group of four does not change a bit.
+     * {@code scratch[p] = scale * q . K[p]} for p in [first, end), eight keys at a time where {@link #EIGHT_KEYS},
+     * then four. NOTE: each key is summed exactly as {@link Vectors#dot} sums it (one accumulator, then the fixed
+     * lane tree, then the tail); the interleaved chains only hide the FMA latency that one 64-float dot product is
+     * bound by. Positions are walked block by block ({@link #runEnd}), so which keys share a group does not
+     * change a bit.
      */
     private static void scores(float[] q, int qh, float[] keys, int[] blockTable, int bs, int slotSize, int headOff,
                                int headDim, int first, int end, float scale, float[] scratch) {
@@ -152,6 +160,11 @@ public final class PagedAttention {
         while (p < end) {
             int runEnd = runEnd(p, bs, end);
             int k0 = offset(blockTable, bs, slotSize, headOff, p);
+            if (EIGHT_KEYS && upper == headDim) {
+                for (; p + 8 <= runEnd; p += 8, k0 += 8 * slotSize) {
+                    eightScores(q, qh, keys, k0, slotSize, headDim, scale, scratch, p);
+                }
+            }
             for (; p + 4 <= runEnd; p += 4, k0 += 4 * slotSize) {
                 int k1 = k0 + slotSize;
                 int k2 = k1 + slotSize;
@@ -176,6 +189,43 @@ public final class PagedAttention {
                 scratch[p] = Vectors.dot(q, qh, keys, k0, headDim) * scale;
             }
         }
+    }
+
+    /**
+     * {@code scratch[sOff + j] = scale * q . K[p + j]} for eight consecutive keys from {@code k}, one accumulator
+     * each, their eight lane trees taken together ({@link Vectors#sums}) into one vector stored at once: the bits
+     * of {@link Vectors#dot} times the scale, without a horizontal sum per score. Only where {@link #EIGHT_KEYS}
+     * and for a head size that is a multiple of eight (no tail).
+     */
+    static void eightScores(float[] q, int qi, float[] keys, int k, int slotSize, int headDim, float scale,
+                                  float[] scratch, int sOff) {
+        int k1 = k + slotSize;
+        int k2 = k1 + slotSize;
+        int k3 = k2 + slotSize;
+        int k4 = k3 + slotSize;
+        int k5 = k4 + slotSize;
+        int k6 = k5 + slotSize;
+        int k7 = k6 + slotSize;
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        for (int d = 0; d < headDim; d += LANES) {
+            FloatVector qv = FloatVector.fromArray(FLOAT, q, qi + d);
+            a0 = qv.fma(FloatVector.fromArray(FLOAT, keys, k + d), a0);
+            a1 = qv.fma(FloatVector.fromArray(FLOAT, keys, k1 + d), a1);
+            a2 = qv.fma(FloatVector.fromArray(FLOAT, keys, k2 + d), a2);
+            a3 = qv.fma(FloatVector.fromArray(FLOAT, keys, k3 + d), a3);
+            a4 = qv.fma(FloatVector.fromArray(FLOAT, keys, k4 + d), a4);
+            a5 = qv.fma(FloatVector.fromArray(FLOAT, keys, k5 + d), a5);
+            a6 = qv.fma(FloatVector.fromArray(FLOAT, keys, k6 + d), a6);
+            a7 = qv.fma(FloatVector.fromArray(FLOAT, keys, k7 + d), a7);
+        }
+        Vectors.sums(a0, a1, a2, a3, a4, a5, a6, a7).mul(scale).intoArray(scratch, sOff);
     }
 
     /**

@@ -3,14 +3,15 @@ package dev.bulkhead.engine.internal.cpu;
 import static dev.bulkhead.engine.internal.cpu.Vectors.FLOAT;
 import static dev.bulkhead.engine.internal.cpu.Vectors.LANES;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * Attention of consecutive tokens of one sequence and one query head, four at a time (a tile), giving each
  * token the bits of {@link PagedAttention#attend}. Token i attends to [first, end0 + i). Every key and value
  * of the positions a tile's four tokens all attend to is read once for the four, and the tiles of one call take
- * each KV block (scores) or each slice of the values in turn, so those reads come from L1 or L2 after the first
- * tile's. The few positions only a tile's later tokens see come after the shared ones, one token at a time,
+ * each KV block in turn, for the scores and again for the weighted values, so those reads come from L1 after the
+ * first tile's. The few positions only a tile's later tokens see come after the shared ones, one token at a time,
  * so each token's scores and weighted sum take their FMAs in the order {@link PagedAttention#attend} takes them.
  *
  * <p>The scores of token i sit at {@code scratch[i * stride + p]}.
@@ -64,7 +65,8 @@ final class QueryTile {
 
     /**
      * {@code scratch[sOff + i * stride + p] = scale * q_i . K[p]} for a tile's four tokens and the positions
-     * [p0, end) of one KV block (keys from {@code k0}), two keys at a time: each score summed as
+     * [p0, end) of one KV block (keys from {@code k0}): eight keys per token at a time where
+     * {@link PagedAttention#EIGHT_KEYS}, the rest (or all) four tokens by two keys; each score summed as
      * {@link Vectors#dot} sums it (one accumulator, the lane tree, the tail).
      */
     private static void scores(float[] q, int qh, int qStride, float[] keys, int k0, int slotSize, int headDim,
@@ -78,6 +80,17 @@ final class QueryTile {
         int s2 = s1 + stride;
         int s3 = s2 + stride;
         int p = p0;
+        if (PagedAttention.EIGHT_KEYS && upper == headDim && end - p0 >= 8) {
+            int last = p0 + (end - p0) / 8 * 8;
+            for (int i = 0; i < QUERIES; i++) {
+                for (int pp = p0, k = k0; pp < last; pp += 8, k += 8 * slotSize) {
+                    PagedAttention.eightScores(q, qh + i * qStride, keys, k, slotSize, headDim, scale, scratch,
+                            sOff + i * stride + pp);
+                }
+            }
+            k0 += (last - p0) * slotSize;
+            p = last;
+        }
         for (; p + 2 <= end; p += 2, k0 += 2 * slotSize) {
             int k1 = k0 + slotSize;
             FloatVector a00 = FloatVector.zero(FLOAT); // token 0, key p
@@ -123,76 +136,97 @@ final class QueryTile {
 
     /**
      * {@code out_i = sum_p scratch[i * stride + p] * V[p]} for each token i over the positions its whole tile
-     * attends to, [first, end0 + 4j) for tile j, in position order. The values are taken in slices of two
-     * vectors (then one, then single floats), and each slice for every tile in turn: one tile reads a value
-     * vector once for its four tokens, the next tiles find the slice in L2.
+     * attends to, [first, end0 + 4j) for tile j, in position order. Positions are taken one KV block at a time,
+     * and each block's values in slices of two vectors (then one, then single floats) for every tile in turn,
+     * each tile's sums loaded from {@code out} and stored back around the block: the same FMAs in the same order
+     * as one pass over all positions, but a block's values are read from memory once for all tiles and then
+     * found in L1.
+     * NOTE: one pass over all positions per tile and slice, the order before, read each value line once per
+     * tile from L3: a head's values sit one slot (numKvHeads * headDim floats, 3 KiB for a 768-wide model) apart,
+     * a stride that maps the positions onto a sixteenth of L2's sets, so the next tile did not find them in L2.
      */
     private static void weightedValues(float[] values, int[] blockTable, int bs, int slotSize, int headOff,
                                        int headDim, int tiles, int first, int end0, float[] scratch, int stride,
                                        float[] out, int outOff, int outStride) {
+        for (int i = 0; i < tiles * QUERIES; i++) {
+            Arrays.fill(out, outOff + i * outStride, outOff + i * outStride + headDim, 0f);
+        }
         int upper = FLOAT.loopBound(headDim);
-        int d = 0;
-        for (; d + 2 * LANES <= upper; d += 2 * LANES) {
-            for (int j = 0; j < tiles; j++) {
-                int i = j * QUERIES;
-                twoVectors(values, blockTable, bs, slotSize, headOff + d, first, end0 + i, scratch, i * stride,
-                        stride, out, outOff + i * outStride + d, outStride);
+        int jointEnd = end0 + (tiles - 1) * QUERIES;
+        for (int p = first; p < jointEnd; ) {
+            int runEnd = PagedAttention.runEnd(p, bs, jointEnd);
+            int v = PagedAttention.offset(blockTable, bs, slotSize, headOff, p);
+            int d = 0;
+            for (; d + 2 * LANES <= upper; d += 2 * LANES) {
+                for (int j = 0; j < tiles; j++) {
+                    int i = j * QUERIES;
+                    int e = Math.min(runEnd, end0 + i);
+                    if (p < e) {
+                        twoVectors(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
+                                outOff + i * outStride + d, outStride);
+                    }
+                }
             }
-        }
-        for (; d < upper; d += LANES) {
-            for (int j = 0; j < tiles; j++) {
-                int i = j * QUERIES;
-                oneVector(values, blockTable, bs, slotSize, headOff + d, first, end0 + i, scratch, i * stride,
-                        stride, out, outOff + i * outStride + d, outStride);
+            for (; d < upper; d += LANES) {
+                for (int j = 0; j < tiles; j++) {
+                    int i = j * QUERIES;
+                    int e = Math.min(runEnd, end0 + i);
+                    if (p < e) {
+                        oneVector(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
+                                outOff + i * outStride + d, outStride);
+                    }
+                }
             }
-        }
-        for (; d < headDim; d++) {
-            for (int j = 0; j < tiles; j++) {
-                int i = j * QUERIES;
-                oneFloat(values, blockTable, bs, slotSize, headOff + d, first, end0 + i, scratch, i * stride,
-                        stride, out, outOff + i * outStride + d, outStride);
+            for (; d < headDim; d++) {
+                for (int j = 0; j < tiles; j++) {
+                    int i = j * QUERIES;
+                    int e = Math.min(runEnd, end0 + i);
+                    if (p < e) {
+                        oneFloat(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
+                                outOff + i * outStride + d, outStride);
+                    }
+                }
             }
+            p = runEnd;
         }
     }
 
-    /** Two value vectors at {@code sliceOff} within each slot, for one tile, into {@code out[oOff + i * outStride]}. */
-    private static void twoVectors(float[] values, int[] blockTable, int bs, int slotSize, int sliceOff, int first,
-                                   int end, float[] scratch, int s0, int stride, float[] out, int oOff,
-                                   int outStride) {
+    /**
+     * Two value vectors from {@code values[v ..]} (position p0's slice; the next positions {@code slotSize} on)
+     * for positions [p0, end) of one KV block and one tile, FMA'd into the sums at {@code out[oOff + i * outStride]}.
+     */
+    private static void twoVectors(float[] values, int v, int slotSize, int p0, int end, float[] scratch, int s0,
+                                   int stride, float[] out, int oOff, int outStride) {
         int s1 = s0 + stride;
         int s2 = s1 + stride;
         int s3 = s2 + stride;
-        FloatVector a00 = FloatVector.zero(FLOAT); // token 0, first vector
-        FloatVector a01 = a00;                     // token 0, second vector
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a30 = a00;
-        FloatVector a31 = a00;
-        for (int p = first; p < end; ) {
-            int runEnd = PagedAttention.runEnd(p, bs, end);
-            for (int v = PagedAttention.offset(blockTable, bs, slotSize, sliceOff, p); p < runEnd;
-                 p++, v += slotSize) {
-                FloatVector v0 = FloatVector.fromArray(FLOAT, values, v);
-                FloatVector v1 = FloatVector.fromArray(FLOAT, values, v + LANES);
-                FloatVector w = FloatVector.broadcast(FLOAT, scratch[s0 + p]);
-                a00 = v0.fma(w, a00);
-                a01 = v1.fma(w, a01);
-                w = FloatVector.broadcast(FLOAT, scratch[s1 + p]);
-                a10 = v0.fma(w, a10);
-                a11 = v1.fma(w, a11);
-                w = FloatVector.broadcast(FLOAT, scratch[s2 + p]);
-                a20 = v0.fma(w, a20);
-                a21 = v1.fma(w, a21);
-                w = FloatVector.broadcast(FLOAT, scratch[s3 + p]);
-                a30 = v0.fma(w, a30);
-                a31 = v1.fma(w, a31);
-            }
-        }
         int o1 = oOff + outStride;
         int o2 = o1 + outStride;
         int o3 = o2 + outStride;
+        FloatVector a00 = FloatVector.fromArray(FLOAT, out, oOff); // token 0, first vector
+        FloatVector a01 = FloatVector.fromArray(FLOAT, out, oOff + LANES); // token 0, second vector
+        FloatVector a10 = FloatVector.fromArray(FLOAT, out, o1);
+        FloatVector a11 = FloatVector.fromArray(FLOAT, out, o1 + LANES);
+        FloatVector a20 = FloatVector.fromArray(FLOAT, out, o2);
+        FloatVector a21 = FloatVector.fromArray(FLOAT, out, o2 + LANES);
+        FloatVector a30 = FloatVector.fromArray(FLOAT, out, o3);
+        FloatVector a31 = FloatVector.fromArray(FLOAT, out, o3 + LANES);
+        for (int p = p0; p < end; p++, v += slotSize) {
+            FloatVector v0 = FloatVector.fromArray(FLOAT, values, v);
+            FloatVector v1 = FloatVector.fromArray(FLOAT, values, v + LANES);
+            FloatVector w = FloatVector.broadcast(FLOAT, scratch[s0 + p]);
+            a00 = v0.fma(w, a00);
+            a01 = v1.fma(w, a01);
+            w = FloatVector.broadcast(FLOAT, scratch[s1 + p]);
+            a10 = v0.fma(w, a10);
+            a11 = v1.fma(w, a11);
+            w = FloatVector.broadcast(FLOAT, scratch[s2 + p]);
+            a20 = v0.fma(w, a20);
+            a21 = v1.fma(w, a21);
+            w = FloatVector.broadcast(FLOAT, scratch[s3 + p]);
+            a30 = v0.fma(w, a30);
+            a31 = v1.fma(w, a31);
+        }
         a00.intoArray(out, oOff);
         a01.intoArray(out, oOff + LANES);
         a10.intoArray(out, o1);
@@ -204,26 +238,21 @@ final class QueryTile {
     }
 
     /** As {@link #twoVectors}, one vector. */
-    private static void oneVector(float[] values, int[] blockTable, int bs, int slotSize, int sliceOff, int first,
-                                  int end, float[] scratch, int s0, int stride, float[] out, int oOff,
-                                  int outStride) {
+    private static void oneVector(float[] values, int v, int slotSize, int p0, int end, float[] scratch, int s0,
+                                  int stride, float[] out, int oOff, int outStride) {
         int s1 = s0 + stride;
         int s2 = s1 + stride;
         int s3 = s2 + stride;
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int p = first; p < end; ) {
-            int runEnd = PagedAttention.runEnd(p, bs, end);
-            for (int v = PagedAttention.offset(blockTable, bs, slotSize, sliceOff, p); p < runEnd;
-                 p++, v += slotSize) {
-                FloatVector v0 = FloatVector.fromArray(FLOAT, values, v);
-                a0 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s0 + p]), a0);
-                a1 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s1 + p]), a1);
-                a2 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s2 + p]), a2);
-                a3 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s3 + p]), a3);
-            }
+        FloatVector a0 = FloatVector.fromArray(FLOAT, out, oOff);
+        FloatVector a1 = FloatVector.fromArray(FLOAT, out, oOff + outStride);
+        FloatVector a2 = FloatVector.fromArray(FLOAT, out, oOff + 2 * outStride);
+        FloatVector a3 = FloatVector.fromArray(FLOAT, out, oOff + 3 * outStride);
+        for (int p = p0; p < end; p++, v += slotSize) {
+            FloatVector v0 = FloatVector.fromArray(FLOAT, values, v);
+            a0 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s0 + p]), a0);
+            a1 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s1 + p]), a1);
+            a2 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s2 + p]), a2);
+            a3 = v0.fma(FloatVector.broadcast(FLOAT, scratch[s3 + p]), a3);
         }
         a0.intoArray(out, oOff);
         a1.intoArray(out, oOff + outStride);
@@ -232,19 +261,18 @@ final class QueryTile {
     }
 
     /** As {@link #twoVectors}, one float (the lanes past the last whole vector). */
-    private static void oneFloat(float[] values, int[] blockTable, int bs, int slotSize, int sliceOff, int first,
-                                 int end, float[] scratch, int s0, int stride, float[] out, int oOff,
-                                 int outStride) {
-        float a0 = 0f;
-        float a1 = 0f;
-        float a2 = 0f;
-        float a3 = 0f;
-        for (int p = first; p < end; p++) {
-            float v = values[PagedAttention.offset(blockTable, bs, slotSize, sliceOff, p)];
-            a0 = Math.fma(v, scratch[s0 + p], a0);
-            a1 = Math.fma(v, scratch[s0 + stride + p], a1);
-            a2 = Math.fma(v, scratch[s0 + 2 * stride + p], a2);
-            a3 = Math.fma(v, scratch[s0 + 3 * stride + p], a3);
+    private static void oneFloat(float[] values, int v, int slotSize, int p0, int end, float[] scratch, int s0,
+                                 int stride, float[] out, int oOff, int outStride) {
+        float a0 = out[oOff];
+        float a1 = out[oOff + outStride];
+        float a2 = out[oOff + 2 * outStride];
+        float a3 = out[oOff + 3 * outStride];
+        for (int p = p0; p < end; p++, v += slotSize) {
+            float x = values[v];
+            a0 = Math.fma(x, scratch[s0 + p], a0);
+            a1 = Math.fma(x, scratch[s0 + stride + p], a1);
+            a2 = Math.fma(x, scratch[s0 + 2 * stride + p], a2);
+            a3 = Math.fma(x, scratch[s0 + 3 * stride + p], a3);
         }
         out[oOff] = a0;
         out[oOff + outStride] = a1;

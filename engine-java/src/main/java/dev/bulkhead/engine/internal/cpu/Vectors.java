@@ -43,6 +43,12 @@ final class Vectors {
         return TREE.sum(v);
     }
 
+    /** Lane i is {@code sum(v_i)}, bit for bit; only where {@link #LANES} is 8 ({@link LaneTree#sums}). */
+    static FloatVector sums(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4,
+                            FloatVector v5, FloatVector v6, FloatVector v7) {
+        return TREE.sums(v0, v1, v2, v3, v4, v5, v6, v7);
+    }
+
     /** {@code sum_i a[aOff + i] * b[bOff + i]} with one vector accumulator, then a fused scalar tail. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(FLOAT);

@@ -50,4 +50,36 @@ class LaneTreeTest {
             }
         }
     }
+
+    /** Eight vectors' trees at once: lane i holds the bits {@code sum} gives vector i, for every lane. */
+    @Test
+    void sumsOfEightVectorsGiveEachVectorsTreeInItsLane() {
+        Random rnd = new Random(4);
+        LaneTree tree = LaneTree.of(FloatVector.SPECIES_256);
+        for (int trial = 0; trial < 2000; trial++) {
+            FloatVector[] v = new FloatVector[8];
+            float[] expected = new float[8];
+            for (int i = 0; i < 8; i++) {
+                float[] lanes = new float[8];
+                for (int l = 0; l < 8; l++) {
+                    lanes[l] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+                }
+                v[i] = FloatVector.fromArray(FloatVector.SPECIES_256, lanes, 0);
+                expected[i] = tree(lanes, 0, 8);
+            }
+            float[] sums = tree.sums(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]).toArray();
+            for (int i = 0; i < 8; i++) {
+                assertThat(Float.floatToRawIntBits(sums[i])).as("trial %d lane %d", trial, i)
+                        .isEqualTo(Float.floatToRawIntBits(expected[i]));
+            }
+        }
+    }
+
+    @Test
+    void sumsTakesOnlyEightLanes() {
+        LaneTree tree = LaneTree.of(FloatVector.SPECIES_128);
+        FloatVector z = FloatVector.zero(FloatVector.SPECIES_128);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tree.sums(z, z, z, z, z, z, z, z))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("eight lanes");
+    }
 }

@@ -103,45 +103,52 @@ class PagedAttentionTest {
     }
 
     /**
-     * The kernel (four keys at a time, the output kept in registers) gives the bits of the plain algorithm: each
-     * score a {@link Vectors#dot} times the scale, then per position in order {@code out = fma(v, w, out)}. A
-     * head size past four vectors with a vector and a scalar tail left over, and context lengths that are not
-     * multiples of four, take every path.
+     * The kernel (eight or four keys at a time, the output kept in registers) gives the bits of the plain
+     * algorithm: each score a {@link Vectors#dot} times the scale, then per position in order
+     * {@code out = fma(v, w, out)}. A head size past four vectors with a vector and a scalar tail left over, one of
+     * whole vectors in blocks of sixteen (eight keys a step, their lane trees taken together where a vector has
+     * eight lanes), and context lengths that are not multiples of four or eight, take every path.
      */
     @Test
     void givesTheBitsOfOnePositionAtATime() {
+        for (int[] shape : new int[][] {{75, BLOCK_SIZE}, {64, 16}, {64, 11}, {8, 16}}) {
+            givesTheBitsOfOnePositionAtATime(shape[0], shape[1]);
+        }
+    }
+
+    private static void givesTheBitsOfOnePositionAtATime(int headDim, int blockSize) {
         Random rnd = new Random(5);
-        int headDim = 75;
         int heads = 4;
         int kvHeads = 2;
-        CpuKvCache cache = new CpuKvCache(1, 16, BLOCK_SIZE, kvHeads, headDim);
+        CpuKvCache cache = new CpuKvCache(1, 16, blockSize, kvHeads, headDim);
         int length = 41;
         int[] table = {9, 3, 14, 0, 7, 1, 12, 5, 2, 11, 6};
         for (int p = 0; p < length; p++) {
-            cache.write(0, table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE,
+            cache.write(0, table[p / blockSize] * blockSize + p % blockSize,
                     TestTensors.gaussian(kvHeads * headDim, rnd), 0, TestTensors.gaussian(kvHeads * headDim, rnd), 0);
         }
         float[] q = TestTensors.gaussian(heads * headDim, rnd);
         float scale = 0.11f;
-        for (int contextLen : new int[] {1, 3, 4, 6, 40, 41}) {
+        for (int contextLen : new int[] {1, 3, 4, 6, 9, 17, 40, 41}) {
             for (int head = 0; head < heads; head++) {
                 float[] out = new float[headDim];
                 PagedAttention.attend(cache, 0, q, 0, head, heads, table, contextLen, scale, out, 0, new float[length]);
                 int kvOff = head / (heads / kvHeads) * headDim;
                 float[] w = new float[contextLen];
                 for (int p = 0; p < contextLen; p++) {
-                    int slot = (table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE) * cache.slotSize() + kvOff;
+                    int slot = (table[p / blockSize] * blockSize + p % blockSize) * cache.slotSize() + kvOff;
                     w[p] = Vectors.dot(q, head * headDim, cache.keys(0), slot, headDim) * scale;
                 }
                 CpuKernels.softmax(w, 0, contextLen);
                 float[] expected = new float[headDim];
                 for (int p = 0; p < contextLen; p++) {
-                    int slot = (table[p / BLOCK_SIZE] * BLOCK_SIZE + p % BLOCK_SIZE) * cache.slotSize() + kvOff;
+                    int slot = (table[p / blockSize] * blockSize + p % blockSize) * cache.slotSize() + kvOff;
                     for (int d = 0; d < headDim; d++) {
                         expected[d] = Math.fma(cache.values(0)[slot + d], w[p], expected[d]);
                     }
                 }
-                assertThat(out).as("contextLen %d head %d", contextLen, head).isEqualTo(expected);
+                assertThat(out).as("headDim %d blockSize %d contextLen %d head %d", headDim, blockSize, contextLen, head)
+                        .isEqualTo(expected);
             }
         }
     }
@@ -160,7 +167,7 @@ class PagedAttentionTest {
         int length = 43;
         int[] table = {9, 3, 14, 0, 7, 1, 12, 5, 2, 11, 6, 15, 4, 10, 8};
         for (int headDim : new int[] {64, 75, 8, 3}) {
-            for (int blockSize : new int[] {4, 3}) {
+            for (int blockSize : new int[] {4, 3, 16, 11}) {
                 CpuKvCache cache = new CpuKvCache(1, 16, blockSize, kvHeads, headDim);
                 for (int p = 0; p < length; p++) {
                     cache.write(0, table[p / blockSize] * blockSize + p % blockSize,
