@@ -198,7 +198,7 @@ public final class PagedAttention {
      * and for a head size that is a multiple of eight (no tail).
      */
     static void eightScores(float[] q, int qi, float[] keys, int k, int slotSize, int headDim, float scale,
-                                  float[] scratch, int sOff) {
+                            float[] scratch, int sOff) {
         int k1 = k + slotSize;
         int k2 = k1 + slotSize;
         int k3 = k2 + slotSize;
