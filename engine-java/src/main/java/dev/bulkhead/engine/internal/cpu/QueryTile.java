@@ -137,7 +137,7 @@ final class QueryTile {
     /**
      * {@code out_i = sum_p scratch[i * stride + p] * V[p]} for each token i over the positions its whole tile
      * attends to, [first, end0 + 4j) for tile j, in position order. Positions are taken one KV block at a time,
-     * and each block's values in slices of two vectors (then one, then single floats) for every tile in turn,
+     * and each block's values for every tile in turn, in slices of two vectors (then one, then single floats),
      * each tile's sums loaded from {@code out} and stored back around the block: the same FMAs in the same order
      * as one pass over all positions, but a block's values are read from memory once for all tiles and then
      * found in L1.
@@ -156,35 +156,22 @@ final class QueryTile {
         for (int p = first; p < jointEnd; ) {
             int runEnd = PagedAttention.runEnd(p, bs, jointEnd);
             int v = PagedAttention.offset(blockTable, bs, slotSize, headOff, p);
-            int d = 0;
-            for (; d + 2 * LANES <= upper; d += 2 * LANES) {
-                for (int j = 0; j < tiles; j++) {
-                    int i = j * QUERIES;
-                    int e = Math.min(runEnd, end0 + i);
-                    if (p < e) {
-                        twoVectors(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
-                                outOff + i * outStride + d, outStride);
-                    }
+            for (int j = 0; j < tiles; j++) {
+                int i = j * QUERIES;
+                int e = Math.min(runEnd, end0 + i);
+                if (p >= e) {
+                    continue;
                 }
-            }
-            for (; d < upper; d += LANES) {
-                for (int j = 0; j < tiles; j++) {
-                    int i = j * QUERIES;
-                    int e = Math.min(runEnd, end0 + i);
-                    if (p < e) {
-                        oneVector(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
-                                outOff + i * outStride + d, outStride);
-                    }
+                int o = outOff + i * outStride;
+                int d = 0;
+                for (; d + 2 * LANES <= upper; d += 2 * LANES) {
+                    twoVectors(values, v + d, slotSize, p, e, scratch, i * stride, stride, out, o + d, outStride);
                 }
-            }
-            for (; d < headDim; d++) {
-                for (int j = 0; j < tiles; j++) {
-                    int i = j * QUERIES;
-                    int e = Math.min(runEnd, end0 + i);
-                    if (p < e) {
-                        oneFloat(values, v + d, slotSize, p, e, scratch, i * stride, stride, out,
-                                outOff + i * outStride + d, outStride);
-                    }
+                for (; d < upper; d += LANES) {
+                    oneVector(values, v + d, slotSize, p, e, scratch, i * stride, stride, out, o + d, outStride);
+                }
+                for (; d < headDim; d++) {
+                    oneFloat(values, v + d, slotSize, p, e, scratch, i * stride, stride, out, o + d, outStride);
                 }
             }
             p = runEnd;
