@@ -305,7 +305,9 @@ final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
             return l;
         }
         if (!process.isAlive()) {
-            return "worker of " + model + " (pid " + pid() + ") exited";
+            // NOTE: named as lose() names it (signal, crash or heap): the watchdog can see the exit before the
+            // process's onExit callback has run lose(), and its restart reason is what a stream cut short reads.
+            return "worker of " + model + " (pid " + pid() + ") " + process.describeExit();
         }
         Heartbeat h = heartbeat;
         if (h != null && h.failure() != null) {
