@@ -75,7 +75,7 @@ class QuantizedMatrixTest {
         int cols = type.blockSize() == 256 ? 512 : 160;
         for (int rows : new int[] {1, 2, 7}) {
             QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(extremeTensor(type, rows, cols, rnd).tensor());
-            for (int tokens : new int[] {m.tileMinTokens(), 9, 13}) {
+            for (int tokens : new int[] {m.tileMinTokens(), 9, 13, 19}) {
                 float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
                 Q8Activations batch = Q8Activations.quantize(x, tokens, cols);
                 assertThat(batch.laneOrdered).as("lane-ordered copy for the tiles").isNotNull();
