@@ -239,10 +239,16 @@ final class Q4KMatrix extends QuantizedMatrix {
             long pair = sr + 2L * k;
             factor[fOff + k] = d(ds, k) * scale(pair);
             min[fOff + k] = dmin(ds, k) * min(pair);
-            long qs = nibbleBytes(row, k & ~1);
+        }
+        // NOTE: blocks 2m and 2m + 1 are the low and high nibbles of the same 32 bytes (rows hold whole
+        // super-blocks, so the count is even): each byte is loaded once for both.
+        for (int k = 0; k < blocks; k += 2) {
+            long qs = nibbleBytes(row, k);
             int c = wOff + 32 * k;
             for (int l = 0; l < 32; l += SL) {
-                IntDot.storeLaneOrdered(nibbles(IntDot.bytes(data, qs + l), 4 * (k & 1)), w, c, l / SL);
+                ShortVector packed = IntDot.unsignedBytes(data, qs + l);
+                IntDot.storeLaneOrderedNonNegative(packed.and((short) 0x0F), w, c, l / SL);
+                IntDot.storeLaneOrderedNonNegative(packed.lanewise(VectorOperators.LSHR, 4), w, c + 32, l / SL);
             }
         }
     }
