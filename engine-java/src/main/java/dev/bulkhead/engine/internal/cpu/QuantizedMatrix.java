@@ -257,8 +257,8 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
      * {@code lanes} is scratch of {@link IntDot#FL} floats.
      * NOTE: a vector lane per token, each lane adding {@code min * sum} block by block in order from 0, the
      * steps and roundings of {@link #minimums} (a multiply then an add, no FMA): the same bits for every token,
-     * at one vector multiply and add per block for {@link IntDot#FL} tokens instead of one per token. Scalar, they took
-     * a fifth of the Q4_K tiles' samples (JFR, 128 tokens); as vectors, a twelfth.
+     * at one vector multiply and add per block for {@link IntDot#FL} tokens instead of one per token. Scalar,
+     * they took a fifth of the Q4_K tiles' JFR samples at 128 tokens; as vectors, under a tenth.
      */
     private void subtractMinimums(float[] min, float[] byBlock, int n, Q8Activations a, int t0, int t1, float[] out,
                                   int r, float[] lanes) {
