@@ -154,6 +154,11 @@ final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
         return process.pid();
     }
 
+    /** "worker of MODEL (pid N)": how every message about this worker starts. */
+    private String workerName() {
+        return "worker of " + model + " (pid " + pid() + ")";
+    }
+
     // ---- requests
 
     @Override
@@ -232,7 +237,7 @@ final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
         } catch (TimeoutException e) {
             forget(c);
             cancelRid(rid);
-            throw new WorkerLostException("worker of " + model + " (pid " + pid() + ") did not accept a request within "
+            throw new WorkerLostException(workerName() + " did not accept a request within "
                     + TimeUnit.NANOSECONDS.toMillis(wait) + " ms");
         } catch (InterruptedException e) {
             forget(c);
@@ -307,19 +312,19 @@ final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
         if (!process.isAlive()) {
             // NOTE: named as lose() names it (signal, crash or heap): the watchdog can see the exit before the
             // process's onExit callback has run lose(), and its restart reason is what a stream cut short reads.
-            return "worker of " + model + " (pid " + pid() + ") " + process.describeExit();
+            return workerName() + " " + process.describeExit();
         }
         Heartbeat h = heartbeat;
         if (h != null && h.failure() != null) {
-            return "worker of " + model + " (pid " + pid() + "): engine stopped: " + h.failure();
+            return workerName() + ": engine stopped: " + h.failure();
         }
         long silent = now - heartbeatAtNanos;
         if (ready.isDone() && silent > heartbeatTimeoutNanos) {
-            return "worker of " + model + " (pid " + pid() + ") sent no heartbeat for " + silent / 1_000_000 + " ms";
+            return workerName() + " sent no heartbeat for " + silent / 1_000_000 + " ms";
         }
         long stalled = sender.stalledNanos(now);
         if (stalled > writeStallNanos) {
-            return "worker of " + model + " (pid " + pid() + ") stopped reading its socket: a frame has waited "
+            return workerName() + " stopped reading its socket: a frame has waited "
                     + stalled / 1_000_000 + " ms";
         }
         return null;
@@ -406,7 +411,7 @@ final class WorkerEngine implements SlotEngine, WorkerMeterCache.Worker {
         String stop = stopping;
         String how = stop != null ? stop : describe ? process.describeExit() : why;
         process.kill();
-        String message = stop != null ? stop : "worker of " + model + " (pid " + pid() + ") " + how;
+        String message = stop != null ? stop : workerName() + " " + how;
         lost = message;
         if (stop == null) {
             LOG.warn("{}", message);
