@@ -20,13 +20,17 @@ import jdk.incubator.vector.VectorOperators;
  * integer sum per sub-block into the float accumulator, and the minimum's part from the activations' block
  * sums, added up in a scalar beside it.
  *
- * <p>The nibbles are read in place. The 6-bit scales and minimums are decoded once, at load, into a side
- * table ({@link #scales}): per 32-value block its scale and minimum as two bytes, per super-block {@code d}
- * and {@code dmin} as floats, 0.09 bytes per value beside the file's 0.56. NOTE: decoding them from the twelve
- * packed bytes in the kernels took about as many instructions as the products: the one-token kernel ran at 0.6x
- * of Q4_0's speed, and 0.75x with the table (AVX2). A table of the products {@code d * scale} as floats was
- * faster still (Q4_0's speed) but 0.25 bytes per value, 44% more to read than the file. The kernels compute
- * {@code d * scale} as before, so the bits are the same.
+ * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
+ * two regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the
+ * nibbles as the file has them, super-block after super-block ({@code cols / 2} bytes a row), and per block its
+ * {@code d * scale} and {@code dmin * min} as two floats. NOTE: read in place, the kernels ran at 0.75x of Q4_0's
+ * speed with a side table of the scale bytes: per pair of blocks they converted four bytes to floats, multiplied
+ * them by {@code d} and {@code dmin}, and recomputed the nibbles' address ({@code k / 8} super-blocks of 144
+ * bytes in), with a bounds check per load that C2 could not hoist, about a hundred instructions where the
+ * products take forty (seen in {@code -XX:+PrintAssembly}). The float products are the ones the kernels made
+ * ({@code d * scale}, then times the activation scale), so the bits are the same. The price is memory: 192 bytes
+ * per 256 values where the file has 144, beside the mapped file, whose pages the repack reads once (llama.cpp
+ * makes the same trade on AVX2, copying Q4_K into its interleaved layout at load).
  *
  * <p>NOTE: unsigned nibbles times |q| <= 127, at most four per 16-bit lane: 7620 < 2^15.
  */
@@ -38,86 +42,72 @@ final class Q4KMatrix extends QuantizedMatrix {
 
     private final int superBlocks;
     /**
-     * Row after row, per block {@code k} its scale at {@code 2k} and minimum at {@code 2k + 1} (unsigned bytes);
-     * from {@link #dBase}, per super-block {@code d} then {@code dmin} (floats).
+     * The weights in the kernels' layout: from 0, row after row, the nibbles ({@code cols / 2} bytes a row, block
+     * pair m at {@code 32 m}); from {@link #factorBase}, per block {@code k} of a row its {@code d * scale} and
+     * {@code dmin * min} as two floats.
      */
-    private final MemorySegment scales;
-    private final long dBase;
+    private final MemorySegment packed;
+    private final long factorBase;
 
-    /** @param copies where the side table is allocated */
+    /** @param copies where the repacked copy is allocated */
     Q4KMatrix(WeightTensor t, Arena copies) {
         super(t, DType.Q4_K);
         this.superBlocks = cols / SUPER_VALUES;
-        this.dBase = 2L * rows * blocks;
-        this.scales = copies.allocate(tableBytes(rows, cols), 8);
+        this.factorBase = (long) rows * cols / 2;
+        this.packed = copies.allocate(packedBytes(rows, cols), 64);
         for (int r = 0; r < rows; r++) {
-            decodeScales(r);
+            repack(r);
         }
     }
 
-    /** Bytes of the side table of a {@code rows x cols} matrix: two per 32 values, eight per 256. */
-    static long tableBytes(int rows, int cols) {
-        return 2L * rows * (cols / Q8Activations.BLOCK) + 2L * Float.BYTES * rows * (cols / SUPER_VALUES);
+    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 192 per 256 values. */
+    static long packedBytes(int rows, int cols) {
+        long values = (long) rows * cols;
+        return values / 2 + values / Q8Activations.BLOCK * 2 * Float.BYTES;
     }
 
-    /** Bytes this matrix allocated off the heap (its side table). */
+    /** Bytes this matrix allocated off the heap (its repacked copy). */
     long hostBytes() {
-        return scales.byteSize();
+        return packed.byteSize();
     }
 
-    /** Row r's scales, minimums, {@code d} and {@code dmin} from the file into {@link #scales}. */
-    private void decodeScales(int r) {
+    /** Row r from the file's layout into {@link #packed}. */
+    private void repack(int r) {
         long row = rowOffset(r);
-        long sr = scaleRow(r);
-        long ds = dRow(r);
+        long f = factorRow(r);
         for (int sb = 0; sb < superBlocks; sb++) {
             long b = row + (long) sb * SUPER_BYTES;
+            float d = IntDot.half(data, b);
+            float dmin = IntDot.half(data, b + 2);
             long lo = data.get(IntDot.LONG_LE, b + 4);
             int hi = data.get(IntDot.INT_LE, b + 12);
-            long pairs = sr + 16L * sb;
             for (int j = 0; j < 8; j++) {
-                scales.set(ValueLayout.JAVA_BYTE, pairs + 2 * j, (byte) scaleOf(lo, hi, j));
-                scales.set(ValueLayout.JAVA_BYTE, pairs + 2 * j + 1, (byte) minOf(lo, hi, j));
+                long pair = f + 2L * Float.BYTES * (8L * sb + j);
+                packed.set(FLOAT_LE, pair, d * scaleOf(lo, hi, j));
+                packed.set(FLOAT_LE, pair + Float.BYTES, dmin * minOf(lo, hi, j));
             }
-            long f = ds + 2L * Float.BYTES * sb;
-            scales.set(FLOAT_LE, f, IntDot.half(data, b));
-            scales.set(FLOAT_LE, f + Float.BYTES, IntDot.half(data, b + 2));
+            MemorySegment.copy(data, b + 16, packed, nibbleRow(r) + 128L * sb, 128);
         }
     }
 
-    /** Offset in {@link #scales} of row r's first scale. */
-    private long scaleRow(int r) {
-        return 2L * r * blocks;
+    /** Offset in {@link #packed} of row r's first nibble byte. */
+    private long nibbleRow(int r) {
+        return (long) r * cols / 2;
     }
 
-    /** Offset in {@link #scales} of row r's first {@code d}. */
-    private long dRow(int r) {
-        return dBase + 2L * Float.BYTES * r * superBlocks;
+    /** Offset in {@link #packed} of row r's first factor. */
+    private long factorRow(int r) {
+        return factorBase + 2L * Float.BYTES * r * blocks;
     }
 
-    /** {@code d} of the super-block holding block {@code k}, of the row whose first {@code d} is at {@code ds}. */
-    private float d(long ds, int k) {
-        return scales.get(FLOAT_LE, ds + 2L * Float.BYTES * (k / 8));
+    /** {@code d * scale} of block k of the row whose factors start at {@code f}. */
+    private float scaleFactor(long f, int k) {
+        return packed.get(FLOAT_LE, f + 2L * Float.BYTES * k);
     }
 
-    /** {@code dmin} of the super-block holding block {@code k}, as {@link #d}. */
-    private float dmin(long ds, int k) {
-        return scales.get(FLOAT_LE, ds + 2L * Float.BYTES * (k / 8) + Float.BYTES);
-    }
-
-    /** Scale of the block whose pair starts at {@code pair}. */
-    private int scale(long pair) {
-        return scales.get(ValueLayout.JAVA_BYTE, pair) & 0xFF;
-    }
-
-    /** Minimum of the block whose pair starts at {@code pair}. */
-    private int min(long pair) {
-        return scales.get(ValueLayout.JAVA_BYTE, pair + 1) & 0xFF;
-    }
-
-    /** Offset in the file of the 32 nibble bytes of blocks {@code k} (low) and {@code k + 1} (high), k even. */
-    private long nibbleBytes(long row, int k) {
-        return row + (long) (k / 8) * SUPER_BYTES + 16 + 16 * (k % 8);
+    /** {@code dmin * min} of block k, as {@link #scaleFactor}. */
+    private float minFactor(long f, int k) {
+        return packed.get(FLOAT_LE, f + 2L * Float.BYTES * k + Float.BYTES);
     }
 
     /**
@@ -156,9 +146,8 @@ final class Q4KMatrix extends QuantizedMatrix {
      */
     @Override
     float dot(int r, Q8Activations a, int t) {
-        long row = rowOffset(r);
-        long sr = scaleRow(r);
-        long ds = dRow(r);
+        long row = nibbleRow(r);
+        long f = factorRow(r);
         short[] q = a.q;
         float[] s = a.scale;
         float[] ss = a.scaledSum;
@@ -167,35 +156,30 @@ final class Q4KMatrix extends QuantizedMatrix {
         FloatVector acc = FloatVector.zero(FLOAT);
         float mins = 0f;
         for (int k = 0; k < blocks; k += 2) {
-            long qs = nibbleBytes(row, k);
+            long qs = row + 16L * k;
             int c = qOff + 32 * k;
             // NOTE: the sums start from the first bytes' products, not from zero vectors that C2 would add.
-            ShortVector first = IntDot.unsignedBytes(data, qs);
+            ShortVector first = IntDot.unsignedBytes(packed, qs);
             ShortVector low = first.and((short) 0x0F).mul(IntDot.act(q, c));
             ShortVector high = first.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32));
             for (int l = SL; l < 32; l += SL) {
-                ShortVector packed = IntDot.unsignedBytes(data, qs + l);
-                low = low.add(packed.and((short) 0x0F).mul(IntDot.act(q, c + l)));
-                high = high.add(packed.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32 + l)));
+                ShortVector bytes = IntDot.unsignedBytes(packed, qs + l);
+                low = low.add(bytes.and((short) 0x0F).mul(IntDot.act(q, c + l)));
+                high = high.add(bytes.lanewise(VectorOperators.LSHR, 4).mul(IntDot.act(q, c + 32 + l)));
             }
-            float d = d(ds, k);
-            float dmin = dmin(ds, k);
-            // NOTE: both blocks' scale and minimum bytes in one load: a call per byte overran C2's inlining budget.
-            int four = scales.get(IntDot.INT_LE, sr + 2L * k);
             int blk = sOff + k;
-            acc = IntDot.accumulate(IntDot.narrowPairSums(low), d * (four & 0xFF) * s[blk], acc);
-            mins += dmin * (four >>> 8 & 0xFF) * ss[blk];
-            acc = IntDot.accumulate(IntDot.narrowPairSums(high), d * (four >>> 16 & 0xFF) * s[blk + 1], acc);
-            mins += dmin * (four >>> 24) * ss[blk + 1];
+            acc = IntDot.accumulate(IntDot.narrowPairSums(low), scaleFactor(f, k) * s[blk], acc);
+            mins += minFactor(f, k) * ss[blk];
+            acc = IntDot.accumulate(IntDot.narrowPairSums(high), scaleFactor(f, k + 1) * s[blk + 1], acc);
+            mins += minFactor(f, k + 1) * ss[blk + 1];
         }
         return IntDot.sum(acc) - mins;
     }
 
     @Override
     void dot2Tokens(int r, Q8Activations a, int t, float[] out, int outOff) {
-        long row = rowOffset(r);
-        long sr = scaleRow(r);
-        long ds = dRow(r);
+        long row = nibbleRow(r);
+        long f = factorRow(r);
         short[] q = a.q;
         float[] s = a.scale;
         float[] ss = a.scaledSum;
@@ -208,19 +192,18 @@ final class Q4KMatrix extends QuantizedMatrix {
         float m0 = 0f;
         float m1 = 0f;
         for (int k = 0; k < blocks; k++) {
-            long qs = nibbleBytes(row, k & ~1);
+            long qs = row + 16L * (k & ~1);
             int shift = 4 * (k & 1);
             int c = 32 * k;
             ShortVector p0 = ShortVector.zero(IntDot.SHORT);
             ShortVector p1 = ShortVector.zero(IntDot.SHORT);
             for (int l = 0; l < 32; l += SL) {
-                ShortVector w = nibbles(IntDot.bytes(data, qs + l), shift);
+                ShortVector w = nibbles(IntDot.bytes(packed, qs + l), shift);
                 p0 = p0.add(w.mul(IntDot.act(q, q0 + c + l)));
                 p1 = p1.add(w.mul(IntDot.act(q, q1 + c + l)));
             }
-            long pair = sr + 2L * k;
-            float fs = d(ds, k) * scale(pair);
-            float fm = dmin(ds, k) * min(pair);
+            float fs = scaleFactor(f, k);
+            float fm = minFactor(f, k);
             acc0 = IntDot.accumulate(IntDot.narrowPairSums(p0), fs * s[s0 + k], acc0);
             acc1 = IntDot.accumulate(IntDot.narrowPairSums(p1), fs * s[s1 + k], acc1);
             m0 += fm * ss[s0 + k];
@@ -232,23 +215,21 @@ final class Q4KMatrix extends QuantizedMatrix {
 
     @Override
     void unpackRow(int r, float[] w, int wOff, float[] factor, float[] min, int fOff) {
-        long row = rowOffset(r);
-        long sr = scaleRow(r);
-        long ds = dRow(r);
+        long row = nibbleRow(r);
+        long f = factorRow(r);
         for (int k = 0; k < blocks; k++) {
-            long pair = sr + 2L * k;
-            factor[fOff + k] = d(ds, k) * scale(pair);
-            min[fOff + k] = dmin(ds, k) * min(pair);
+            factor[fOff + k] = scaleFactor(f, k);
+            min[fOff + k] = minFactor(f, k);
         }
         // NOTE: blocks 2m and 2m + 1 are the low and high nibbles of the same 32 bytes (rows hold whole
         // super-blocks, so the count is even): each byte is loaded once for both.
         for (int k = 0; k < blocks; k += 2) {
-            long qs = nibbleBytes(row, k);
+            long qs = row + 16L * k;
             int c = wOff + 32 * k;
             for (int l = 0; l < 32; l += SL) {
-                ShortVector packed = IntDot.unsignedBytes(data, qs + l);
-                IntDot.storeLaneOrderedNonNegative(packed.and((short) 0x0F), w, c, l / SL);
-                IntDot.storeLaneOrderedNonNegative(packed.lanewise(VectorOperators.LSHR, 4), w, c + 32, l / SL);
+                ShortVector bytes = IntDot.unsignedBytes(packed, qs + l);
+                IntDot.storeLaneOrderedNonNegative(bytes.and((short) 0x0F), w, c, l / SL);
+                IntDot.storeLaneOrderedNonNegative(bytes.lanewise(VectorOperators.LSHR, 4), w, c + 32, l / SL);
             }
         }
     }

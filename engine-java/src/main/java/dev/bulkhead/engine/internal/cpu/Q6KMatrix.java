@@ -25,13 +25,14 @@ import jdk.incubator.vector.VectorOperators;
  * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
  * three regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the
  * values minus 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block ({@code cols
- * / 16} bytes a row), and each super-block's {@code d} as a float. NOTE: unpacking six bits from two places
+ * / 16} bytes a row), and per block its super-block's {@code d} as a float. NOTE: unpacking six bits from two places
  * took eleven vector ops per 16 values, more than the multiply and sums they feed, and made Q6_K the slowest
  * type by far (it holds the output matrix and half the FFN-down and V matrices of a Q4_K_M file). An int8
  * value is one load and one sign extension, as for Q8_0. The kernels loop once over a row's blocks with
  * offsets linear in {@code k}, so C2 checks their bounds once before the loop; a loop over super-blocks with
- * one over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed. The price is
- * memory: 276 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
+ * one over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed, and a {@code d}
+ * per super-block, read at {@code k / 8}, kept a bounds check and its address arithmetic inside the loop. The
+ * price is memory: 304 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
  * so the results are the bits the file's layout gave.
  *
  * <p>NOTE: |(w - 32) * q| <= 32 * 127, at most two per 16-bit lane before widening: 8128 < 2^15.
@@ -63,10 +64,10 @@ final class Q6KMatrix extends QuantizedMatrix {
         }
     }
 
-    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 276 per 256 values. */
+    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 304 per 256 values. */
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
-        return values + values / 16 + (long) rows * (cols / SUPER_VALUES) * Float.BYTES;
+        return values + values / 16 + values / Q8Activations.BLOCK * Float.BYTES;
     }
 
     /** Bytes this matrix allocated off the heap (its repacked copy). */
@@ -106,7 +107,11 @@ final class Q6KMatrix extends QuantizedMatrix {
             }
             // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 bytes copy as they are.
             MemorySegment.copy(data, b + 192, packed, scales + 16L * sb, 16);
-            packed.set(FLOAT_LE, ds + (long) sb * Float.BYTES, IntDot.half(data, b + 208));
+            float d = IntDot.half(data, b + 208);
+            // NOTE: once per block, so that the kernels read it at a linear offset (see the class comment).
+            for (int run = 0; run < RUNS; run++) {
+                packed.set(FLOAT_LE, ds + (long) (sb * RUNS + run) * Float.BYTES, d);
+            }
         }
     }
 
@@ -122,7 +127,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     /** Offset in {@link #packed} of row r's first {@code d}. */
     private long dRow(int r) {
-        return dBase + (long) r * superBlocks * Float.BYTES;
+        return dBase + (long) r * blocks * Float.BYTES;
     }
 
     /** Scale {@code i} (0 or 1: values 0..15 or 16..31) of the block whose two scales start at {@code pair}. */
@@ -130,9 +135,9 @@ final class Q6KMatrix extends QuantizedMatrix {
         return packed.get(ValueLayout.JAVA_BYTE, pair + i);
     }
 
-    /** {@code d} of the super-block holding block {@code k} of the row whose first {@code d} is at {@code ds}. */
+    /** {@code d} of the super-block holding block {@code k}, of the row whose first {@code d} is at {@code ds}. */
     private float d(long ds, int k) {
-        return packed.get(FLOAT_LE, ds + (long) (k / RUNS) * Float.BYTES);
+        return packed.get(FLOAT_LE, ds + (long) k * Float.BYTES);
     }
 
     /**

@@ -52,8 +52,8 @@ public final class WeightMatrices {
     }
 
     /**
-     * Bytes that {@link #of} allocates off the heap for {@code t} beside its mapped data: Q6_K's repacked copy
-     * and Q4_K's table of scales; 0 for the types read in place. Rank-2 tensors only count; anything else is 0.
+     * Bytes that {@link #of} allocates off the heap for {@code t} beside its mapped data: Q6_K's and Q4_K's
+     * repacked copies; 0 for the types read in place. Rank-2 tensors only count; anything else is 0.
      * NOTE: a memory budget that counted the mapped file alone would let a Q4_K_M model take a third more than
      * it reserved.
      */
@@ -62,7 +62,7 @@ public final class WeightMatrices {
             return 0;
         }
         return switch (t.dtype()) {
-            case Q4_K -> Q4KMatrix.tableBytes(t.rows(), t.cols());
+            case Q4_K -> Q4KMatrix.packedBytes(t.rows(), t.cols());
             case Q6_K -> Q6KMatrix.packedBytes(t.rows(), t.cols());
             case F32, BF16, F16, Q8_0, Q4_0 -> 0;
         };
