@@ -56,7 +56,7 @@ final class EngineBuilder implements AutoCloseable {
         LoadedModel model = ModelLoader.load(spec.source());
         MemoryLedger.Reservation r = null;
         try {
-            // NOTE: the runner's host copies of weights (the CPU's Q6_K and Q4_K repacks) count too.
+            // NOTE: the runner's host copies of weights (the CPU's Q4_0, Q4_K and Q6_K repacks) count too.
             r = ledger.reserve(spec.name(), model.weights().byteSize() + runners.hostWeightBytes(model.weights()),
                     spec.engine().kvCacheBytes(), spec.memoryBudgetBytes());
             // NOTE: a registry per engine: the engine's gauges hold its loop, so a shared registry would keep every
@@ -78,7 +78,7 @@ final class EngineBuilder implements AutoCloseable {
         LoadedModel model = catalog();
         long weights = model.weights().byteSize();
         boolean gpu = workers.launcher().device().startsWith("cuda");
-        // NOTE: a CPU worker's runner keeps copies of some weights off the heap (the Q6_K and Q4_K repacks).
+        // NOTE: a CPU worker's runner keeps copies of some weights off the heap (the Q4_0, Q4_K and Q6_K repacks).
         long copies = gpu ? 0 : ModelRunnerFactory.CPU.hostWeightBytes(model.weights());
         MemoryLedger.Reservation r = ledger.reserve(spec.name(), weights + copies, spec.engine().kvCacheBytes(),
                 spec.memoryBudgetBytes());

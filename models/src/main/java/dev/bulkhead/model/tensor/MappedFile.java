@@ -11,7 +11,7 @@ import java.nio.channels.FileChannel;
  * both at once, and it is read-only like the mapping.
  *
  * <p>NOTE: the CPU kernels read weights from two kinds of segment, these files and the copies the engine keeps
- * off the heap (the repacked Q6_K and Q4_K matrices), allocated native. The JDK's segment access code
+ * off the heap (the repacked Q4_0, Q4_K and Q6_K matrices), allocated native. The JDK's segment access code
  * that C2 inlines into a kernel carries one type profile for the whole JVM; with mapped and native segments
  * both in it, C2 compiled Q6_K's decode kernel with the segment's class, bounds and session checked again on
  * every access (146 instructions per 32 weights in its assembly against 50 with one class; AVX2, JDK 25), and

@@ -45,16 +45,16 @@ public final class WeightMatrices {
             case BF16 -> new Bf16Matrix(t);
             case F16 -> new F16Matrix(t);
             case Q8_0 -> new Q8Matrix(t);
-            case Q4_0 -> new Q4Matrix(t);
+            case Q4_0 -> new Q4Matrix(t, copies);
             case Q4_K -> new Q4KMatrix(t, copies);
             case Q6_K -> new Q6KMatrix(t, copies);
         };
     }
 
     /**
-     * Bytes that {@link #of} allocates off the heap for {@code t} beside its mapped data: Q6_K's and Q4_K's
-     * repacked copies; 0 for the types read in place. Rank-2 tensors only count; anything else is 0.
-     * NOTE: a memory budget that counted the mapped file alone would let a Q4_K_M model take a third more than
+     * Bytes that {@link #of} allocates off the heap for {@code t} beside its mapped data: the repacked copies of
+     * Q4_0, Q4_K and Q6_K; 0 for the types read in place. Rank-2 tensors only count; anything else is 0.
+     * NOTE: a memory budget that counted the mapped file alone would let a Q4_K_M or Q4_0 model take more than
      * it reserved.
      */
     public static long hostBytes(WeightTensor t) {
@@ -64,7 +64,8 @@ public final class WeightMatrices {
         return switch (t.dtype()) {
             case Q4_K -> Q4KMatrix.packedBytes(t.rows(), t.cols());
             case Q6_K -> Q6KMatrix.packedBytes(t.rows(), t.cols());
-            case F32, BF16, F16, Q8_0, Q4_0 -> 0;
+            case Q4_0 -> Q4Matrix.packedBytes(t.rows(), t.cols());
+            case F32, BF16, F16, Q8_0 -> 0;
         };
     }
 

@@ -36,8 +36,8 @@ public interface ModelRunnerFactory {
 
     /**
      * Host memory this backend's runner allocates for {@code weights} beside their mapping, which a memory budget
-     * must reserve with the mapped bytes: on the CPU, the repacked copy of each Q6_K and each
-     * Q4_K matrix ({@link WeightMatrices#hostBytes}), off the heap.
+     * must reserve with the mapped bytes: on the CPU, the repacked copy of each Q4_0, Q4_K and
+     * Q6_K matrix ({@link WeightMatrices#hostBytes}), off the heap.
      */
     default long hostWeightBytes(ModelWeights weights) {
         return weights.distinctTensors().stream().mapToLong(WeightMatrices::hostBytes).sum();

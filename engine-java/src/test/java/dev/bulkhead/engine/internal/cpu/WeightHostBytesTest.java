@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the CPU backend allocates beside the mapped weights, which the router's memory ledger and a worker's
- * direct memory limit reserve: Q6_K's repacked copy (304 bytes per 256 values) and Q4_K's (192 bytes per 256:
- * the nibbles and two float factors per 32 values), nothing for the types read in place.
+ * direct memory limit reserve: the repacked copies of Q6_K (304 bytes per 256 values), Q4_K (192 bytes per 256:
+ * the nibbles and two float factors per 32 values) and Q4_0 (20 bytes per 32), nothing for the types read in place.
  */
 class WeightHostBytesTest {
 
@@ -47,9 +47,22 @@ class WeightHostBytesTest {
     }
 
     @Test
+    void q40CountsItsRepackedCopyAndAllocatesExactlyThat() {
+        Random rnd = new Random(9);
+        for (int[] shape : SHAPES) {
+            TestTensors.Built b = TestTensors.random(DType.Q4_0, shape[0], shape[1], rnd);
+            long values = (long) shape[0] * shape[1];
+            assertThat(WeightMatrices.hostBytes(b.tensor())).as("rows=%d cols=%d", shape[0], shape[1])
+                    .isEqualTo(values / 32 * 20);
+            Q4Matrix m = (Q4Matrix) WeightMatrices.of(b.tensor());
+            assertThat(m.hostBytes()).isEqualTo(WeightMatrices.hostBytes(b.tensor()));
+        }
+    }
+
+    @Test
     void typesReadInPlaceCountNothing() {
         Random rnd = new Random(7);
-        for (DType type : new DType[] {DType.F32, DType.BF16, DType.F16, DType.Q8_0, DType.Q4_0}) {
+        for (DType type : new DType[] {DType.F32, DType.BF16, DType.F16, DType.Q8_0}) {
             assertThat(WeightMatrices.hostBytes(TestTensors.random(type, 3, 256, rnd).tensor())).as("%s", type)
                     .isZero();
         }
@@ -63,7 +76,7 @@ class WeightHostBytesTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextGaussian();
         }
-        for (DType type : new DType[] {DType.Q4_K, DType.Q6_K}) {
+        for (DType type : new DType[] {DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
             Arena arena = Arena.ofShared();
             WeightMatrix m = WeightMatrices.of(TestTensors.random(type, 3, 256, rnd).tensor(), arena);
             float[] out = new float[3];
