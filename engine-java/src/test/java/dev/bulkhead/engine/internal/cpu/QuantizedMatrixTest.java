@@ -64,6 +64,35 @@ class QuantizedMatrixTest {
     }
 
     /**
+     * Below the tiles' threshold, pairs of tokens run through {@code dot2Tokens} and an odd one through {@code dot}:
+     * each token's result must be the one-token kernel's bits for that token alone.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void twoTokenKernelsGiveEachTokenItsBitsAlone(DType type) {
+        Random rnd = new Random(31 + type.ordinal());
+        int cols = type.blockSize() == 256 ? 512 : 160;
+        for (int rows : new int[] {1, 2, 7}) {
+            QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(extremeTensor(type, rows, cols, rnd).tensor());
+            for (int tokens = 2; tokens < m.tileMinTokens(); tokens++) {
+                float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
+                float[] out = new float[tokens * rows];
+                m.multiplyRows(x, tokens, out, 0, rows);
+                for (int t = 0; t < tokens; t++) {
+                    float[] alone = new float[rows];
+                    m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertThat(Float.floatToIntBits(out[t * rows + r]))
+                                .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", type, rows, tokens, t, r,
+                                        out[t * rows + r], alone[r])
+                                .isEqualTo(Float.floatToIntBits(alone[r]));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * From {@link QuantizedMatrix#TILE_MIN_TOKENS} tokens the product runs as float tiles; each token's
      * result must be the integer kernel's bits for that token alone (a batch never changes a token's
      * logits). Odd row and token counts cover the tiles' one-row and one-token edges.
