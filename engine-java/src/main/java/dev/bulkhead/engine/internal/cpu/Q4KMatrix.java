@@ -66,7 +66,7 @@ final class Q4KMatrix extends QuantizedMatrix {
         return values / 2 + values / Q8Activations.BLOCK * 2 * Float.BYTES;
     }
 
-    /** Bytes this matrix allocated off the heap (its repacked copy). */
+    @Override
     long hostBytes() {
         return packed.byteSize();
     }

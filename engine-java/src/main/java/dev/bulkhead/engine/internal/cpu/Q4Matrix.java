@@ -58,7 +58,7 @@ final class Q4Matrix extends QuantizedMatrix {
         return values / 2 + values / 32 * Float.BYTES;
     }
 
-    /** Bytes this matrix allocated off the heap (its repacked copy). */
+    @Override
     long hostBytes() {
         return packed.byteSize();
     }

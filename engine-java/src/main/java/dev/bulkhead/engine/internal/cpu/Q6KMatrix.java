@@ -70,7 +70,7 @@ final class Q6KMatrix extends QuantizedMatrix {
         return values + values / 16 + values / Q8Activations.BLOCK * Float.BYTES;
     }
 
-    /** Bytes this matrix allocated off the heap (its repacked copy). */
+    @Override
     long hostBytes() {
         return packed.byteSize();
     }

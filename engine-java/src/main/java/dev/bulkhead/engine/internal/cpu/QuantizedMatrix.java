@@ -342,6 +342,11 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
         return 8;
     }
 
+    /** Bytes this matrix allocated off the heap: its copy in the kernels' layout, 0 for a type read in place. */
+    long hostBytes() {
+        return 0;
+    }
+
     /** Whether the type subtracts a per-block minimum (Q4_K), whose factors {@link #unpackRow} fills. */
     boolean hasMinimums() {
         return false;

@@ -78,16 +78,7 @@ class QuantizedMatrixTest {
                 float[] x = Q8ActivationsTest.mixedBlocks(tokens, cols, rnd);
                 float[] out = new float[tokens * rows];
                 m.multiplyRows(x, tokens, out, 0, rows);
-                for (int t = 0; t < tokens; t++) {
-                    float[] alone = new float[rows];
-                    m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
-                    for (int r = 0; r < rows; r++) {
-                        assertThat(Float.floatToIntBits(out[t * rows + r]))
-                                .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", type, rows, tokens, t, r,
-                                        out[t * rows + r], alone[r])
-                                .isEqualTo(Float.floatToIntBits(alone[r]));
-                    }
-                }
+                assertEveryTokenHasItsBitsAlone(m, x, out, tokens);
             }
         }
     }
@@ -110,16 +101,23 @@ class QuantizedMatrixTest {
                 assertThat(batch.laneOrdered).as("lane-ordered copy for the tiles").isNotNull();
                 float[] out = new float[tokens * rows];
                 m.multiplyQuantized(batch, out, 0, rows);
-                for (int t = 0; t < tokens; t++) {
-                    float[] alone = new float[rows];
-                    m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
-                    for (int r = 0; r < rows; r++) {
-                        assertThat(Float.floatToIntBits(out[t * rows + r]))
-                                .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", type, rows, tokens, t, r,
-                                        out[t * rows + r], alone[r])
-                                .isEqualTo(Float.floatToIntBits(alone[r]));
-                    }
-                }
+                assertEveryTokenHasItsBitsAlone(m, x, out, tokens);
+            }
+        }
+    }
+
+    /** {@code out} of a {@code tokens}-token product of {@code x} holds, per token, that token's product alone, bit for bit. */
+    private static void assertEveryTokenHasItsBitsAlone(QuantizedMatrix m, float[] x, float[] out, int tokens) {
+        int rows = m.rows();
+        int cols = m.cols();
+        for (int t = 0; t < tokens; t++) {
+            float[] alone = new float[rows];
+            m.multiplyRows(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                assertThat(Float.floatToIntBits(out[t * rows + r]))
+                        .as("%s rows=%d tokens=%d t=%d r=%d: %s vs %s", m.dtype(), rows, tokens, t, r,
+                                out[t * rows + r], alone[r])
+                        .isEqualTo(Float.floatToIntBits(alone[r]));
             }
         }
     }

@@ -10,6 +10,8 @@ import dev.bulkhead.model.tensor.DType;
 import java.lang.foreign.Arena;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * What the CPU backend allocates beside the mapped weights, which the router's memory ledger and a worker's
@@ -20,41 +22,17 @@ class WeightHostBytesTest {
 
     private static final int[][] SHAPES = {{1, 256}, {3, 768}, {17, 512}};
 
-    @Test
-    void q6kCountsItsRepackedCopyAndAllocatesExactlyThat() {
-        Random rnd = new Random(5);
+    /** Bytes of the copy per {@code per} values: Q4_0 20 per 32, Q4_K 192 per 256, Q6_K 304 per 256. */
+    @ParameterizedTest
+    @CsvSource({"Q4_0, 20, 32", "Q4_K, 192, 256", "Q6_K, 304, 256"})
+    void aRepackedTypeCountsItsCopyAndAllocatesExactlyThat(DType type, long bytes, long per) {
+        Random rnd = new Random(5 + type.ordinal());
         for (int[] shape : SHAPES) {
-            TestTensors.Built b = TestTensors.random(DType.Q6_K, shape[0], shape[1], rnd);
+            TestTensors.Built b = TestTensors.random(type, shape[0], shape[1], rnd);
             long values = (long) shape[0] * shape[1];
-            assertThat(WeightMatrices.hostBytes(b.tensor())).as("rows=%d cols=%d", shape[0], shape[1])
-                    .isEqualTo(values / 256 * 304);
-            Q6KMatrix m = (Q6KMatrix) WeightMatrices.of(b.tensor());
-            assertThat(m.hostBytes()).isEqualTo(WeightMatrices.hostBytes(b.tensor()));
-        }
-    }
-
-    @Test
-    void q4kCountsItsRepackedCopyAndAllocatesExactlyThat() {
-        Random rnd = new Random(6);
-        for (int[] shape : SHAPES) {
-            TestTensors.Built b = TestTensors.random(DType.Q4_K, shape[0], shape[1], rnd);
-            long values = (long) shape[0] * shape[1];
-            assertThat(WeightMatrices.hostBytes(b.tensor())).as("rows=%d cols=%d", shape[0], shape[1])
-                    .isEqualTo(values / 256 * 192);
-            Q4KMatrix m = (Q4KMatrix) WeightMatrices.of(b.tensor());
-            assertThat(m.hostBytes()).isEqualTo(WeightMatrices.hostBytes(b.tensor()));
-        }
-    }
-
-    @Test
-    void q40CountsItsRepackedCopyAndAllocatesExactlyThat() {
-        Random rnd = new Random(9);
-        for (int[] shape : SHAPES) {
-            TestTensors.Built b = TestTensors.random(DType.Q4_0, shape[0], shape[1], rnd);
-            long values = (long) shape[0] * shape[1];
-            assertThat(WeightMatrices.hostBytes(b.tensor())).as("rows=%d cols=%d", shape[0], shape[1])
-                    .isEqualTo(values / 32 * 20);
-            Q4Matrix m = (Q4Matrix) WeightMatrices.of(b.tensor());
+            assertThat(WeightMatrices.hostBytes(b.tensor())).as("%s rows=%d cols=%d", type, shape[0], shape[1])
+                    .isEqualTo(values / per * bytes);
+            QuantizedMatrix m = (QuantizedMatrix) WeightMatrices.of(b.tensor());
             assertThat(m.hostBytes()).isEqualTo(WeightMatrices.hostBytes(b.tensor()));
         }
     }
