@@ -107,11 +107,11 @@ final class Q4Matrix extends QuantizedMatrix {
     }
 
     /**
-     * Products of the {@link IntDot#SL} bytes at {@code packed} (both nibbles) with their activations. NOTE: a
-     * block's sum starts from the first of these rather than a zero vector, which C2 would add.
+     * Products of the {@link IntDot#SL} bytes at {@code offset} of the copy (both nibbles) with their activations.
+     * NOTE: a block's sum starts from the first of these rather than a zero vector, which C2 would add.
      */
-    private ShortVector packedProducts(long packed, short[] q, int qOff) {
-        ShortVector bytes = IntDot.unsignedBytes(this.packed, packed);
+    private ShortVector packedProducts(long offset, short[] q, int qOff) {
+        ShortVector bytes = IntDot.unsignedBytes(packed, offset);
         return products(low(bytes), high(bytes), q, qOff);
     }
 
