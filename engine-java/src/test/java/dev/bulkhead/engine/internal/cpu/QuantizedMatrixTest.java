@@ -106,7 +106,10 @@ class QuantizedMatrixTest {
         }
     }
 
-    /** {@code out} of a {@code tokens}-token product of {@code x} holds, per token, that token's product alone, bit for bit. */
+    /**
+     * {@code out} of a {@code tokens}-token product of {@code x} holds, per token, that token's product alone, bit
+     * for bit.
+     */
     private static void assertEveryTokenHasItsBitsAlone(QuantizedMatrix m, float[] x, float[] out, int tokens) {
         int rows = m.rows();
         int cols = m.cols();
