@@ -42,19 +42,16 @@ final class Q4KMatrix extends QuantizedMatrix {
 
     private final int superBlocks;
     /**
-     * The weights in the kernels' layout: from 0, row after row, the nibbles ({@code cols / 2} bytes a row, block
-     * pair m at {@code 32 m}); from {@link #factorBase}, per block {@code k} of a row its {@code d * scale} and
-     * {@code dmin * min} as two floats.
+     * Where {@link #packed} holds, per block {@code k} of a row, its {@code d * scale} and {@code dmin * min} as two
+     * floats: after the nibbles ({@code cols / 2} bytes a row, block pair m at {@code 32 m}).
      */
-    private final MemorySegment packed;
     private final long factorBase;
 
     /** @param copies where the repacked copy is allocated */
     Q4KMatrix(WeightTensor t, Arena copies) {
-        super(t, DType.Q4_K);
+        super(t, DType.Q4_K, copies, packedBytes(t.rows(), t.cols()));
         this.superBlocks = cols / SUPER_VALUES;
         this.factorBase = (long) rows * cols / 2;
-        this.packed = copies.allocate(packedBytes(rows, cols), 64);
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
@@ -64,11 +61,6 @@ final class Q4KMatrix extends QuantizedMatrix {
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
         return values / 2 + values / Q8Activations.BLOCK * 2 * Float.BYTES;
-    }
-
-    @Override
-    long hostBytes() {
-        return packed.byteSize();
     }
 
     /** Row r from the file's layout into {@link #packed}. */

@@ -33,15 +33,13 @@ final class Q4Matrix extends QuantizedMatrix {
     private static final int BLOCK_BYTES = 18;
     private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
 
-    /** Nibbles from 0 ({@code cols / 2} bytes a row, block k at {@code 16 k}), then per block its scale as a float. */
-    private final MemorySegment packed;
+    /** Where {@link #packed} holds the scales: after the nibbles ({@code cols / 2} bytes a row, block k at 16 k). */
     private final long dBase;
 
     /** @param copies where the repacked copy is allocated */
     Q4Matrix(WeightTensor t, Arena copies) {
-        super(t, DType.Q4_0);
+        super(t, DType.Q4_0, copies, packedBytes(t.rows(), t.cols()));
         this.dBase = (long) rows * cols / 2;
-        this.packed = copies.allocate(packedBytes(rows, cols), 64);
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
@@ -67,11 +65,6 @@ final class Q4Matrix extends QuantizedMatrix {
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
         return values / 2 + values / 32 * Float.BYTES;
-    }
-
-    @Override
-    long hostBytes() {
-        return packed.byteSize();
     }
 
     /** Offset in {@link #packed} of row r's first nibble byte. */

@@ -46,19 +46,17 @@ final class Q6KMatrix extends QuantizedMatrix {
     private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
 
     private final int superBlocks;
-    /** The weights in the kernels' layout: values, scales from {@link #scaleBase}, {@code d}s from {@link #dBase}. */
-    private final MemorySegment packed;
+    /** Where {@link #packed} holds the scales (after the values) and the {@code d}s (after the scales). */
     private final long scaleBase;
     private final long dBase;
 
     /** @param copies where the repacked copy is allocated */
     Q6KMatrix(WeightTensor t, Arena copies) {
-        super(t, DType.Q6_K);
+        super(t, DType.Q6_K, copies, packedBytes(t.rows(), t.cols()));
         this.superBlocks = cols / SUPER_VALUES;
         long values = (long) rows * cols;
         this.scaleBase = values;
         this.dBase = values + values / 16;
-        this.packed = copies.allocate(packedBytes(rows, cols), 64);
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
@@ -68,11 +66,6 @@ final class Q6KMatrix extends QuantizedMatrix {
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
         return values + values / 16 + values / Q8Activations.BLOCK * Float.BYTES;
-    }
-
-    @Override
-    long hostBytes() {
-        return packed.byteSize();
     }
 
     /**

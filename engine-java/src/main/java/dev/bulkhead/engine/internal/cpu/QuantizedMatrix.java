@@ -3,6 +3,7 @@ package dev.bulkhead.engine.internal.cpu;
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.Dequantizer;
 import dev.bulkhead.model.tensor.WeightTensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.util.Objects;
@@ -37,6 +38,11 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
     private static final int TOKEN_CHUNK_BYTES = 512 * 1024;
 
     final MemorySegment data;
+    /**
+     * The weights in the kernels' layout, made once at load, for a type that keeps such a copy (its class comment
+     * gives the regions); {@code null} for a type read in place.
+     */
+    final MemorySegment packed;
     final int rows;
     final int cols;
     final long rowBytes;
@@ -45,7 +51,16 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
     private final DType dtype;
     private final int tokenChunk;
 
+    /** A matrix read in place. */
     QuantizedMatrix(WeightTensor t, DType expected) {
+        this(t, expected, null, 0);
+    }
+
+    /**
+     * A matrix whose kernels read a copy of {@code packedBytes} bytes, allocated in {@code copies} and filled by the
+     * subclass's constructor.
+     */
+    QuantizedMatrix(WeightTensor t, DType expected, Arena copies, long packedBytes) {
         if (t.dtype() != expected) {
             throw new IllegalArgumentException("tensor " + t.name() + " is " + t.dtype() + ", expected " + expected);
         }
@@ -56,6 +71,7 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
         this.rowBytes = expected.byteSize(cols);
         this.blocks = cols / Q8Activations.BLOCK;
         this.tokenChunk = Math.max(4, TOKEN_CHUNK_BYTES / Short.BYTES / cols / 4 * 4);
+        this.packed = copies == null ? null : copies.allocate(packedBytes, 64);
     }
 
     @Override
@@ -343,8 +359,8 @@ abstract sealed class QuantizedMatrix implements WeightMatrix permits Q8Matrix, 
     }
 
     /** Bytes this matrix allocated off the heap: its copy in the kernels' layout, 0 for a type read in place. */
-    long hostBytes() {
-        return 0;
+    final long hostBytes() {
+        return packed == null ? 0 : packed.byteSize();
     }
 
     /** Whether the type subtracts a per-block minimum (Q4_K), whose factors {@link #unpackRow} fills. */
