@@ -6,7 +6,6 @@ import static dev.bulkhead.engine.internal.cpu.IntDot.SL;
 import dev.bulkhead.model.tensor.DType;
 import dev.bulkhead.model.tensor.WeightTensor;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -24,16 +23,21 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
  * three regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the
- * values minus 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block ({@code cols
- * / 16} bytes a row), and per block its super-block's {@code d} as a float. NOTE: unpacking six bits from two places
+ * values minus 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block widened to int32
+ * ({@code cols / 4} bytes a row), and per block its super-block's {@code d} as a float. NOTE: unpacking six bits from two places
  * took eleven vector ops per 16 values, more than the multiply and sums they feed, and made Q6_K the slowest
  * type by far (it holds the output matrix and half the FFN-down and V matrices of a Q4_K_M file). An int8
  * value is one load and one sign extension, as for Q8_0. The kernels loop once over a row's blocks with
  * offsets linear in {@code k}, so C2 checks their bounds once before the loop; a loop over super-blocks with
  * one over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed, and a {@code d}
  * per super-block, read at {@code k / 8}, kept a bounds check and its address arithmetic inside the loop. The
- * price is memory: 304 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
+ * price is memory: 352 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
  * so the results are the bits the file's layout gave.
+ *
+ * <p>NOTE: the scales are int32 because the kernels multiply 32-bit lane sums by them: an int32 in memory is one
+ * broadcast load ({@code vpbroadcastd ymm, [mem]}), an int8 a sign-extending load, a move to a vector register and a
+ * broadcast, three instructions of the one-token loop's forty-one per block. The 48 bytes more per 256 values cost
+ * less than those instructions: the one-token product out of cache ran faster, not slower (see docs/benchmarks.md).
  *
  * <p>NOTE: |(w - 32) * q| <= 32 * 127, at most two per 16-bit lane before widening: 8128 < 2^15.
  */
@@ -56,16 +60,16 @@ final class Q6KMatrix extends QuantizedMatrix {
         this.superBlocks = cols / SUPER_VALUES;
         long values = (long) rows * cols;
         this.scaleBase = values;
-        this.dBase = values + values / 16;
+        this.dBase = values + values / 16 * Integer.BYTES;
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
     }
 
-    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 304 per 256 values. */
+    /** Bytes of the repacked copy of a {@code rows x cols} matrix: 352 per 256 values. */
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
-        return values + values / 16 + values / Q8Activations.BLOCK * Float.BYTES;
+        return values + values / 16 * Integer.BYTES + values / Q8Activations.BLOCK * Float.BYTES;
     }
 
     /**
@@ -98,8 +102,10 @@ final class Q6KMatrix extends QuantizedMatrix {
                             .intoMemorySegment(packed, p + 32L * run + l, ByteOrder.LITTLE_ENDIAN);
                 }
             }
-            // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 bytes copy as they are.
-            MemorySegment.copy(data, b + 192, packed, scales + 16L * sb, 16);
+            // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 scales widen in order.
+            for (int i = 0; i < 16; i++) {
+                packed.set(IntDot.INT_LE, scales + 4L * (16 * sb + i), data.get(ValueLayout.JAVA_BYTE, b + 192 + i));
+            }
             float d = IntDot.half(data, b + 208);
             // NOTE: once per block, so that the kernels read it at a linear offset (see the class comment).
             for (int run = 0; run < RUNS; run++) {
@@ -115,7 +121,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     /** Offset in {@link #packed} of row r's first scale. */
     private long scaleRow(int r) {
-        return scaleBase + 2L * r * blocks;
+        return scaleBase + 8L * r * blocks;
     }
 
     /** Offset in {@link #packed} of row r's first {@code d}. */
@@ -125,7 +131,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     /** Scale {@code i} (0 or 1: values 0..15 or 16..31) of the block whose two scales start at {@code pair}. */
     private int scale(long pair, int i) {
-        return packed.get(ValueLayout.JAVA_BYTE, pair + i);
+        return packed.get(IntDot.INT_LE, pair + 4L * i);
     }
 
     /** {@code d} of the super-block holding block {@code k}, of the row whose first {@code d} is at {@code ds}. */
@@ -158,7 +164,7 @@ final class Q6KMatrix extends QuantizedMatrix {
         FloatVector acc = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
             long v = values + 32L * k;
-            long sc = scales + 2L * k;
+            long sc = scales + 8L * k;
             int c = qOff + 32 * k;
             IntVector sums = sixteen(v, q, c, scale(sc, 0)).add(sixteen(v + 16, q, c + 16, scale(sc, 1)));
             acc = IntDot.accumulate(sums, d(ds, k) * s[sOff + k], acc);
@@ -184,7 +190,7 @@ final class Q6KMatrix extends QuantizedMatrix {
             IntVector i0 = IntVector.zero(IntDot.INT);
             IntVector i1 = IntVector.zero(IntDot.INT);
             for (int l0 = 0; l0 < 32; l0 += 16) {
-                int scale = scale(scales + 2L * k, l0 >> 4);
+                int scale = scale(scales + 8L * k, l0 >> 4);
                 ShortVector p0 = ShortVector.zero(IntDot.SHORT);
                 ShortVector p1 = ShortVector.zero(IntDot.SHORT);
                 for (int l = l0; l < l0 + 16; l += SL) {
@@ -213,7 +219,7 @@ final class Q6KMatrix extends QuantizedMatrix {
             int c = wOff + 32 * k;
             for (int l = 0; l < 32; l += SL) {
                 // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
-                ShortVector v = IntDot.bytes(packed, values + 32L * k + l).mul((short) scale(scales + 2L * k, l >> 4));
+                ShortVector v = IntDot.bytes(packed, values + 32L * k + l).mul((short) scale(scales + 8L * k, l >> 4));
                 IntDot.storeLaneOrdered(v, w, c, l / SL);
             }
         }

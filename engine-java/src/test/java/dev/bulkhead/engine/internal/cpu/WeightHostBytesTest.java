@@ -15,16 +15,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * What the CPU backend allocates beside the mapped weights, which the router's memory ledger and a worker's
- * direct memory limit reserve: the repacked copies of Q6_K (304 bytes per 256 values), Q4_K (192 bytes per 256:
+ * direct memory limit reserve: the repacked copies of Q6_K (352 bytes per 256 values), Q4_K (192 bytes per 256:
  * the nibbles and two float factors per 32 values) and Q4_0 (20 bytes per 32), nothing for the types read in place.
  */
 class WeightHostBytesTest {
 
     private static final int[][] SHAPES = {{1, 256}, {3, 768}, {17, 512}};
 
-    /** Bytes of the copy per {@code per} values: Q4_0 20 per 32, Q4_K 192 per 256, Q6_K 304 per 256. */
+    /** Bytes of the copy per {@code per} values: Q4_0 20 per 32, Q4_K 192 per 256, Q6_K 352 per 256. */
     @ParameterizedTest
-    @CsvSource({"Q4_0, 20, 32", "Q4_K, 192, 256", "Q6_K, 304, 256"})
+    @CsvSource({"Q4_0, 20, 32", "Q4_K, 192, 256", "Q6_K, 352, 256"})
     void aRepackedTypeCountsItsCopyAndAllocatesExactlyThat(DType type, long bytes, long per) {
         Random rnd = new Random(5 + type.ordinal());
         for (int[] shape : SHAPES) {
