@@ -21,18 +21,18 @@ import jdk.incubator.vector.VectorOperators;
  * is {@code d * scale * (those six bits - 32)}. Per 16 values an exact integer sum times the int8 scale, per
  * run one FMA by {@code d * d_x}.
  *
- * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into
- * three regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the
- * values minus 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block widened to int32
- * ({@code cols / 4} bytes a row), and per block its super-block's {@code d} as a float. NOTE: unpacking six bits from two places
- * took eleven vector ops per 16 values, more than the multiply and sums they feed, and made Q6_K the slowest
- * type by far (it holds the output matrix and half the FFN-down and V matrices of a Q4_K_M file). An int8
- * value is one load and one sign extension, as for Q8_0. The kernels loop once over a row's blocks with
- * offsets linear in {@code k}, so C2 checks their bounds once before the loop; a loop over super-blocks with
- * one over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed, and a {@code d}
- * per super-block, read at {@code k / 8}, kept a bounds check and its address arithmetic inside the loop. The
- * price is memory: 352 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same,
- * so the results are the bits the file's layout gave.
+ * <p>The kernels do not read the file's layout: at load every super-block is repacked ({@link #repack}) into three
+ * regions of one off-heap segment, each indexed linearly by the 32-value block {@code k} of a row: the values minus
+ * 32 as int8 in order ({@code cols} bytes a row), the two int8 scales of each block widened to int32
+ * ({@code cols / 4} bytes a row), and per block its super-block's {@code d} as a float. NOTE: unpacking six bits
+ * from two places took eleven vector ops per 16 values, more than the multiply and sums they feed, and made Q6_K
+ * the slowest type by far (it holds the output matrix and half the FFN-down and V matrices of a Q4_K_M file). An
+ * int8 value is one load and one sign extension, as for Q8_0. The kernels loop once over a row's blocks with
+ * offsets linear in {@code k}, so C2 checks their bounds once before the loop; a loop over super-blocks with one
+ * over their eight blocks inside re-ran those checks per super-block and ran at 0.8x the speed, and a {@code d} per
+ * super-block, read at {@code k / 8}, kept a bounds check and its address arithmetic inside the loop. The price is
+ * memory: 352 bytes per 256 values where the file has 210, beside the mapped file. The integers are the same, so
+ * the results are the bits the file's layout gave.
  *
  * <p>NOTE: the scales are int32 because the kernels multiply 32-bit lane sums by them: an int32 in memory is one
  * broadcast load ({@code vpbroadcastd ymm, [mem]}), an int8 a sign-extending load, a move to a vector register and a
