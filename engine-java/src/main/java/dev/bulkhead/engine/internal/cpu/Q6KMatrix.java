@@ -48,6 +48,8 @@ final class Q6KMatrix extends QuantizedMatrix {
     /** Blocks of 32 values per super-block. */
     private static final int RUNS = SUPER_VALUES / Q8Activations.BLOCK;
     private static final ValueLayout.OfFloat FLOAT_LE = Vectors.FLOAT_LE;
+    /** Bytes of each scale in the copy: an int8 widened to int32 (see the class comment). */
+    private static final int SCALE_BYTES = Integer.BYTES;
 
     private final int superBlocks;
     /** Where {@link #packed} holds the scales (after the values) and the {@code d}s (after the scales). */
@@ -60,7 +62,7 @@ final class Q6KMatrix extends QuantizedMatrix {
         this.superBlocks = cols / SUPER_VALUES;
         long values = (long) rows * cols;
         this.scaleBase = values;
-        this.dBase = values + values / 16 * Integer.BYTES;
+        this.dBase = values + values / 16 * SCALE_BYTES;
         for (int r = 0; r < rows; r++) {
             repack(r);
         }
@@ -69,7 +71,7 @@ final class Q6KMatrix extends QuantizedMatrix {
     /** Bytes of the repacked copy of a {@code rows x cols} matrix: 352 per 256 values. */
     static long packedBytes(int rows, int cols) {
         long values = (long) rows * cols;
-        return values + values / 16 * Integer.BYTES + values / Q8Activations.BLOCK * Float.BYTES;
+        return values + values / 16 * SCALE_BYTES + values / Q8Activations.BLOCK * Float.BYTES;
     }
 
     /**
@@ -104,7 +106,8 @@ final class Q6KMatrix extends QuantizedMatrix {
             }
             // NOTE: ggml's scale order is already run by run (sc[8h + 2u + l / 16]), so the 16 scales widen in order.
             for (int i = 0; i < 16; i++) {
-                packed.set(IntDot.INT_LE, scales + 4L * (16 * sb + i), data.get(ValueLayout.JAVA_BYTE, b + 192 + i));
+                packed.set(IntDot.INT_LE, scales + (long) SCALE_BYTES * (16 * sb + i),
+                        data.get(ValueLayout.JAVA_BYTE, b + 192 + i));
             }
             float d = IntDot.half(data, b + 208);
             // NOTE: once per block, so that the kernels read it at a linear offset (see the class comment).
@@ -121,7 +124,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     /** Offset in {@link #packed} of row r's first scale. */
     private long scaleRow(int r) {
-        return scaleBase + 8L * r * blocks;
+        return scaleBase + 2L * SCALE_BYTES * r * blocks;
     }
 
     /** Offset in {@link #packed} of row r's first {@code d}. */
@@ -131,7 +134,7 @@ final class Q6KMatrix extends QuantizedMatrix {
 
     /** Scale {@code i} (0 or 1: values 0..15 or 16..31) of the block whose two scales start at {@code pair}. */
     private int scale(long pair, int i) {
-        return packed.get(IntDot.INT_LE, pair + 4L * i);
+        return packed.get(IntDot.INT_LE, pair + (long) SCALE_BYTES * i);
     }
 
     /** {@code d} of the super-block holding block {@code k}, of the row whose first {@code d} is at {@code ds}. */
@@ -164,7 +167,7 @@ final class Q6KMatrix extends QuantizedMatrix {
         FloatVector acc = FloatVector.zero(FLOAT);
         for (int k = 0; k < blocks; k++) {
             long v = values + 32L * k;
-            long sc = scales + 8L * k;
+            long sc = scales + 2L * SCALE_BYTES * k;
             int c = qOff + 32 * k;
             IntVector sums = sixteen(v, q, c, scale(sc, 0)).add(sixteen(v + 16, q, c + 16, scale(sc, 1)));
             acc = IntDot.accumulate(sums, d(ds, k) * s[sOff + k], acc);
@@ -190,7 +193,7 @@ final class Q6KMatrix extends QuantizedMatrix {
             IntVector i0 = IntVector.zero(IntDot.INT);
             IntVector i1 = IntVector.zero(IntDot.INT);
             for (int l0 = 0; l0 < 32; l0 += 16) {
-                int scale = scale(scales + 8L * k, l0 >> 4);
+                int scale = scale(scales + 2L * SCALE_BYTES * k, l0 >> 4);
                 ShortVector p0 = ShortVector.zero(IntDot.SHORT);
                 ShortVector p1 = ShortVector.zero(IntDot.SHORT);
                 for (int l = l0; l < l0 + 16; l += SL) {
@@ -219,7 +222,8 @@ final class Q6KMatrix extends QuantizedMatrix {
             int c = wOff + 32 * k;
             for (int l = 0; l < 32; l += SL) {
                 // NOTE: |scale * (w - 32)| <= 128 * 32 fits the 16-bit lanes; SL divides 16, so a chunk has one scale.
-                ShortVector v = IntDot.bytes(packed, values + 32L * k + l).mul((short) scale(scales + 8L * k, l >> 4));
+                int scale = scale(scales + 2L * SCALE_BYTES * k, l >> 4);
+                ShortVector v = IntDot.bytes(packed, values + 32L * k + l).mul((short) scale);
                 IntDot.storeLaneOrdered(v, w, c, l / SL);
             }
         }
